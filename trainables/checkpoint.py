@@ -1,0 +1,60 @@
+"""A trial checkpoint on disk: the training state plus every sample grid saved so far.
+
+Layout of a checkpoint directory::
+
+    state.pt                 GANTraining.state_dict(), loaded with weights_only=True
+    samples/epoch_0005.png   5x5 grids of the fixed noise, one per sample epoch so far
+
+Each checkpoint carries all earlier grids, so pruning old checkpoints (Tune keeps
+the last few) never loses the image-quality-over-training record, and the grids
+reach the experiment's storage path on a multi-node cluster along with the checkpoint.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from torchvision.utils import save_image
+
+from trainables.loop import GANTraining
+
+STATE_FILE = "state.pt"
+SAMPLES_DIR = "samples"
+
+
+def sample_grid_name(epoch: int) -> str:
+    return f"epoch_{epoch:04d}.png"
+
+
+def epoch_of_sample_grid(name: str) -> int:
+    """Inverse of :func:`sample_grid_name`."""
+    return int(Path(name).stem.removeprefix("epoch_"))
+
+
+def is_sample_epoch(epoch: int, sample_every: int, epochs: int) -> bool:
+    return epoch % sample_every == 0 or epoch == epochs
+
+
+def save_sample_grid(images: torch.Tensor, path: Path) -> None:
+    """Write (25, 1, 28, 28) images in [-1, 1] as one 5x5 PNG grid."""
+    save_image(images, path, nrow=5, padding=2, normalize=True, value_range=(-1, 1))
+
+
+def write_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) -> None:
+    torch.save(training.state_dict(), directory / STATE_FILE)
+    shutil.copytree(samples_dir, directory / SAMPLES_DIR, dirs_exist_ok=True)
+
+
+def read_state(directory: Path) -> dict[str, Any]:
+    """The training state of a checkpoint directory, loaded on the CPU without unpickling code."""
+    return torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
+
+
+def restore_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) -> None:
+    """Load the training state into ``training`` and the saved grids into ``samples_dir``."""
+    training.load_state_dict(read_state(directory))
+    if (directory / SAMPLES_DIR).is_dir():
+        shutil.copytree(directory / SAMPLES_DIR, samples_dir, dirs_exist_ok=True)

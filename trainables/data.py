@@ -1,0 +1,82 @@
+"""Training images: fetched once on the driver, decoded once to a uint8 tensor, batched by index.
+
+torchvision's per-sample path (PIL image -> ToTensor -> Normalize for every image
+of every epoch) costs about a quarter of an MLP epoch on a CPU. Instead the IDX
+files are decoded once into a (N, 28, 28) uint8 tensor that Tune ships to every
+trial through the object store, and each epoch draws batches by a seeded
+permutation of that tensor and scales them to [-1, 1] in one vectorised op.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from torchvision import datasets
+
+DATA_DIR_ENV = "TUNE_GAN_DATA"
+_DATASET_CLASSES = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
+
+
+class DataUnavailableError(RuntimeError):
+    """The dataset is neither on disk nor downloadable; the message is one line for the user."""
+
+
+def default_data_dir() -> Path:
+    """The per-user cache dir, so every sweep shares one download."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "tune-gan" / "data"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
+    """The absolute data root: the flag, else ``$TUNE_GAN_DATA``, else the cache dir.
+
+    Absolute because Tune changes each trial's working directory.
+    """
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV) or default_data_dir()
+    return Path(chosen).expanduser().resolve()
+
+
+def expected_files(dataset: str, root: Path) -> list[Path]:
+    """Where torchvision looks for the decompressed IDX files of ``dataset`` under ``root``."""
+    cls = _DATASET_CLASSES[dataset]
+    raw = root / cls.__name__ / "raw"
+    return [raw / Path(url).name.removesuffix(".gz") for url, _md5 in cls.resources]
+
+
+def load_train_images(dataset: str, root: Path) -> torch.Tensor:
+    """The training set as a (N, 28, 28) uint8 tensor; downloads into ``root`` when online."""
+    try:
+        train = _DATASET_CLASSES[dataset](root=str(root), train=True, download=True)
+    except (RuntimeError, OSError) as error:
+        missing = [str(path) for path in expected_files(dataset, root) if not path.is_file()]
+        raise DataUnavailableError(
+            f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({error}); "
+            f"expected files: {', '.join(missing)}"
+        ) from None
+    return train.data.contiguous()
+
+
+def take_subset(images: torch.Tensor, subset: int) -> torch.Tensor:
+    """The first ``subset`` images (MNIST's order is already mixed across classes); 0 keeps all."""
+    if subset > len(images):
+        raise ValueError(f"subset={subset}: the training set has only {len(images)} images")
+    return images[:subset] if subset else images
+
+
+def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1], the Tanh generator's range."""
+    return images_uint8.unsqueeze(1).float().div_(127.5).sub_(1.0)
+
+
+def epoch_batches(images: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Shuffled full batches in [-1, 1], on ``images``' device; the last partial batch is dropped.
+
+    Dropping it keeps every step's batch size equal, so per-batch loss variance is comparable
+    and BatchNorm never sees a tiny batch.
+    """
+    order = torch.randperm(len(images), generator=generator).to(images.device)
+    for start in range(0, len(images) - batch_size + 1, batch_size):
+        yield to_unit_range(images[order[start : start + batch_size]])

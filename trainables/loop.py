@@ -1,0 +1,162 @@
+"""The GAN training loop: plain PyTorch, no Ray, so it can be run, tested and profiled on its own.
+
+Per batch (the assignment's recipe, as in pytorch/examples' dcgan):
+
+1. ``fake = G(z)`` once, graph kept for the generator step.
+2. Discriminator step, G frozen: ``BCE(D(x), 1) + BCE(D(fake.detach()), 0)``.
+3. Generator step, D frozen: the non-saturating ``BCE(D(fake), 1)``.
+
+"Frozen" is ``requires_grad_(False)`` on the other network's parameters, so a step can
+only ever write gradients into the network it updates. Per-batch statistics stay on
+the device until the epoch ends, so a GPU is not synchronised every batch.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+from trainables.config import TrialConfig
+from trainables.data import epoch_batches, take_subset
+from trainables.metric_keys import EpochMetrics
+from trainables.models import build_models
+from trainables.schedules import build_scheduler
+
+SAMPLE_GRID_SIZE = 25  # the 5x5 grid of fixed-noise samples
+_FIXED_NOISE_SEED_OFFSET = 1_000_003  # keeps the sample noise apart from the training noise stream
+
+
+class GANTraining:
+    """One trial's models, optimizers, schedules and RNG streams, advanced an epoch at a time.
+
+    Everything that decides the next epoch's numbers is in :meth:`state_dict`, so a run
+    restored from it continues exactly as the uninterrupted run would have (on the CPU).
+    """
+
+    def __init__(self, config: TrialConfig, images: torch.Tensor, device: str | torch.device = "cpu"):
+        self.config = config
+        self.device = torch.device(device)
+        torch.manual_seed(config.seed)  # model init, the training noise z and dropout masks
+        generator, discriminator = build_models(config.model, config.latent_dim, config.spectral_norm)
+        self.generator = generator.to(self.device)
+        self.discriminator = discriminator.to(self.device)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        self.sched_g = build_scheduler(self.opt_g, config)
+        self.sched_d = build_scheduler(self.opt_d, config)
+        self.bce = nn.BCELoss()
+        self.images = take_subset(images, config.subset).to(self.device)
+        self.batch_order = torch.Generator().manual_seed(config.seed)
+        noise_rng = torch.Generator().manual_seed(config.seed + _FIXED_NOISE_SEED_OFFSET)
+        self.fixed_noise = torch.randn(SAMPLE_GRID_SIZE, config.latent_dim, generator=noise_rng).to(self.device)
+        self.epoch = 0
+
+    def epochs(self) -> Iterator[EpochMetrics]:
+        """Train the remaining epochs, yielding each one's metrics as it finishes."""
+        while self.epoch < self.config.epochs:
+            yield self.train_epoch()
+
+    def train_epoch(self) -> EpochMetrics:
+        lr_g, lr_d = self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]
+        self.generator.train()
+        self.discriminator.train()
+        started = time.perf_counter()
+        rows = [self.train_step(real) for real in epoch_batches(self.images, self.config.batch_size, self.batch_order)]
+        per_batch = torch.stack(rows).double().cpu()  # (batches, 5); .cpu() waits for the device
+        elapsed = time.perf_counter() - started
+        self.sched_g.step()
+        self.sched_d.step()
+        self.epoch += 1
+        d_loss, g_loss, d_real, d_fake, d_acc = per_batch.mean(dim=0).tolist()
+        d_loss_var, g_loss_var = per_batch[:, :2].var(dim=0, correction=0).tolist()
+        return EpochMetrics(
+            epoch=self.epoch,
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_loss_var=d_loss_var,
+            g_loss_var=g_loss_var,
+            d_real=d_real,
+            d_fake=d_fake,
+            d_acc=d_acc,
+            lr_g=lr_g,
+            lr_d=lr_d,
+            epoch_time_s=elapsed,
+            images_per_s=len(rows) * self.config.batch_size / elapsed,
+        )
+
+    def train_step(self, real: torch.Tensor) -> torch.Tensor:
+        """One D step and one G step; returns [d_loss, g_loss, mean D(x), mean D(G(z)), D accuracy]."""
+        z = torch.randn(len(real), self.config.latent_dim, device=self.device)
+        fake = self.generator(z)
+        d_loss, d_on_real, d_on_fake = self.discriminator_step(real, fake)
+        g_loss = self.generator_step(fake)
+        d_acc = ((d_on_real > 0.5).float().mean() + (d_on_fake < 0.5).float().mean()) / 2
+        return torch.stack([d_loss, g_loss, d_on_real.mean(), d_on_fake.mean(), d_acc])
+
+    def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Update D on real (label 1) and detached fake (label 0) images, with G frozen."""
+        self.generator.requires_grad_(False)
+        self.discriminator.requires_grad_(True)
+        d_on_real = self.discriminator(real)
+        d_on_fake = self.discriminator(fake.detach())
+        d_loss = self.bce(d_on_real, torch.ones_like(d_on_real)) + self.bce(d_on_fake, torch.zeros_like(d_on_fake))
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        return d_loss.detach(), d_on_real.detach(), d_on_fake.detach()
+
+    def generator_step(self, fake: torch.Tensor) -> torch.Tensor:
+        """Update G so D calls its fakes real (non-saturating loss), with D frozen."""
+        self.generator.requires_grad_(True)
+        self.discriminator.requires_grad_(False)
+        d_on_fake = self.discriminator(fake)
+        g_loss = self.bce(d_on_fake, torch.ones_like(d_on_fake))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        return g_loss.detach()
+
+    @torch.no_grad()
+    def sample(self) -> torch.Tensor:
+        """G's images (in [-1, 1]) for the fixed noise, in eval mode; consumes no RNG."""
+        self.generator.eval()
+        images = self.generator(self.fixed_noise).cpu()
+        self.generator.train()
+        return images
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything :meth:`load_state_dict` needs; loadable with ``torch.load(weights_only=True)``."""
+        rng = {"torch": torch.get_rng_state(), "batch_order": self.batch_order.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "epoch": self.epoch,
+            "config": self.config.to_dict(),
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "sched_g": self.sched_g.state_dict(),
+            "sched_d": self.sched_d.state_dict(),
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        saved = TrialConfig.from_dict(state["config"])
+        if saved != self.config:
+            raise ValueError(f"checkpoint was written by a different config: {saved} != {self.config}")
+        self.epoch = state["epoch"]
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sched_g.load_state_dict(state["sched_g"])
+        self.sched_d.load_state_dict(state["sched_d"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self.batch_order.set_state(state["rng"]["batch_order"])
+        if self.device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)

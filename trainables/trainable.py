@@ -1,0 +1,50 @@
+"""The Ray Tune function trainable: a thin adapter around :class:`trainables.loop.GANTraining`.
+
+Ray appears only here: the param dict comes in, is validated into a
+:class:`TrialConfig`, and every epoch goes out as ``tune.report(metrics, checkpoint=...)``.
+Only the ``ray.tune`` API is used; ``ray.train.report`` raises inside Tune on current Ray.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from ray import tune
+
+from trainables.checkpoint import (
+    is_sample_epoch,
+    restore_checkpoint,
+    sample_grid_name,
+    save_sample_grid,
+    write_checkpoint,
+)
+from trainables.config import TrialConfig
+from trainables.loop import GANTraining
+
+
+def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
+    """Train one GAN; ``images`` is the (N, 28, 28) uint8 training set from the object store.
+
+    Resumes from ``tune.get_checkpoint()`` when Tune restarts the trial. The trial's
+    CPUs set torch's thread count; a GPU is used when Tune assigned one.
+    """
+    config = TrialConfig.from_dict(params)
+    cpus = tune.get_context().get_trial_resources().required_resources["CPU"]
+    torch.set_num_threads(max(1, int(cpus)))
+    training = GANTraining(config, images, "cuda" if torch.cuda.is_available() else "cpu")
+    with tempfile.TemporaryDirectory(prefix="tune_gan_samples_") as samples:
+        samples_dir = Path(samples)
+        checkpoint = tune.get_checkpoint()
+        if checkpoint:
+            with checkpoint.as_directory() as checkpoint_dir:
+                restore_checkpoint(Path(checkpoint_dir), training, samples_dir)
+        for metrics in training.epochs():
+            if is_sample_epoch(metrics.epoch, config.sample_every, config.epochs):
+                save_sample_grid(training.sample(), samples_dir / sample_grid_name(metrics.epoch))
+            with tempfile.TemporaryDirectory(prefix="tune_gan_checkpoint_") as checkpoint_dir:
+                write_checkpoint(Path(checkpoint_dir), training, samples_dir)
+                tune.report(dataclasses.asdict(metrics), checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))

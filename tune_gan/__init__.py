@@ -1,0 +1,1 @@
+"""The sweep: CLI, search space and Ray Tune wiring around :mod:`trainables`."""

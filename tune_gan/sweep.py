@@ -1,0 +1,260 @@
+"""Run a Ray Tune grid of GAN trials (batch size x LR schedule x seed) and print a table of how each went.
+
+    python tune_gan/sweep.py --preset smoke
+    python tune_gan/sweep.py --batch-sizes 128 512 --schedulers constant warmup_cosine --epochs 30 --seeds 0 1 2
+    python tune_gan/sweep.py --resume --storage-path ~/ray_results --name NAME
+
+Bad input ends with a one-line error and exit code 2, before anything is written.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Run as a script: put the repo root, not this folder, first on the import path, so the packages
+    # import by their names here and in Ray's local workers (they start with the driver's sys.path).
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import argparse
+import dataclasses
+import datetime
+import math
+import os
+from typing import Any
+
+import ray
+import torch
+from ray import tune
+
+from trainables.config import DATASETS, MODELS, SCHEDULERS, ConfigError, TrialConfig
+from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
+from trainables.trainable import train_gan
+from tune_gan.results_table import format_table, results_table
+from tune_gan.sample_logger import SampleGridLogger
+from tune_gan.search_space import PRESETS, SPEC_FILE, Resources, SweepSpec
+
+DEFAULT_STORAGE = "~/ray_results"
+# Flags that define an experiment; --resume takes them from the saved experiment instead.
+SETTING_FLAGS = (
+    "batch_sizes", "schedulers", "seeds", "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d",
+    "subset", "sample_every", "warmup_epochs", "spectral_norm", "cpus_per_trial", "gpus_per_trial",
+    "max_concurrent", "keep_checkpoints", "max_failures", "preset",
+)
+TRIAL_FLAGS = (
+    "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d", "subset", "sample_every", "warmup_epochs",
+    "spectral_norm",
+)
+
+
+class SweepError(Exception):
+    """A problem with the sweep's input or surroundings; printed as one line, exit code 2."""
+
+
+class _OneLineErrorParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= {minimum}")
+        return value
+
+    return parse
+
+
+def _gpus(text: str) -> float | None:
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    positive, non_negative = _int_at_least(1), _int_at_least(0)
+    parser = _OneLineErrorParser(
+        prog="sweep.py",
+        description="Grid-search GAN training over batch size x LR schedule x seed with Ray Tune.",
+        epilog=f"Presets: {', '.join(f'{name} {values}' for name, values in PRESETS.items())}. "
+        "Flags override the preset's values.",
+    )
+    grid = parser.add_argument_group("grid (each value list is one axis of the grid)")
+    grid.add_argument("--preset", choices=PRESETS, help="starting values for the grid and trials (default: assignment)")
+    grid.add_argument("--batch-sizes", nargs="+", type=positive, metavar="N", help="batch sizes to sweep")
+    grid.add_argument("--schedulers", nargs="+", choices=SCHEDULERS, help="LR schedules to sweep")
+    grid.add_argument("--seeds", nargs="+", type=non_negative, metavar="S", help="random seeds to sweep")
+
+    trial = parser.add_argument_group("every trial")
+    trial.add_argument("--epochs", type=positive, help="training epochs per trial")
+    trial.add_argument("--model", choices=MODELS, help="mlp: the assignment's Figure 1; dcgan: conv G/D")
+    trial.add_argument("--dataset", choices=DATASETS, help="training images")
+    trial.add_argument("--latent-dim", type=positive, help="size of G's input noise (default 100)")
+    trial.add_argument("--lr-g", type=float, help="peak generator LR (default 2e-4)")
+    trial.add_argument("--lr-d", type=float, help="peak discriminator LR (default 2e-4)")
+    trial.add_argument("--subset", type=non_negative, help="train on the first N images only (0: all)")
+    trial.add_argument("--sample-every", type=positive, help="save a 5x5 sample grid every N epochs (default 5)")
+    trial.add_argument("--warmup-epochs", type=non_negative, help="warmup_cosine's linear warmup (default 5)")
+    trial.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D (dcgan)")
+    trial.add_argument(
+        "--data-dir", help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online"
+    )
+
+    run = parser.add_argument_group("where and how trials run")
+    run.add_argument("--cpus-per-trial", type=positive, help="CPUs (torch threads) per trial (default 1)")
+    run.add_argument(
+        "--gpus-per-trial", type=_gpus, metavar="G|auto",
+        help="GPUs per trial, fractions allowed (default auto: share the GPUs present among the trials, 0 without)",
+    )
+    run.add_argument("--max-concurrent", type=non_negative, help="at most N trials at once (default 0: no limit)")
+    run.add_argument("--keep-checkpoints", type=positive, help="checkpoints kept per trial (default 2)")
+    run.add_argument("--max-failures", type=non_negative, help="restarts of a failed trial from its checkpoint (default 1)")
+    run.add_argument("--address", help="Ray cluster to join, e.g. 'auto' (default: start Ray on this machine)")
+    run.add_argument("--storage-path", default=DEFAULT_STORAGE, help=f"where experiments go (default {DEFAULT_STORAGE})")
+    run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
+    run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
+    return parser
+
+
+def spec_from_args(args: argparse.Namespace) -> SweepSpec:
+    """The preset's values, overridden by every flag the user gave."""
+    chosen: dict[str, Any] = dict(PRESETS[args.preset or "assignment"])
+    chosen.update({name: getattr(args, name) for name in (*TRIAL_FLAGS, "batch_sizes", "schedulers", "seeds")
+                   if getattr(args, name) is not None})
+    batch_sizes, schedulers, seeds = (tuple(chosen.pop(axis)) for axis in ("batch_sizes", "schedulers", "seeds"))
+    base = TrialConfig(batch_size=batch_sizes[0], scheduler=schedulers[0], seed=seeds[0], **chosen)
+    resources = Resources(
+        **{name: getattr(args, name) for name in ("cpus_per_trial", "gpus_per_trial", "max_concurrent",
+                                                  "keep_checkpoints", "max_failures")
+           if getattr(args, name) is not None}
+    )
+    return SweepSpec(base, batch_sizes, schedulers, seeds, resources)
+
+
+def storage_dir(text: str) -> Path:
+    """The storage path as an absolute directory we may write to (it need not exist yet)."""
+    path = Path(text).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise SweepError(f"--storage-path {text}: is a file, not a directory")
+    existing = next(parent for parent in (path, *path.parents) if parent.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SweepError(f"--storage-path {text}: {existing} is not writable")
+    return path
+
+
+def experiment_name(args: argparse.Namespace) -> str:
+    name = args.name or f"{args.preset or 'assignment'}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
+    if name in (".", "..") or "/" in name or os.sep in name:
+        raise SweepError(f"--name {name!r}: must be a plain directory name, without '/'")
+    return name
+
+
+def gpus_per_trial(spec: SweepSpec, cluster: dict[str, float]) -> float:
+    """The requested GPUs, or (auto) the fraction that runs every concurrent trial on the GPUs present."""
+    requested, total = spec.resources.gpus_per_trial, cluster.get("GPU", 0.0)
+    if requested is not None:
+        if requested > total:
+            raise SweepError(f"--gpus-per-trial {requested}: the Ray cluster has {total:g} GPUs")
+        return requested
+    if total == 0:
+        return 0.0
+    limits = [spec.num_trials, cluster["CPU"] // spec.resources.cpus_per_trial]
+    if spec.resources.max_concurrent:
+        limits.append(spec.resources.max_concurrent)
+    return min(1.0, math.floor(total / min(limits) * 10_000) / 10_000)
+
+
+def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
+    cpus = cluster.get("CPU", 0.0)
+    if spec.resources.cpus_per_trial > cpus:
+        raise SweepError(f"--cpus-per-trial {spec.resources.cpus_per_trial}: the Ray cluster has only {cpus:g} CPUs")
+
+
+def load_or_create_spec(args: argparse.Namespace, experiment_dir: Path) -> SweepSpec:
+    if args.resume:
+        given = [f"--{name.replace('_', '-')}" for name in SETTING_FLAGS if getattr(args, name) is not None]
+        if given:
+            raise SweepError(f"{' '.join(given)}: not allowed with --resume, which reuses the experiment's settings")
+        if not (experiment_dir / SPEC_FILE).is_file():
+            raise SweepError(f"--resume: no tune-gan experiment at {experiment_dir} (missing {SPEC_FILE})")
+        return SweepSpec.load(experiment_dir)
+    if experiment_dir.exists():
+        raise SweepError(f"--name {experiment_dir.name}: {experiment_dir} already exists; pass --resume to finish it")
+    return spec_from_args(args)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    storage = storage_dir(args.storage_path)
+    experiment_dir = storage / experiment_name(args)
+    spec = load_or_create_spec(args, experiment_dir)
+    data_root = resolve_data_dir(args.data_dir)
+    images = load_train_images(spec.base.dataset, data_root)
+    if spec.base.subset > len(images):
+        raise SweepError(f"--subset {spec.base.subset}: {spec.base.dataset} has only {len(images)} training images")
+
+    ray.init(address=args.address)
+    try:
+        cluster = ray.cluster_resources()
+        check_cluster_fits(spec, cluster)
+        resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
+        spec = dataclasses.replace(spec, resources=resources)
+        print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment_dir}")
+        print(spec.to_json(), flush=True)
+        trainable = tune.with_resources(
+            tune.with_parameters(train_gan, images=images),
+            {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
+        )
+        if args.resume:
+            tuner = tune.Tuner.restore(str(experiment_dir), trainable, resume_unfinished=True, resume_errored=True)
+        else:
+            experiment_dir.mkdir(parents=True)
+            spec.save(experiment_dir)
+            tuner = tune.Tuner(
+                trainable,
+                param_space=spec.param_space(),
+                tune_config=tune.TuneConfig(max_concurrent_trials=spec.resources.max_concurrent or None,
+                                            reuse_actors=True),
+                run_config=tune.RunConfig(
+                    name=experiment_dir.name,
+                    storage_path=str(storage),
+                    checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
+                    failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
+                    callbacks=[SampleGridLogger()],
+                ),
+            )
+        table = results_table(tuner.fit())
+    finally:
+        ray.shutdown()
+    print(format_table(table))
+    print(f"Experiment: {experiment_dir}")
+    unfinished = table[table.status != "TERMINATED"]
+    if len(unfinished):
+        print(f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
+              f"--storage-path {storage} --name {experiment_dir.name}")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(1)  # the driver only loads data; keep its cores for the trials
+    try:
+        return run_sweep(args)
+    except (SweepError, ConfigError, DataUnavailableError) as error:
+        print(f"sweep.py: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
