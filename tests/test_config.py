@@ -1,0 +1,49 @@
+import re
+
+import pytest
+
+from trainables.config import ConfigError, TrialConfig
+
+
+def test_round_trip_through_tune_params():
+    config = TrialConfig(model="dcgan", spectral_norm=True, latent_dim=256, batch_size=512, scheduler="step")
+    assert TrialConfig.from_dict(config.to_dict()) == config
+
+
+def test_ints_are_accepted_for_floats():
+    config = TrialConfig(beta1=0)
+    assert config.beta1 == 0.0 and isinstance(config.beta1, float)
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(ConfigError, match="unknown config key.*batchsize"):
+        TrialConfig.from_dict({"batchsize": 128})
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"batch_size": 0}, "batch_size=0: must be a positive integer"),
+        ({"batch_size": 12.5}, "batch_size=12.5: must be of type int"),
+        ({"epochs": -1}, "epochs=-1"),
+        ({"scheduler": "cosine"}, "scheduler='cosine': allowed are constant, step, warmup_cosine"),
+        ({"model": "resnet"}, "model='resnet': allowed are mlp, dcgan"),
+        ({"dataset": "cifar10"}, "dataset='cifar10': allowed are mnist, fashion_mnist"),
+        ({"lr_g": 0.0}, "lr_g=0.0: must be in"),
+        ({"beta2": 1.0}, "beta2=1.0"),
+        ({"subset": 10, "batch_size": 128}, "subset=10: must be at least batch_size=128"),
+        ({"spectral_norm": True}, "only allowed with model='dcgan'"),
+        ({"scheduler": "warmup_cosine", "epochs": 5, "warmup_epochs": 4}, "warmup_epochs=4"),
+        ({"step_gamma": 0.0}, "step_gamma=0.0"),
+        ({"lr_floor": 0.0}, "lr_floor=0.0"),
+        ({"seed": -3}, "seed=-3"),
+    ],
+)
+def test_bad_values_raise_naming_the_value(params, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        TrialConfig.from_dict(params)
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        TrialConfig().epochs = 3  # type: ignore[misc]

@@ -1,0 +1,66 @@
+import pytest
+import torch
+
+from trainables.data import (
+    DataUnavailableError,
+    epoch_batches,
+    expected_files,
+    resolve_data_dir,
+    take_subset,
+    to_unit_range,
+)
+
+
+def test_mnist_loads_as_uint8(mnist_images):
+    assert mnist_images.shape == (60_000, 28, 28) and mnist_images.dtype == torch.uint8
+
+
+def test_images_scale_to_minus_one_one():
+    scaled = to_unit_range(torch.tensor([[[0, 255], [51, 204]]], dtype=torch.uint8))
+    assert scaled.shape == (1, 1, 2, 2)
+    assert scaled.flatten().tolist() == pytest.approx([-1.0, 1.0, -0.6, 0.6])
+
+
+def test_batches_are_a_seeded_permutation_without_the_partial_batch():
+    images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1)
+    batches = list(epoch_batches(images, 3, torch.Generator().manual_seed(7)))
+    assert [len(batch) for batch in batches] == [3, 3, 3]
+    seen = torch.cat(batches).flatten()
+    assert len(set(seen.tolist())) == 9  # no image twice in an epoch
+    again = list(epoch_batches(images, 3, torch.Generator().manual_seed(7)))
+    assert all(torch.equal(a, b) for a, b in zip(batches, again))
+    other = list(epoch_batches(images, 3, torch.Generator().manual_seed(8)))
+    assert not all(torch.equal(a, b) for a, b in zip(batches, other))
+
+
+def test_subset_takes_the_first_images(mnist_images):
+    assert torch.equal(take_subset(mnist_images, 100), mnist_images[:100])
+    assert take_subset(mnist_images, 0) is mnist_images
+    with pytest.raises(ValueError, match="subset=70000"):
+        take_subset(mnist_images, 70_000)
+
+
+def test_data_dir_resolution_order(monkeypatch, tmp_path):
+    monkeypatch.setenv("TUNE_GAN_DATA", str(tmp_path / "from_env"))
+    assert resolve_data_dir("relative/dir") == (resolve_data_dir(".") / "relative" / "dir")
+    assert resolve_data_dir(None) == tmp_path / "from_env"
+    monkeypatch.delenv("TUNE_GAN_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert resolve_data_dir(None) == tmp_path / "cache" / "tune-gan" / "data"
+
+
+def test_missing_dataset_is_one_line_naming_dir_and_files(tmp_path):
+    # A data root that is a file cannot hold or receive the dataset, online or not.
+    root = tmp_path / "not_a_dir"
+    root.write_text("")
+    with pytest.raises(DataUnavailableError) as error:
+        from trainables.data import load_train_images
+
+        load_train_images("fashion_mnist", root)
+    message = str(error.value)
+    assert "\n" not in message
+    assert str(root) in message
+    assert "FashionMNIST/raw/train-images-idx3-ubyte" in message
+    assert [path.name for path in expected_files("mnist", root)] == [
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+    ]

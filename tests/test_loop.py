@@ -1,0 +1,107 @@
+"""The training loop on its own, without Ray."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+from PIL import Image
+
+from trainables.checkpoint import read_state, restore_checkpoint, save_sample_grid, write_checkpoint
+from trainables.config import TrialConfig
+from trainables.loop import GANTraining
+from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
+
+SMALL = TrialConfig(epochs=3, subset=512, batch_size=64, scheduler="warmup_cosine", warmup_epochs=1)
+
+
+def comparable(metrics) -> dict:
+    return {key: value for key, value in dataclasses.asdict(metrics).items() if key not in TIMING_METRICS}
+
+
+def snapshot(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [parameter.detach().clone() for parameter in module.parameters()]
+
+
+def changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(old, new) for old, new in zip(before, module.parameters()))
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_each_step_changes_only_its_own_network(mnist_images, model):
+    training = GANTraining(dataclasses.replace(SMALL, model=model), mnist_images)
+    real = training.images[:64].unsqueeze(1).float() / 127.5 - 1
+    fake = training.generator(torch.randn(64, SMALL.latent_dim))
+    g_before, d_before = snapshot(training.generator), snapshot(training.discriminator)
+    training.discriminator_step(real, fake)
+    assert changed(d_before, training.discriminator) and not changed(g_before, training.generator)
+    assert all(parameter.grad is None for parameter in training.generator.parameters())
+    assert not any(parameter.requires_grad for parameter in training.generator.parameters())
+
+    g_before, d_before = snapshot(training.generator), snapshot(training.discriminator)
+    training.generator_step(fake)
+    assert changed(g_before, training.generator) and not changed(d_before, training.discriminator)
+    assert not any(parameter.requires_grad for parameter in training.discriminator.parameters())
+
+
+def test_epoch_metrics_are_complete_and_finite(mnist_images):
+    metrics = GANTraining(SMALL, mnist_images).train_epoch()
+    values = dataclasses.asdict(metrics)
+    assert tuple(values) == TRAIN_METRICS
+    assert all(math.isfinite(value) for value in values.values())
+    assert metrics.epoch == 1 and metrics.d_loss > 0 and metrics.g_loss > 0
+    assert metrics.d_loss_var > 0 and metrics.g_loss_var > 0  # 8 batches of different losses
+    assert 0 < metrics.d_real < 1 and 0 < metrics.d_fake < 1 and 0 <= metrics.d_acc <= 1
+    assert metrics.lr_g == metrics.lr_d == pytest.approx(2e-4 * 0.01)  # warmup starts at the floor
+    assert metrics.images_per_s == pytest.approx(512 / metrics.epoch_time_s)
+
+
+def test_same_seed_same_metrics_other_seed_different(mnist_images):
+    first = [comparable(m) for m in GANTraining(SMALL, mnist_images).epochs()]
+    second = [comparable(m) for m in GANTraining(SMALL, mnist_images).epochs()]
+    other = [comparable(m) for m in GANTraining(dataclasses.replace(SMALL, seed=1), mnist_images).epochs()]
+    assert len(first) == 3 and first == second
+    assert first != other
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_checkpoint_round_trip_continues_like_an_uninterrupted_run(mnist_images, tmp_path, model):
+    config = dataclasses.replace(SMALL, model=model, subset=256)
+    uninterrupted = [comparable(m) for m in GANTraining(config, mnist_images).epochs()]
+
+    first = GANTraining(config, mnist_images)
+    head = [comparable(first.train_epoch())]
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    save_sample_grid(first.sample(), samples / "epoch_0001.png")
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    write_checkpoint(checkpoint, first, samples)
+
+    torch.manual_seed(12345)  # a restarted worker's RNG is anywhere; the checkpoint must restore it
+    resumed = GANTraining(config, mnist_images)
+    restored_samples = tmp_path / "restored_samples"
+    restore_checkpoint(checkpoint, resumed, restored_samples)
+    assert resumed.epoch == 1
+    assert (restored_samples / "epoch_0001.png").is_file()
+    tail = [comparable(m) for m in resumed.epochs()]
+    assert head + tail == uninterrupted
+
+
+def test_checkpoint_from_another_config_is_refused(mnist_images, tmp_path):
+    training = GANTraining(SMALL, mnist_images)
+    write_checkpoint(tmp_path, training, tmp_path)
+    other = GANTraining(dataclasses.replace(SMALL, seed=3), mnist_images)
+    with pytest.raises(ValueError, match="different config"):
+        other.load_state_dict(read_state(tmp_path))
+
+
+def test_sample_grid_is_a_5x5_png_and_sampling_uses_no_rng(mnist_images, tmp_path):
+    training = GANTraining(SMALL, mnist_images)
+    state = torch.get_rng_state()
+    images = training.sample()
+    assert torch.equal(torch.get_rng_state(), state)
+    assert images.shape == (25, 1, 28, 28) and torch.equal(images, training.sample())
+    save_sample_grid(images, tmp_path / "grid.png")
+    with Image.open(tmp_path / "grid.png") as grid:
+        assert grid.size == (5 * 28 + 6 * 2, 5 * 28 + 6 * 2)
