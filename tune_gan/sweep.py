@@ -22,6 +22,7 @@ import dataclasses
 import datetime
 import math
 import os
+import tempfile
 from typing import Any
 
 import ray
@@ -143,13 +144,16 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 
 
 def storage_dir(text: str) -> Path:
-    """The storage path as an absolute directory we may write to (it need not exist yet)."""
+    """The storage path as an absolute directory we can write to, created if missing."""
     path = Path(text).expanduser().resolve()
     if path.exists() and not path.is_dir():
         raise SweepError(f"--storage-path {text}: is a file, not a directory")
-    existing = next(parent for parent in (path, *path.parents) if parent.exists())
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise SweepError(f"--storage-path {text}: {existing} is not writable")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        raise SweepError(f"--storage-path {text}: not a writable directory ({error.strerror})") from None
     return path
 
 
@@ -236,6 +240,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         table = results_table(tuner.fit())
     finally:
         ray.shutdown()
+    print("\nResults, one row per trial:")
     print(format_table(table))
     print(f"Experiment: {experiment_dir}")
     unfinished = table[table.status != "TERMINATED"]

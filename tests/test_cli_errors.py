@@ -1,0 +1,97 @@
+"""Every bad input ends in one line on stderr naming the value, exit code 2, and nothing overwritten."""
+
+from __future__ import annotations
+
+import pytest
+
+from tune_gan import sweep
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str]:
+    try:
+        code = sweep.main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def storage(tmp_path):
+    path = tmp_path / "results"
+    (path / "earlier").mkdir(parents=True)
+    (path / "earlier" / "keep.txt").write_text("an earlier experiment")
+    return path
+
+
+def assert_one_line_error(code: int, stderr: str, *fragments: str) -> None:
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("sweep.py: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+BAD_INPUTS = [
+    (["--batch-sizes", "0"], ["--batch-sizes", "'0' is not an integer >= 1"]),
+    (["--batch-sizes", "128", "abc"], ["--batch-sizes", "'abc' is not an integer >= 1"]),
+    (["--batch-sizes", "-64"], ["'-64' is not an integer >= 1"]),
+    (["--schedulers", "cosine"], ["'cosine'", "constant", "step", "warmup_cosine"]),
+    (["--model", "resnet"], ["'resnet'", "mlp", "dcgan"]),
+    (["--dataset", "cifar10"], ["'cifar10'", "mnist", "fashion_mnist"]),
+    (["--preset", "huge"], ["'huge'", "smoke", "assignment", "dcgan"]),
+    (["--epochs", "0"], ["--epochs", "'0' is not an integer >= 1"]),
+    (["--seeds", "0", "0"], ["seeds=[0, 0]", "distinct"]),
+    (["--lr-g", "5"], ["lr_g=5.0", "(0, 1)"]),
+    (["--schedulers", "warmup_cosine", "--epochs", "5", "--warmup-epochs", "5"], ["warmup_epochs=5", "epochs - 2"]),
+    (["--subset", "100", "--batch-sizes", "128"], ["subset=100", "batch_size=128"]),
+    (["--subset", "100000", "--batch-sizes", "128"], ["--subset 100000", "60000"]),
+    (["--gpus-per-trial", "lots"], ["'lots'", "'auto' or a number >= 0"]),
+    (["--name", "a/b"], ["--name 'a/b'", "plain directory name"]),
+    (["--resume", "--name", "missing"], ["--resume", "missing", "tune_gan_sweep.json"]),
+    (["--resume", "--name", "earlier"], ["--resume", "earlier"]),
+    (["--resume", "--name", "earlier", "--epochs", "3"], ["--epochs", "not allowed with --resume"]),
+    (["--name", "earlier"], ["--name earlier", "already exists", "--resume"]),
+]
+
+
+@pytest.mark.parametrize("argv, fragments", BAD_INPUTS, ids=[" ".join(argv) for argv, _ in BAD_INPUTS])
+def test_bad_input(argv, fragments, storage, capsys):
+    preset = [] if "--resume" in argv else ["--preset", "smoke"]
+    code, stderr = run_cli([*preset, "--storage-path", str(storage), *argv], capsys)
+    assert_one_line_error(code, stderr, *fragments)
+    assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]
+    assert (storage / "earlier" / "keep.txt").read_text() == "an earlier experiment"
+
+
+def test_storage_path_that_is_a_file(tmp_path, capsys):
+    target = tmp_path / "results.txt"
+    target.write_text("not a directory")
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(target)], capsys)
+    assert_one_line_error(code, stderr, f"--storage-path {target}", "is a file")
+    assert target.read_text() == "not a directory"
+
+
+def test_unwritable_storage_path(capsys):
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", "/proc/tune_gan_results"], capsys)
+    assert_one_line_error(code, stderr, "--storage-path /proc/tune_gan_results", "not a writable directory")
+
+
+def test_data_dir_without_the_dataset(tmp_path, storage, capsys):
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("")
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(storage), "--data-dir", str(not_a_dir)], capsys)
+    assert_one_line_error(code, stderr, f"data dir {not_a_dir}", "MNIST/raw/train-images-idx3-ubyte")
+
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["--cpus-per-trial", "512"], ["--cpus-per-trial 512", "the Ray cluster has only"]),
+        (["--gpus-per-trial", "2"], ["--gpus-per-trial 2.0", "the Ray cluster has 0 GPUs"]),
+    ],
+)
+def test_more_resources_than_the_cluster_has(argv, fragments, storage, capsys):
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(storage), "--name", "big", *argv], capsys)
+    assert_one_line_error(code, stderr.splitlines()[-1], *fragments)
+    assert not (storage / "big").exists()

@@ -1,0 +1,131 @@
+"""A real Ray Tune smoke sweep through the CLI, its files read back, and --resume of it."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from ray import tune
+from tensorboardX.proto import event_pb2
+
+from trainables.metric_keys import TRAIN_METRICS
+from tune_gan.search_space import SPEC_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
+GRID_PX = 5 * 28 + 6 * 2
+
+
+def run_sweep(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    storage = tmp_path_factory.mktemp("storage")
+    finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", str(storage), "--name", "smoke")
+    return storage / "smoke", finished
+
+
+def trial_dirs(experiment: Path) -> list[Path]:
+    return sorted(path for path in experiment.iterdir() if path.is_dir() and path.name.startswith("train_gan"))
+
+
+def read_events(path: Path) -> list[event_pb2.Event]:
+    """Parse a TensorBoard event file (TFRecord framing: length, crc, payload, crc)."""
+    data, position, events = path.read_bytes(), 0, []
+    while position < len(data):
+        (length,) = struct.unpack("<Q", data[position : position + 8])
+        event = event_pb2.Event()
+        event.ParseFromString(data[position + 12 : position + 12 + length])
+        events.append(event)
+        position += 12 + length + 4
+    return events
+
+
+def test_sweep_finishes_and_prints_the_table(smoke):
+    experiment, finished = smoke
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    table = finished.stdout.split("Results, one row per trial:\n")[1]
+    header = table.splitlines()[0].split()
+    assert header == ["batch_size", "scheduler", "seed", "status", "epochs_done", "d_loss", "g_loss",
+                      "d_loss_var", "g_loss_var"]
+    rows = [line.split() for line in table.splitlines()[1:5]]
+    assert {(int(row[0]), row[1]) for row in rows} == GRID
+    assert all(row[3] == "TERMINATED" and row[4] == "2" for row in rows)
+    assert f"Experiment: {experiment}" in finished.stdout
+
+
+def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
+    experiment, _ = smoke
+    analysis = tune.ExperimentAnalysis(str(experiment))
+    assert {(config["batch_size"], config["scheduler"]) for config in analysis.get_all_configs().values()} == GRID
+    assert len(analysis.trial_dataframes) == 4
+    for frame in analysis.trial_dataframes.values():
+        assert frame["epoch"].tolist() == [1, 2]
+        assert set(TRAIN_METRICS) <= set(frame.columns)
+        assert frame[list(TRAIN_METRICS)].notna().all().all()
+    saved = json.loads((experiment / SPEC_FILE).read_text())
+    assert saved["resources"] == {"cpus_per_trial": 1, "gpus_per_trial": 0.0, "max_concurrent": 0,
+                                  "keep_checkpoints": 2, "max_failures": 1}
+    assert saved["base"]["subset"] == 1024 and saved["base"]["epochs"] == 2
+
+
+def test_checkpoints_hold_state_and_every_sample_grid(smoke):
+    experiment, _ = smoke
+    for trial in trial_dirs(experiment):
+        checkpoints = sorted(trial.glob("checkpoint_*"))
+        assert [path.name for path in checkpoints] == ["checkpoint_000000", "checkpoint_000001"]
+        state = torch.load(checkpoints[-1] / "state.pt", weights_only=True)
+        assert state["epoch"] == 2 and state["config"]["subset"] == 1024
+        assert {"generator", "discriminator", "opt_g", "opt_d", "sched_g", "sched_d", "rng"} <= set(state)
+        grids = sorted(path.name for path in (checkpoints[-1] / "samples").iterdir())
+        assert grids == ["epoch_0001.png", "epoch_0002.png"]
+        for grid in grids:
+            with Image.open(checkpoints[-1] / "samples" / grid) as image:
+                assert image.size == (GRID_PX, GRID_PX)
+                assert len(np.unique(np.asarray(image.convert("L")))) > 10  # a picture, not a blank
+
+
+def test_tensorboard_has_scalars_and_sample_images(smoke):
+    experiment, _ = smoke
+    for trial in trial_dirs(experiment):
+        values = [value for path in trial.glob("events.out.tfevents.*") for event in read_events(path)
+                  for value in event.summary.value]
+        tags = {value.tag for value in values}
+        assert {"ray/tune/d_loss", "ray/tune/g_loss_var", "ray/tune/lr_g"} <= tags
+        images = [value.image for value in values if value.tag == "samples"]
+        assert len(images) == 2
+        with Image.open(io.BytesIO(images[0].encoded_image_string)) as image:
+            assert image.size == (GRID_PX, GRID_PX)
+
+
+def test_an_existing_experiment_is_not_overwritten(smoke):
+    experiment, _ = smoke
+    before = {path: path.stat().st_mtime_ns for path in experiment.rglob("*")}
+    again = run_sweep("--preset", "smoke", "--storage-path", str(experiment.parent), "--name", "smoke")
+    assert again.returncode == 2
+    assert again.stderr.strip() == (
+        f"sweep.py: error: --name smoke: {experiment} already exists; pass --resume to finish it"
+    )
+    assert {path: path.stat().st_mtime_ns for path in experiment.rglob("*")} == before
+
+
+def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
+    experiment, _ = smoke
+    checkpoints = sorted(experiment.rglob("checkpoint_*"))
+    resumed = run_sweep("--resume", "--storage-path", str(experiment.parent), "--name", "smoke")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    rows = resumed.stdout.split("Results, one row per trial:\n")[1].splitlines()[1:5]
+    assert all(row.split()[3:5] == ["TERMINATED", "2"] for row in rows)
+    assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
