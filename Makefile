@@ -1,0 +1,22 @@
+# The README's two quick-start commands: `make demo` (a real smoke sweep) and `make test` (the suite).
+# Both create .venv on first use (python -m venv + pip: the torch wheels on the dev machines are
+# found by pip, not by uv or poetry) and reuse it afterwards.
+PYTHON ?= python3
+VENV ?= .venv
+STORAGE ?= results
+
+.PHONY: demo test benchmark
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python tune_gan/sweep.py --preset smoke --storage-path $(STORAGE)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest
+
+benchmark: $(VENV)/.installed
+	$(VENV)/bin/python -m trainables.benchmark --models mlp dcgan
