@@ -77,6 +77,12 @@ def test_unwritable_storage_path(capsys):
     assert_one_line_error(code, stderr, "--storage-path /proc/tune_gan_results", "not a writable directory")
 
 
+def test_address_without_a_cluster(storage, capsys, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(storage), "--address", "auto"], capsys)
+    assert_one_line_error(code, stderr.splitlines()[-1], "--address auto: no Ray cluster reachable there")
+
+
 def test_data_dir_without_the_dataset(tmp_path, storage, capsys):
     not_a_dir = tmp_path / "data"
     not_a_dir.write_text("")

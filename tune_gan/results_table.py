@@ -1,35 +1,53 @@
-"""The table a sweep ends with: one row per trial, its grid point, status and final metrics."""
+"""The table a sweep ends with: one row per grid point, its status and final metrics."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pandas as pd
 from ray import tune
 
-from tune_gan.search_space import GRID_AXES
+from tune_gan.search_space import GRID_AXES, SweepSpec
 
 FINAL_METRICS = ("d_loss", "g_loss", "d_loss_var", "g_loss_var")
 COLUMNS = (*GRID_AXES, "status", "epochs_done", *FINAL_METRICS)
 
 
-def results_table(results: tune.ResultGrid) -> pd.DataFrame:
-    """Rows sorted by grid point; status is TERMINATED (all epochs done), ERROR or UNFINISHED."""
-    rows = []
+def trial_config(result: tune.Result) -> dict[str, Any] | None:
+    """The trial's params: from its last result, else from the params.json Tune wrote at its start."""
+    if result.config is not None:
+        return result.config
+    try:
+        with result.filesystem.open_input_stream(f"{result.path}/params.json") as params:
+            return json.loads(params.read())
+    except FileNotFoundError:
+        return None  # never started
+
+
+def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
+    """Rows sorted by grid point; status is TERMINATED (all epochs done), ERROR, UNFINISHED or PENDING."""
+    rows = {}
     for result in results:
+        config = trial_config(result)
+        if config is None:
+            continue
         metrics = result.metrics or {}
         epochs_done = metrics.get("epoch", 0)
         if result.error:
             status = "ERROR"
         else:
-            status = "TERMINATED" if epochs_done == result.config["epochs"] else "UNFINISHED"
-        rows.append(
-            {
-                **{axis: result.config[axis] for axis in GRID_AXES},
-                "status": status,
-                "epochs_done": epochs_done,
-                **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
-            }
-        )
-    return pd.DataFrame(rows, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
+            status = "TERMINATED" if epochs_done == config["epochs"] else "UNFINISHED"
+        rows[tuple(config[axis] for axis in GRID_AXES)] = {
+            "status": status,
+            "epochs_done": epochs_done,
+            **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
+        }
+    table = [
+        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": "PENDING", "epochs_done": 0})}
+        for point in ((c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs())
+    ]
+    return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
 
 
 def format_table(table: pd.DataFrame) -> str:

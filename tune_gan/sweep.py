@@ -207,7 +207,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     if spec.base.subset > len(images):
         raise SweepError(f"--subset {spec.base.subset}: {spec.base.dataset} has only {len(images)} training images")
 
-    ray.init(address=args.address)
+    try:
+        ray.init(address=args.address)
+    except ConnectionError as error:
+        raise SweepError(f"--address {args.address}: no Ray cluster reachable there ({error})") from None
     try:
         cluster = ray.cluster_resources()
         check_cluster_fits(spec, cluster)
@@ -237,7 +240,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                     callbacks=[SampleGridLogger()],
                 ),
             )
-        table = results_table(tuner.fit())
+        table = results_table(tuner.fit(), spec)
     finally:
         ray.shutdown()
     print("\nResults, one row per trial:")
