@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +131,27 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     rows = resumed.stdout.split("Results, one row per trial:\n")[1].splitlines()[1:5]
     assert all(row.split()[3:5] == ["TERMINATED", "2"] for row in rows)
     assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
+
+
+def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
+    """Ctrl-C (SIGINT) mid-sweep, then --resume: every trial finishes, no epoch is trained twice."""
+    args = ["--preset", "smoke", "--subset", "2048", "--epochs", "4", "--storage-path", str(tmp_path), "--name", "cut"]
+    driver = subprocess.Popen(
+        [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob("cut/*/checkpoint_000000")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    driver.send_signal(signal.SIGINT)
+    output, _ = driver.communicate(timeout=300)
+    assert driver.returncode == 1, output[-3000:]
+    assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
+
+    resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    experiment = tmp_path / "cut"
+    assert len(trial_dirs(experiment)) == 4  # the same trials continued, none added
+    for trial in trial_dirs(experiment):
+        epochs = [json.loads(line)["epoch"] for line in (trial / "result.json").read_text().splitlines()]
+        assert epochs == [1, 2, 3, 4]
