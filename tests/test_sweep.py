@@ -55,6 +55,12 @@ def read_events(path: Path) -> list[event_pb2.Event]:
     return events
 
 
+def sample_grid_steps(trial: Path) -> list[int]:
+    """The TensorBoard steps at which the trial's sample grids were logged."""
+    return sorted(event.step for path in trial.glob("events.out.tfevents.*") for event in read_events(path)
+                  if any(value.tag == "samples" for value in event.summary.value))
+
+
 def test_sweep_finishes_and_prints_the_table(smoke):
     experiment, finished = smoke
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -106,8 +112,8 @@ def test_tensorboard_has_scalars_and_sample_images(smoke):
                   for value in event.summary.value]
         tags = {value.tag for value in values}
         assert {"ray/tune/d_loss", "ray/tune/g_loss_var", "ray/tune/lr_g"} <= tags
+        assert sample_grid_steps(trial) == [1, 2]  # one grid per sample epoch, at the epoch as the step
         images = [value.image for value in values if value.tag == "samples"]
-        assert len(images) == 2
         with Image.open(io.BytesIO(images[0].encoded_image_string)) as image:
             assert image.size == (GRID_PX, GRID_PX)
 
@@ -155,3 +161,4 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     for trial in trial_dirs(experiment):
         epochs = [json.loads(line)["epoch"] for line in (trial / "result.json").read_text().splitlines()]
         assert epochs == [1, 2, 3, 4]
+        assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume

@@ -29,11 +29,6 @@ def sample_grid_name(epoch: int) -> str:
     return f"epoch_{epoch:04d}.png"
 
 
-def epoch_of_sample_grid(name: str) -> int:
-    """Inverse of :func:`sample_grid_name`."""
-    return int(Path(name).stem.removeprefix("epoch_"))
-
-
 def is_sample_epoch(epoch: int, sample_every: int, epochs: int) -> bool:
     return epoch % sample_every == 0 or epoch == epochs
 

@@ -37,16 +37,14 @@ from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import PRESETS, SPEC_FILE, Resources, SweepSpec
 
 DEFAULT_STORAGE = "~/ray_results"
-# Flags that define an experiment; --resume takes them from the saved experiment instead.
-SETTING_FLAGS = (
-    "batch_sizes", "schedulers", "seeds", "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d",
-    "subset", "sample_every", "warmup_epochs", "spectral_norm", "cpus_per_trial", "gpus_per_trial",
-    "max_concurrent", "keep_checkpoints", "max_failures", "preset",
-)
+GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
     "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d", "subset", "sample_every", "warmup_epochs",
     "spectral_norm",
 )
+RESOURCE_FLAGS = tuple(field.name for field in dataclasses.fields(Resources))
+# Flags that define an experiment; --resume takes them from the saved experiment instead.
+SETTING_FLAGS = ("preset", *GRID_FLAGS, *TRIAL_FLAGS, *RESOURCE_FLAGS)
 
 
 class SweepError(Exception):
@@ -131,15 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The preset's values, overridden by every flag the user gave."""
     chosen: dict[str, Any] = dict(PRESETS[args.preset or "assignment"])
-    chosen.update({name: getattr(args, name) for name in (*TRIAL_FLAGS, "batch_sizes", "schedulers", "seeds")
-                   if getattr(args, name) is not None})
-    batch_sizes, schedulers, seeds = (tuple(chosen.pop(axis)) for axis in ("batch_sizes", "schedulers", "seeds"))
+    chosen.update({name: getattr(args, name) for name in (*GRID_FLAGS, *TRIAL_FLAGS) if getattr(args, name) is not None})
+    batch_sizes, schedulers, seeds = (tuple(chosen.pop(axis)) for axis in GRID_FLAGS)
     base = TrialConfig(batch_size=batch_sizes[0], scheduler=schedulers[0], seed=seeds[0], **chosen)
-    resources = Resources(
-        **{name: getattr(args, name) for name in ("cpus_per_trial", "gpus_per_trial", "max_concurrent",
-                                                  "keep_checkpoints", "max_failures")
-           if getattr(args, name) is not None}
-    )
+    resources = Resources(**{name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None})
     return SweepSpec(base, batch_sizes, schedulers, seeds, resources)
 
 
