@@ -52,8 +52,9 @@ def load_train_images(dataset: str, root: Path) -> torch.Tensor:
         train = _DATASET_CLASSES[dataset](root=str(root), train=True, download=True)
     except (RuntimeError, OSError) as error:
         missing = [str(path) for path in expected_files(dataset, root) if not path.is_file()]
+        reason = " ".join(str(error).split())  # torchvision's message spans lines
         raise DataUnavailableError(
-            f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({error}); "
+            f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({reason}); "
             f"expected files: {', '.join(missing)}"
         ) from None
     return train.data.contiguous()
