@@ -136,9 +136,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     return SweepSpec(base, batch_sizes, schedulers, seeds, resources)
 
 
-def storage_dir(text: str) -> Path:
-    """The storage path as an absolute directory we can write to, created if missing."""
-    path = Path(text).expanduser().resolve()
+def ensure_writable_dir(path: Path, text: str) -> None:
+    """Create the storage path if missing and prove we can write there; ``text`` is what the user typed."""
     if path.exists() and not path.is_dir():
         raise SweepError(f"--storage-path {text}: is a file, not a directory")
     try:
@@ -147,7 +146,6 @@ def storage_dir(text: str) -> Path:
             pass
     except OSError as error:
         raise SweepError(f"--storage-path {text}: not a writable directory ({error.strerror})") from None
-    return path
 
 
 def experiment_name(args: argparse.Namespace) -> str:
@@ -192,9 +190,10 @@ def load_or_create_spec(args: argparse.Namespace, experiment_dir: Path) -> Sweep
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    storage = storage_dir(args.storage_path)
+    storage = Path(args.storage_path).expanduser().resolve()
     experiment_dir = storage / experiment_name(args)
     spec = load_or_create_spec(args, experiment_dir)
+    ensure_writable_dir(storage, args.storage_path)
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images(spec.base.dataset, data_root)
     if spec.base.subset > len(images):
