@@ -1,9 +1,10 @@
-# The README's two quick-start commands: `make demo` (a real smoke sweep) and `make test` (the suite).
+# The README's two quick-start commands: `make demo` (a real smoke sweep and its report) and `make test`.
 # Both create .venv on first use (python -m venv + pip: the torch wheels on the dev machines are
 # found by pip, not by uv or poetry) and reuse it afterwards.
 PYTHON ?= python3
 VENV ?= .venv
 STORAGE ?= results
+NAME := smoke_$(shell date +%Y-%m-%d_%H-%M-%S)
 
 .PHONY: demo test benchmark
 
@@ -13,7 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/python tune_gan/sweep.py --preset smoke --storage-path $(STORAGE)
+	$(VENV)/bin/python tune_gan/sweep.py --preset smoke --storage-path $(STORAGE) --name $(NAME)
+	$(VENV)/bin/python analysis/report.py $(STORAGE)/$(NAME)
 
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest

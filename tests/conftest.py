@@ -1,10 +1,14 @@
-"""Shared fixtures: the MNIST training set from the data dir the environment names (TUNE_GAN_DATA)."""
+"""Shared fixtures: MNIST from the data dir the environment names (TUNE_GAN_DATA), and one real smoke sweep."""
 
 from __future__ import annotations
+
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
 
+from tests.helpers import run_sweep
 from trainables.data import load_train_images, resolve_data_dir
 
 
@@ -18,3 +22,12 @@ def mnist_images() -> torch.Tensor:
 def _one_thread():
     """Same kernels in every test, whatever the machine: exact-equality tests compare CPU runs."""
     torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A real 2x2 smoke sweep (2 epochs on 1,024 images): (experiment dir, finished process)."""
+    storage = tmp_path_factory.mktemp("storage")
+    finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", str(storage), "--name", "smoke")
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return storage / "smoke", finished

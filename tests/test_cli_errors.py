@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import REPO
 from tune_gan import sweep
 
 
@@ -116,7 +116,7 @@ def test_offline_without_the_dataset(tmp_path, storage):
     finished = subprocess.run(
         [sys.executable, "tune_gan/sweep.py", "--preset", "smoke", "--storage-path", str(storage),
          "--dataset", "fashion_mnist", "--data-dir", str(empty)],
-        cwd=Path(__file__).resolve().parent.parent, env=offline, capture_output=True, text=True, timeout=300,
+        cwd=REPO, env=offline, capture_output=True, text=True, timeout=300,
     )
     assert_one_line_error(finished.returncode, finished.stderr, f"dataset 'fashion_mnist' is not in data dir {empty}",
                           f"expected files: {empty}/FashionMNIST/raw/train-images-idx3-ubyte")

@@ -19,24 +19,11 @@ from ray import tune
 from tensorboardX.proto import event_pb2
 
 from trainables.metric_keys import TRAIN_METRICS
+from tests.helpers import REPO, run_sweep
 from tune_gan.search_space import SPEC_FILE
 
-REPO = Path(__file__).resolve().parent.parent
 GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
 GRID_PX = 5 * 28 + 6 * 2
-
-
-def run_sweep(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, capture_output=True, text=True, timeout=900
-    )
-
-
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    storage = tmp_path_factory.mktemp("storage")
-    finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", str(storage), "--name", "smoke")
-    return storage / "smoke", finished
 
 
 def trial_dirs(experiment: Path) -> list[Path]:

@@ -29,6 +29,12 @@ def sample_grid_name(epoch: int) -> str:
     return f"epoch_{epoch:04d}.png"
 
 
+def saved_sample_grids(directory: Path) -> dict[int, Path]:
+    """The grids a checkpoint directory holds, by epoch, earliest first."""
+    grids = sorted((directory / SAMPLES_DIR).glob("epoch_*.png"))
+    return {int(path.stem.removeprefix("epoch_")): path for path in grids}
+
+
 def is_sample_epoch(epoch: int, sample_every: int, epochs: int) -> bool:
     return epoch % sample_every == 0 or epoch == epochs
 

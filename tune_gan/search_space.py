@@ -19,6 +19,7 @@ from ray import tune
 from trainables.config import ConfigError, TrialConfig
 
 SPEC_FILE = "tune_gan_sweep.json"
+DEFAULT_STORAGE = "~/ray_results"  # Tune's own default storage path
 GRID_AXES = ("batch_size", "scheduler", "seed")
 
 # Each preset sets TrialConfig fields and grid axes; explicit CLI flags override them.

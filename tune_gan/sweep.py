@@ -34,9 +34,8 @@ from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_image
 from trainables.trainable import train_gan
 from tune_gan.results_table import format_table, results_table
 from tune_gan.sample_logger import SampleGridLogger
-from tune_gan.search_space import PRESETS, SPEC_FILE, Resources, SweepSpec
+from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 
-DEFAULT_STORAGE = "~/ray_results"
 GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
     "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d", "subset", "sample_every", "warmup_epochs",

@@ -1,0 +1,1 @@
+"""Tune results -> a tidy table -> statistics, plots and a report that answers the study's questions."""

@@ -1,0 +1,119 @@
+"""Image figures: sample grids across training, the final grids, and latent-space interpolation.
+
+They read each trial's latest checkpoint directory (the ``checkpoint`` column of the tidy
+table), which holds every sample grid the trial saved and its generator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from PIL import Image
+from torchvision.utils import make_grid
+
+from analysis.stats import config_columns, config_label
+from trainables.checkpoint import read_state, saved_sample_grids
+from trainables.config import TrialConfig
+from trainables.models import build_models
+
+MAX_STAGES = 6
+
+
+def _first_seed_checkpoints(frame: pd.DataFrame) -> list[tuple[str, Path]]:
+    """(config label, checkpoint dir) for the lowest seed of each config that has a local checkpoint."""
+    columns = config_columns(frame)
+    trials = frame.dropna(subset=["checkpoint"]).sort_values("seed").drop_duplicates("trial_id")
+    out = []
+    for config, runs in trials.groupby(columns, sort=True):
+        checkpoint = Path(runs["checkpoint"].iloc[0])
+        if checkpoint.is_dir():
+            out.append((config_label(config, columns), checkpoint))
+    return out
+
+
+def _stages(epochs: list[int]) -> list[int]:
+    """Up to MAX_STAGES saved epochs spread from the first to the last."""
+    if len(epochs) <= MAX_STAGES:
+        return epochs
+    picks = np.linspace(0, len(epochs) - 1, MAX_STAGES).round().astype(int)
+    return [epochs[index] for index in picks]
+
+
+def stage_montage(frame: pd.DataFrame) -> Figure | None:
+    """For each config, its fixed-noise 5x5 grids at the saved stages, early to late, side by side."""
+    rows = [(label, saved_sample_grids(checkpoint)) for label, checkpoint in _first_seed_checkpoints(frame)]
+    rows = [(label, grids) for label, grids in rows if grids]
+    if not rows:
+        return None
+    columns = max(len(_stages(list(grids))) for _, grids in rows)
+    fig, axes = plt.subplots(len(rows), columns, squeeze=False, figsize=(1.9 * columns + 1.2, 2.0 * len(rows)))
+    for row, (label, grids) in enumerate(rows):
+        stages = _stages(list(grids))
+        for column in range(columns):
+            ax = axes[row, column]
+            ax.axis("off")
+            if column < len(stages):
+                ax.imshow(Image.open(grids[stages[column]]), cmap="gray")
+                ax.set_title(f"epoch {stages[column]}", fontsize=8)
+        axes[row, 0].text(-0.08, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
+                          ha="right", va="center", fontsize=8)
+    fig.suptitle("Samples from the same noise across training (first seed of each config)")
+    fig.tight_layout()
+    return fig
+
+
+def final_grids(frame: pd.DataFrame) -> Figure | None:
+    """The last 5x5 grid of each config."""
+    finals = [(label, grids[max(grids)]) for label, checkpoint in _first_seed_checkpoints(frame)
+              if (grids := saved_sample_grids(checkpoint))]
+    if not finals:
+        return None
+    columns = min(4, len(finals))
+    rows = -(-len(finals) // columns)
+    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(2.6 * columns, 2.8 * rows))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (label, grid) in zip(axes.flat, finals):
+        ax.imshow(Image.open(grid), cmap="gray")
+        ax.set_title(f"{label}\nepoch {int(grid.stem.removeprefix('epoch_'))}", fontsize=8)
+    fig.suptitle("Final 25 generated images of each config")
+    fig.tight_layout()
+    return fig
+
+
+def slerp(start: torch.Tensor, end: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Spherical interpolation: follows the shell where Gaussian latent vectors concentrate."""
+    cos = torch.dot(start / start.norm(), end / end.norm()).clamp(-1.0, 1.0)
+    angle = torch.arccos(cos)
+    if angle < 1e-6:
+        return torch.lerp(start, end, fraction)
+    return (torch.sin((1 - fraction) * angle) * start + torch.sin(fraction * angle) * end) / torch.sin(angle)
+
+
+@torch.no_grad()
+def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Figure:
+    """Walk between two seeded latent points, linearly and spherically, through a trial's final generator."""
+    state = read_state(checkpoint)
+    config = TrialConfig.from_dict(state["config"])
+    generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+    generator.load_state_dict(state["generator"])
+    generator.eval()
+    start, end = torch.randn(2, config.latent_dim, generator=torch.Generator().manual_seed(seed))
+    fractions = torch.linspace(0, 1, steps).tolist()
+    linear = torch.stack([torch.lerp(start, end, fraction) for fraction in fractions])
+    spherical = torch.stack([slerp(start, end, fraction) for fraction in fractions])
+    images = generator(torch.cat([linear, spherical]))
+    strip = make_grid(images, nrow=steps, padding=2, normalize=True, value_range=(-1, 1))
+    fig, ax = plt.subplots(figsize=(1.0 * steps, 2.6))
+    ax.imshow(strip.permute(1, 2, 0).numpy())
+    ax.set_yticks([15, 45], ["linear", "spherical"])
+    ax.set_xticks([])
+    ax.set_xlabel(f"z₀ → z₁ in {steps} steps (epoch {state['epoch']})")
+    ax.set_title(f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}", fontsize=9)
+    fig.tight_layout()
+    return fig

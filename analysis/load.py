@@ -1,0 +1,74 @@
+"""Load a Tune experiment into one tidy DataFrame: a row per trial x epoch.
+
+Built on ``tune.ExperimentAnalysis`` (Tune's own loader), so it reads a finished,
+running or partly failed experiment, on a local path or a storage URI Tune accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+from ray import tune
+
+from trainables.config import TrialConfig
+from tune_gan.search_space import DEFAULT_STORAGE
+
+CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
+TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
+# Tune's bookkeeping, not something the trial measured.
+_TUNE_COLUMNS = {
+    "timestamp", "checkpoint_dir_name", "should_checkpoint", "done", "training_iteration", "trial_id", "date",
+    "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip", "time_since_restore",
+    "iterations_since_restore",
+}
+
+
+def load_experiment(path: str | Path) -> pd.DataFrame:
+    """One row per trial x reported epoch, with the trial's status, latest checkpoint and config columns.
+
+    A trial that never reported (pending, or failed at its start) still gets one row, with
+    NaN metrics, so errors are visible. ``checkpoint`` is the trial's latest checkpoint
+    directory, where its sample grids and generator are.
+    """
+    location = str(path) if "://" in str(path) else str(Path(path).expanduser().resolve())
+    analysis = tune.ExperimentAnalysis(location)
+    frames = []
+    for trial in analysis.trials:
+        history = analysis.trial_dataframes.get(trial.trial_id, pd.DataFrame())
+        metrics = [column for column in history.columns
+                   if column not in _TUNE_COLUMNS and not column.startswith("config/")]
+        history = history[metrics] if len(history) else pd.DataFrame({"epoch": [float("nan")]})
+        checkpoint = analysis.get_last_checkpoint(trial)
+        trial_info = {
+            "trial_id": trial.trial_id,
+            "status": trial.status,
+            "checkpoint": checkpoint.path if checkpoint else None,
+            **{key: trial.config[key] for key in CONFIG_COLUMNS if key in trial.config},  # older runs lack new keys
+        }
+        frames.append(history.assign(**trial_info))
+    frame = pd.concat(frames, ignore_index=True)
+    leading = [column for column in (*TRIAL_COLUMNS, *CONFIG_COLUMNS) if column in frame.columns]
+    frame = frame[leading + [column for column in frame.columns if column not in leading]]
+    return frame.sort_values(["batch_size", "scheduler", "seed", "epoch"], ignore_index=True)
+
+
+def newest_experiment(storage: str | Path = DEFAULT_STORAGE) -> Path:
+    """The most recently started Tune experiment directory under ``storage``."""
+    states = sorted(Path(storage).expanduser().glob("*/experiment_state-*.json"), key=lambda path: path.stat().st_mtime)
+    if not states:
+        raise FileNotFoundError(f"no Tune experiment under {storage}; set TUNE_GAN_EXPERIMENT to one")
+    return states[-1].parent
+
+
+def export(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write the table as Parquet or CSV, by the file's suffix."""
+    path = Path(path)
+    if path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        raise ValueError(f"{path}: the suffix must be .parquet or .csv")
+    return path
