@@ -13,6 +13,7 @@ import pandas as pd
 from ray import tune
 
 from trainables.config import TrialConfig
+from trainables.metric_keys import DIVERGED
 from tune_gan.search_space import DEFAULT_STORAGE
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
@@ -29,8 +30,10 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
     """One row per trial x reported epoch, with the trial's status, latest checkpoint and config columns.
 
     A trial that never reported (pending, or failed at its start) still gets one row, with
-    NaN metrics, so errors are visible. ``checkpoint`` is the trial's latest checkpoint
-    directory, where its sample grids and generator are.
+    NaN metrics, so errors are visible. Tune's status is kept, except that a trial that
+    stopped early because it diverged is ``DIVERGED`` (its reason in ``diverged_reason``).
+    ``checkpoint`` is the trial's latest checkpoint directory, where its sample grids and
+    generator are.
     """
     location = str(path) if "://" in str(path) else str(Path(path).expanduser().resolve())
     analysis = tune.ExperimentAnalysis(location)
@@ -41,9 +44,10 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
                    if column not in _TUNE_COLUMNS and not column.startswith("config/")]
         history = history[metrics] if len(history) else pd.DataFrame({"epoch": [float("nan")]})
         checkpoint = analysis.get_last_checkpoint(trial)
+        diverged = DIVERGED in history and bool(history[DIVERGED].iloc[-1])
         trial_info = {
             "trial_id": trial.trial_id,
-            "status": trial.status,
+            "status": "DIVERGED" if diverged else trial.status,
             "checkpoint": checkpoint.path if checkpoint else None,
             **{key: trial.config[key] for key in CONFIG_COLUMNS if key in trial.config},  # older runs lack new keys
         }

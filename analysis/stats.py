@@ -17,6 +17,7 @@ import math
 import pandas as pd
 
 from analysis.load import CONFIG_COLUMNS
+from trainables.metric_keys import DIVERGED_REASON
 
 STABILITY_EPOCHS = 5
 UNSTABLE_FACTOR = 2.0
@@ -98,8 +99,19 @@ def findings(frame: pd.DataFrame) -> list[str]:
     scores = table["stability_mean"]
     if scores.notna().sum() == 0:
         return ["No trial reported an epoch yet, so there is nothing to compare."]
-    return [*_stability_findings(table, scores, label), *_image_findings(frame, table, label),
-            *_schedule_findings(table, scores)]
+    return [*_stability_findings(table, scores, label), *_divergence_findings(frame),
+            *_image_findings(frame, table, label), *_schedule_findings(table, scores)]
+
+
+def _divergence_findings(frame: pd.DataFrame) -> list[str]:
+    trials = per_trial(frame)
+    diverged = trials[trials["status"] == "DIVERGED"]
+    if diverged.empty:
+        return []
+    last = frame.sort_values("epoch").groupby("trial_id").tail(1).set_index("trial_id")
+    names = "; ".join(f"batch {row.batch_size} · {row.scheduler} · seed {row.seed} "
+                      f"({last.loc[row.trial_id, DIVERGED_REASON]})" for row in diverged.itertuples())
+    return [f"Diverged and stopped early: {names}."]
 
 
 def _stability_findings(table: pd.DataFrame, scores: pd.Series, label: dict) -> list[str]:

@@ -51,29 +51,35 @@ def test_export_round_trip(smoke, tmp_path, suffix):
 
 
 @pytest.fixture(scope="module")
-def with_errored_trial(tmp_path_factory, mnist_images):
-    """A real Tune run in which one of two trials fails at its start (batch size 0 is invalid)."""
-    storage = tmp_path_factory.mktemp("errored")
-    params = {**TrialConfig(epochs=1, subset=256, batch_size=64).to_dict(), "batch_size": tune.grid_search([64, 0])}
+def mixed_outcomes(tmp_path_factory, mnist_images):
+    """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d 0.5 saturates D (DIVERGED)."""
+    storage = tmp_path_factory.mktemp("mixed")
+    params = {**TrialConfig(epochs=6, subset=256, batch_size=64).to_dict(),
+              "batch_size": tune.grid_search([64, 0]), "lr_d": tune.grid_search([2e-4, 0.5])}
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         tune.Tuner(
             tune.with_parameters(train_gan, images=mnist_images[:256]),
             param_space=params,
-            run_config=tune.RunConfig(name="errored", storage_path=str(storage)),
+            run_config=tune.RunConfig(name="mixed", storage_path=str(storage)),
         ).fit()
     finally:
         ray.shutdown()
-    return storage / "errored"
+    return storage / "mixed"
 
 
-def test_an_errored_trial_appears_with_its_status(with_errored_trial):
-    frame = load_experiment(with_errored_trial)
-    statuses = frame.drop_duplicates("trial_id").set_index("batch_size")["status"].to_dict()
-    assert statuses == {0: "ERROR", 64: "TERMINATED"}
+def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
+    frame = load_experiment(mixed_outcomes)
+    trials = frame.drop_duplicates("trial_id").set_index(["batch_size", "lr_d"])["status"].to_dict()
+    assert trials == {(0, 2e-4): "ERROR", (0, 0.5): "ERROR", (64, 2e-4): "TERMINATED", (64, 0.5): "DIVERGED"}
     errored = frame[frame["batch_size"] == 0]
-    assert len(errored) == 1 and errored["epoch"].isna().all()
-    assert stats.summary(frame).set_index("batch_size").loc[0, "statuses"] == "ERROR"
+    assert len(errored) == 2 and errored["epoch"].isna().all()
+    diverged = frame[frame["status"] == "DIVERGED"]
+    assert diverged["epoch"].tolist() == [1, 2, 3, 4]  # stopped before its 6 epochs
+    assert diverged["diverged_reason"].iloc[-1].startswith("discriminator saturated")
+    assert frame[frame["status"] == "TERMINATED"]["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
+    text = " ".join(stats.findings(frame))
+    assert "Diverged and stopped early: batch 64 · constant · seed 0 (discriminator saturated" in text
 
 
 def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):

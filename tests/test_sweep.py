@@ -149,3 +149,12 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
         epochs = [json.loads(line)["epoch"] for line in (trial / "result.json").read_text().splitlines()]
         assert epochs == [1, 2, 3, 4]
         assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
+
+
+def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
+    finished = run_sweep("--preset", "smoke", "--batch-sizes", "128", "--schedulers", "constant", "--epochs", "8",
+                         "--subset", "512", "--lr-d", "0.5", "--storage-path", str(tmp_path), "--name", "absurd")
+    assert finished.returncode == 0, finished.stderr[-3000:]  # diverging is an outcome, not a failure
+    table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
+    assert table[1].split()[:5] == ["128", "constant", "0", "DIVERGED", "4"]
+    assert table[2].startswith("diverged: batch 128 · constant · seed 0: discriminator saturated")

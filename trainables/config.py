@@ -43,6 +43,7 @@ class TrialConfig:
     seed: int = 0
     sample_every: int = 5  # save a 5x5 sample grid every this many epochs (and at the end)
     subset: int = 0  # train on the first `subset` images; 0 means the whole training set
+    divergence_patience: int = 3  # stop after this many collapsed epochs in a row (trainables.divergence); 0: never
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -63,6 +64,8 @@ class TrialConfig:
             raise ConfigError(f"lr_floor={self.lr_floor!r}: must be in (0, 1), a fraction of the peak LR")
         if self.seed < 0:
             raise ConfigError(f"seed={self.seed!r}: must be >= 0")
+        if self.divergence_patience < 0:
+            raise ConfigError(f"divergence_patience={self.divergence_patience!r}: must be >= 0 (0 = only NaN/Inf stops)")
         if self.subset < 0:
             raise ConfigError(f"subset={self.subset!r}: must be >= 0 (0 = the whole training set)")
         if 0 < self.subset < self.batch_size:

@@ -13,6 +13,8 @@ the device until the epoch ends, so a GPU is not synchronised every batch.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 from typing import Any, Iterator
 
@@ -21,6 +23,7 @@ from torch import nn
 
 from trainables.config import TrialConfig
 from trainables.data import epoch_batches, take_subset
+from trainables.divergence import divergence_reason
 from trainables.metric_keys import EpochMetrics
 from trainables.models import build_models
 from trainables.schedules import build_scheduler
@@ -54,10 +57,12 @@ class GANTraining:
         noise_rng = torch.Generator().manual_seed(config.seed + _FIXED_NOISE_SEED_OFFSET)
         self.fixed_noise = torch.randn(SAMPLE_GRID_SIZE, config.latent_dim, generator=noise_rng).to(self.device)
         self.epoch = 0
+        self.recent: list[EpochMetrics] = []  # the last few epochs, for the divergence rule
+        self.diverged: str | None = None  # why training stopped early, once it has
 
     def epochs(self) -> Iterator[EpochMetrics]:
-        """Train the remaining epochs, yielding each one's metrics as it finishes."""
-        while self.epoch < self.config.epochs:
+        """Train the remaining epochs, yielding each one's metrics; stops early once the run diverged."""
+        while self.epoch < self.config.epochs and self.diverged is None:
             yield self.train_epoch()
 
     def train_epoch(self) -> EpochMetrics:
@@ -65,7 +70,15 @@ class GANTraining:
         self.generator.train()
         self.discriminator.train()
         started = time.perf_counter()
-        rows = [self.train_step(real) for real in epoch_batches(self.images, self.config.batch_size, self.batch_order)]
+        rows = []
+        try:
+            for real in epoch_batches(self.images, self.config.batch_size, self.batch_order):
+                rows.append(self.train_step(real))
+        except RuntimeError:
+            # BCELoss refuses D outputs outside [0, 1], which is how NaN weights first show up.
+            if self._parameters_finite():
+                raise
+            rows.append(torch.full((5,), math.nan, device=self.device))  # the epoch's losses are undefined
         per_batch = torch.stack(rows).double().cpu()  # (batches, 5); .cpu() waits for the device
         elapsed = time.perf_counter() - started
         self.sched_g.step()
@@ -73,7 +86,7 @@ class GANTraining:
         self.epoch += 1
         d_loss, g_loss, d_real, d_fake, d_acc = per_batch.mean(dim=0).tolist()
         d_loss_var, g_loss_var = per_batch[:, :2].var(dim=0, correction=0).tolist()
-        return EpochMetrics(
+        metrics = EpochMetrics(
             epoch=self.epoch,
             d_loss=d_loss,
             g_loss=g_loss,
@@ -87,6 +100,13 @@ class GANTraining:
             epoch_time_s=elapsed,
             images_per_s=len(rows) * self.config.batch_size / elapsed,
         )
+        self.recent = (self.recent + [metrics])[-max(1, self.config.divergence_patience):]
+        self.diverged = divergence_reason(self.recent, self.config.divergence_patience)
+        return metrics
+
+    def _parameters_finite(self) -> bool:
+        parameters = [*self.generator.parameters(), *self.discriminator.parameters()]
+        return all(bool(torch.isfinite(parameter).all()) for parameter in parameters)
 
     def train_step(self, real: torch.Tensor) -> torch.Tensor:
         """One D step and one G step; returns [d_loss, g_loss, mean D(x), mean D(G(z)), D accuracy]."""
@@ -143,6 +163,8 @@ class GANTraining:
             "sched_g": self.sched_g.state_dict(),
             "sched_d": self.sched_d.state_dict(),
             "rng": rng,
+            "recent": [dataclasses.asdict(metrics) for metrics in self.recent],
+            "diverged": self.diverged,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -150,6 +172,8 @@ class GANTraining:
         if saved != self.config:
             raise ValueError(f"checkpoint was written by a different config: {saved} != {self.config}")
         self.epoch = state["epoch"]
+        self.recent = [EpochMetrics(**metrics) for metrics in state["recent"]]
+        self.diverged = state["diverged"]
         self.generator.load_state_dict(state["generator"])
         self.discriminator.load_state_dict(state["discriminator"])
         self.opt_g.load_state_dict(state["opt_g"])

@@ -26,3 +26,7 @@ class EpochMetrics:
 TRAIN_METRICS: tuple[str, ...] = tuple(field.name for field in fields(EpochMetrics))
 # Depend on the machine's speed, so they differ between otherwise identical runs.
 TIMING_METRICS: tuple[str, ...] = ("epoch_time_s", "images_per_s")
+
+# Reported beside the epoch metrics by the trainable: whether the run stopped early and why.
+DIVERGED = "diverged"
+DIVERGED_REASON = "diverged_reason"

@@ -24,13 +24,15 @@ from trainables.checkpoint import (
 )
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
+from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 
 
 def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
     """Train one GAN; ``images`` is the (N, 28, 28) uint8 training set from the object store.
 
     Resumes from ``tune.get_checkpoint()`` when Tune restarts the trial. The trial's
-    CPUs set torch's thread count; a GPU is used when Tune assigned one.
+    CPUs set torch's thread count; a GPU is used when Tune assigned one. A run that
+    diverges (trainables.divergence) reports why in its last result and ends early.
     """
     config = TrialConfig.from_dict(params)
     cpus = tune.get_context().get_trial_resources().required_resources["CPU"]
@@ -47,4 +49,6 @@ def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
                 save_sample_grid(training.sample(), samples_dir / sample_grid_name(metrics.epoch))
             with tempfile.TemporaryDirectory(prefix="tune_gan_checkpoint_") as checkpoint_dir:
                 write_checkpoint(Path(checkpoint_dir), training, samples_dir)
-                tune.report(dataclasses.asdict(metrics), checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))
+                result = {**dataclasses.asdict(metrics), DIVERGED: training.diverged is not None,
+                          DIVERGED_REASON: training.diverged or ""}
+                tune.report(result, checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))

@@ -8,10 +8,12 @@ from typing import Any
 import pandas as pd
 from ray import tune
 
+from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 from tune_gan.search_space import GRID_AXES, SweepSpec
 
 FINAL_METRICS = ("d_loss", "g_loss", "d_loss_var", "g_loss_var")
-COLUMNS = (*GRID_AXES, "status", "epochs_done", *FINAL_METRICS)
+COLUMNS = (*GRID_AXES, "status", "epochs_done", *FINAL_METRICS, "reason")
+FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
 
 
 def trial_config(result: tune.Result) -> dict[str, Any] | None:
@@ -26,7 +28,8 @@ def trial_config(result: tune.Result) -> dict[str, Any] | None:
 
 
 def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
-    """Rows sorted by grid point; status is TERMINATED (all epochs done), ERROR, UNFINISHED or PENDING."""
+    """Rows sorted by grid point; status is TERMINATED (all epochs done), DIVERGED (stopped early, see
+    ``reason``), ERROR, UNFINISHED or PENDING."""
     rows = {}
     for result in results:
         config = trial_config(result)
@@ -34,21 +37,30 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
             continue
         metrics = result.metrics or {}
         epochs_done = metrics.get("epoch", 0)
+        reason = ""
         if result.error:
             status = "ERROR"
+        elif metrics.get(DIVERGED):
+            status, reason = "DIVERGED", metrics[DIVERGED_REASON]
         else:
             status = "TERMINATED" if epochs_done == config["epochs"] else "UNFINISHED"
         rows[tuple(config[axis] for axis in GRID_AXES)] = {
             "status": status,
             "epochs_done": epochs_done,
             **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
+            "reason": reason,
         }
     table = [
-        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": "PENDING", "epochs_done": 0})}
+        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": "PENDING", "epochs_done": 0, "reason": ""})}
         for point in ((c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs())
     ]
     return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
 
 
 def format_table(table: pd.DataFrame) -> str:
-    return table.to_string(index=False, float_format=lambda value: f"{value:.4g}")
+    """The table without the reason column, then one line per diverged trial with its reason."""
+    text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
+    diverged = table[table["status"] == "DIVERGED"]
+    lines = [f"diverged: batch {row.batch_size} · {row.scheduler} · seed {row.seed}: {row.reason}"
+             for row in diverged.itertuples()]
+    return "\n".join([text, *lines])

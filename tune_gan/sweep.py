@@ -32,7 +32,7 @@ from ray import tune
 from trainables.config import DATASETS, MODELS, SCHEDULERS, ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.trainable import train_gan
-from tune_gan.results_table import format_table, results_table
+from tune_gan.results_table import FINISHED, format_table, results_table
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 
@@ -237,7 +237,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     print("\nResults, one row per trial:")
     print(format_table(table))
     print(f"Experiment: {experiment_dir}")
-    unfinished = table[table.status != "TERMINATED"]
+    unfinished = table[~table["status"].isin(FINISHED)]
     if len(unfinished):
         print(f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
               f"--storage-path {storage} --name {experiment_dir.name}")
