@@ -60,8 +60,9 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
             if column < len(stages):
                 ax.imshow(Image.open(grids[stages[column]]), cmap="gray")
                 ax.set_title(f"epoch {stages[column]}", fontsize=8)
-        axes[row, 0].text(-0.08, 0.5, label, transform=axes[row, 0].transAxes, rotation=90,
-                          ha="right", va="center", fontsize=8)
+        axes[row, 0].text(
+            -0.08, 0.5, label, transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center", fontsize=8
+        )
     fig.suptitle("Samples from the same noise across training (first seed of each config)")
     fig.tight_layout()
     return fig
@@ -69,8 +70,11 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
 
 def final_grids(frame: pd.DataFrame) -> Figure | None:
     """The last 5x5 grid of each config."""
-    finals = [(label, grids[max(grids)]) for label, checkpoint in _first_seed_checkpoints(frame)
-              if (grids := saved_sample_grids(checkpoint))]
+    finals = [
+        (label, grids[max(grids)])
+        for label, checkpoint in _first_seed_checkpoints(frame)
+        if (grids := saved_sample_grids(checkpoint))
+    ]
     if not finals:
         return None
     columns = min(4, len(finals))
@@ -114,6 +118,8 @@ def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Fi
     ax.set_yticks([15, 45], ["linear", "spherical"])
     ax.set_xticks([])
     ax.set_xlabel(f"z₀ → z₁ in {steps} steps (epoch {state['epoch']})")
-    ax.set_title(f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}", fontsize=9)
+    ax.set_title(
+        f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}", fontsize=9
+    )
     fig.tight_layout()
     return fig

@@ -20,8 +20,19 @@ CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fiel
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
 # Tune's bookkeeping, not something the trial measured.
 _TUNE_COLUMNS = {
-    "timestamp", "checkpoint_dir_name", "should_checkpoint", "done", "training_iteration", "trial_id", "date",
-    "time_this_iter_s", "time_total_s", "pid", "hostname", "node_ip", "time_since_restore",
+    "timestamp",
+    "checkpoint_dir_name",
+    "should_checkpoint",
+    "done",
+    "training_iteration",
+    "trial_id",
+    "date",
+    "time_this_iter_s",
+    "time_total_s",
+    "pid",
+    "hostname",
+    "node_ip",
+    "time_since_restore",
     "iterations_since_restore",
 }
 
@@ -40,8 +51,9 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
     frames = []
     for trial in analysis.trials:
         history = analysis.trial_dataframes.get(trial.trial_id, pd.DataFrame())
-        metrics = [column for column in history.columns
-                   if column not in _TUNE_COLUMNS and not column.startswith("config/")]
+        metrics = [
+            column for column in history.columns if column not in _TUNE_COLUMNS and not column.startswith("config/")
+        ]
         history = history[metrics] if len(history) else pd.DataFrame({"epoch": [float("nan")]})
         checkpoint = analysis.get_last_checkpoint(trial)
         diverged = DIVERGED in history and bool(history[DIVERGED].iloc[-1])

@@ -38,8 +38,15 @@ def _mean_band(ax, history: pd.DataFrame, metric: str, color: str, label: str, s
 
 def _grid_axes(frame: pd.DataFrame, **subplot_kw) -> tuple[Figure, np.ndarray, list, list]:
     batches, schedulers = sorted(frame["batch_size"].unique()), sorted(frame["scheduler"].unique())
-    fig, axes = plt.subplots(len(batches), len(schedulers), squeeze=False, sharex=True, sharey=True,
-                             figsize=(3.6 * len(schedulers), 2.8 * len(batches)), **subplot_kw)
+    fig, axes = plt.subplots(
+        len(batches),
+        len(schedulers),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        figsize=(3.6 * len(schedulers), 2.8 * len(batches)),
+        **subplot_kw,
+    )
     return fig, axes, batches, schedulers
 
 
@@ -111,8 +118,12 @@ def lr_curves(frame: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     for ax, metric in zip(axes, ("lr_g", "lr_d")):
         for scheduler, runs in history.groupby("scheduler"):
-            ax.plot(*zip(*runs.groupby("epoch")[metric].mean().items()), color=scheduler_color(scheduler),
-                    label=scheduler, marker=".")
+            ax.plot(
+                *zip(*runs.groupby("epoch")[metric].mean().items()),
+                color=scheduler_color(scheduler),
+                label=scheduler,
+                marker=".",
+            )
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{metric} (learning rate)")
@@ -130,8 +141,14 @@ def _per_config_lines(frame: pd.DataFrame, metrics: list[tuple[str, str]], title
     for ax, (metric, unit) in zip(axes[0], metrics):
         for config, runs in history.groupby(columns):
             style = BATCH_STYLES[batches.index(runs["batch_size"].iloc[0]) % len(BATCH_STYLES)]
-            _mean_band(ax, runs.dropna(subset=[metric]), metric, scheduler_color(runs["scheduler"].iloc[0]),
-                       config_label(config, columns), style)
+            _mean_band(
+                ax,
+                runs.dropna(subset=[metric]),
+                metric,
+                scheduler_color(runs["scheduler"].iloc[0]),
+                config_label(config, columns),
+                style,
+            )
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"{metric} ({unit})")
     axes[0, 0].legend(fontsize=7)
@@ -143,7 +160,8 @@ def _per_config_lines(frame: pd.DataFrame, metrics: list[tuple[str, str]], title
 def discriminator_curves(frame: pd.DataFrame) -> Figure:
     """Mean D(x), mean D(G(z)) and D accuracy per epoch, per config."""
     return _per_config_lines(
-        frame, [("d_real", "probability"), ("d_fake", "probability"), ("d_acc", "fraction")],
+        frame,
+        [("d_real", "probability"), ("d_fake", "probability"), ("d_acc", "fraction")],
         "Discriminator outputs: D(x) on real, D(G(z)) on fake, accuracy at 0.5",
     )
 
@@ -160,8 +178,10 @@ def parallel_coordinates(frame: pd.DataFrame) -> Figure:
     """Each trial as a line from its config (batch size, scheduler) to its final metrics."""
     trials = per_trial(frame).dropna(subset=["stability"])
     schedulers = sorted(trials["scheduler"].unique())
-    axes_spec = [("batch_size", np.log2(trials["batch_size"].astype(float)), "log2 batch size"),
-                 ("scheduler", trials["scheduler"].map(schedulers.index).astype(float), "scheduler")]
+    axes_spec = [
+        ("batch_size", np.log2(trials["batch_size"].astype(float)), "log2 batch size"),
+        ("scheduler", trials["scheduler"].map(schedulers.index).astype(float), "scheduler"),
+    ]
     for metric in ("d_loss", "g_loss", "stability", "d_acc", *quality_metrics(frame)):
         axes_spec.append((metric, trials[metric].astype(float), metric))
     fig, ax = plt.subplots(figsize=(1.6 * len(axes_spec) + 1, 4))
@@ -172,12 +192,16 @@ def parallel_coordinates(frame: pd.DataFrame) -> Figure:
         ax.axvline(index, color="black", linewidth=0.8)
         bottom, top = (schedulers[0], schedulers[-1]) if name == "scheduler" else (f"{low:.3g}", f"{high:.3g}")
         if name == "batch_size":
-            bottom, top = f"{2 ** low:.0f}", f"{2 ** high:.0f}"
+            bottom, top = f"{2**low:.0f}", f"{2**high:.0f}"
         ax.text(index, -0.08, bottom, ha="center", va="top", fontsize=7)
         ax.text(index, 1.04, top, ha="center", va="bottom", fontsize=7)
     for row in range(len(trials)):
-        ax.plot(range(len(axes_spec)), [values.iloc[row] for values in scaled],
-                color=scheduler_color(trials["scheduler"].iloc[row]), alpha=0.8)
+        ax.plot(
+            range(len(axes_spec)),
+            [values.iloc[row] for values in scaled],
+            color=scheduler_color(trials["scheduler"].iloc[row]),
+            alpha=0.8,
+        )
     ax.set_xticks(range(len(axes_spec)), [title for _, _, title in axes_spec], fontsize=8)
     ax.set_yticks([])
     ax.set_ylim(-0.15, 1.12)

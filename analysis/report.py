@@ -41,8 +41,11 @@ def all_plots(frame: pd.DataFrame) -> list[Plot]:
     best = frame[frame["trial_id"].isin(_trials_of(frame, table.iloc[0]))].dropna(subset=["checkpoint"])
     best_checkpoint = Path(best["checkpoint"].iloc[0]) if len(best) else None
     return [
-        Plot("loss_curves.png", "D and G loss per epoch (dashed: equilibrium values log 4 and log 2)",
-             plots.loss_curves(frame)),
+        Plot(
+            "loss_curves.png",
+            "D and G loss per epoch (dashed: equilibrium values log 4 and log 2)",
+            plots.loss_curves(frame),
+        ),
         Plot("stability_curves.png", "Within-epoch loss variance per epoch", plots.stability_curves(frame)),
         Plot("stability_heatmap.png", "Stability score by batch size and scheduler", plots.stability_heatmap(frame)),
         Plot("lr_schedules.png", "Learning rate per epoch", plots.lr_curves(frame)),
@@ -50,8 +53,11 @@ def all_plots(frame: pd.DataFrame) -> list[Plot]:
         Plot("quality.png", "Image quality per evaluated epoch", plots.quality_curves(frame)),
         Plot("stage_montage.png", "Fixed-noise samples across training", images.stage_montage(frame)),
         Plot("final_grids.png", "Final 25 generated images per config", images.final_grids(frame)),
-        Plot("interpolation.png", "Latent-space interpolation through the best-ranked config's generator",
-             images.latent_interpolation(best_checkpoint) if best_checkpoint and best_checkpoint.is_dir() else None),
+        Plot(
+            "interpolation.png",
+            "Latent-space interpolation through the best-ranked config's generator",
+            images.latent_interpolation(best_checkpoint) if best_checkpoint and best_checkpoint.is_dir() else None,
+        ),
         Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(frame)),
     ]
 
@@ -105,31 +111,64 @@ def write_report(experiment: str | Path, out: Path) -> Path:
     trials = frame.drop_duplicates("trial_id")
     statuses = ", ".join(f"{count} {status}" for status, count in trials["status"].value_counts().items())
     title = f"tune-gan report: {Path(str(experiment)).name}"
-    intro = (f"Experiment `{experiment}`: {len(trials)} trials ({statuses}), "
-             f"{frame['epoch'].notna().sum()} trial-epochs. Ranked by `{stats.ranking(stats.summary(frame))['rank_by'][0]}`"
-             " (lower is better); values are mean ± std over seeds.")
-    definitions = (stats.__doc__.split("Definitions (also printed in the report):")[1].strip()
-                   .replace("``STABILITY_EPOCHS``", str(stats.STABILITY_EPOCHS))
-                   .replace("``UNSTABLE_FACTOR``", f"{stats.UNSTABLE_FACTOR:g}"))
+    intro = (
+        f"Experiment `{experiment}`: {len(trials)} trials ({statuses}), "
+        f"{frame['epoch'].notna().sum()} trial-epochs. Ranked by `{stats.ranking(stats.summary(frame))['rank_by'][0]}`"
+        " (lower is better); values are mean ± std over seeds."
+    )
+    definitions = (
+        stats.__doc__.split("Definitions (also printed in the report):")[1]
+        .strip()
+        .replace("``STABILITY_EPOCHS``", str(stats.STABILITY_EPOCHS))
+        .replace("``UNSTABLE_FACTOR``", f"{stats.UNSTABLE_FACTOR:g}")
+    )
 
-    markdown = [f"# {title}", "", intro, "", "## Findings", "", *[f"- {line}" for line in findings], "",
-                "## Configs, ranked", "", _markdown_table(table), "", "## Definitions", "", definitions, "",
-                "## Plots", ""]
+    markdown = [
+        f"# {title}",
+        "",
+        intro,
+        "",
+        "## Findings",
+        "",
+        *[f"- {line}" for line in findings],
+        "",
+        "## Configs, ranked",
+        "",
+        _markdown_table(table),
+        "",
+        "## Definitions",
+        "",
+        definitions,
+        "",
+        "## Plots",
+        "",
+    ]
     for plot in written:
         markdown += [f"### {plot.caption}", "", f"![{plot.caption}]({plot.file})", ""]
     (out / "report.md").write_text("\n".join(markdown))
 
-    body = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(intro)}</p>", "<h2>Findings</h2><ul>",
-            *[f"<li>{html.escape(line)}</li>" for line in findings], "</ul><h2>Configs, ranked</h2>",
-            table.to_html(index=False, border=0), "<h2>Definitions</h2>", f"<pre>{html.escape(definitions)}</pre>",
-            "<h2>Plots</h2>"]
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{html.escape(intro)}</p>",
+        "<h2>Findings</h2><ul>",
+        *[f"<li>{html.escape(line)}</li>" for line in findings],
+        "</ul><h2>Configs, ranked</h2>",
+        table.to_html(index=False, border=0),
+        "<h2>Definitions</h2>",
+        f"<pre>{html.escape(definitions)}</pre>",
+        "<h2>Plots</h2>",
+    ]
     for plot in written:
         encoded = base64.b64encode((out / plot.file).read_bytes()).decode("ascii")
-        body += [f"<h3>{html.escape(plot.caption)}</h3>",
-                 f'<img alt="{html.escape(plot.caption)}" src="data:image/png;base64,{encoded}">']
+        body += [
+            f"<h3>{html.escape(plot.caption)}</h3>",
+            f'<img alt="{html.escape(plot.caption)}" src="data:image/png;base64,{encoded}">',
+        ]
     style = "body{font-family:sans-serif;max-width:1100px;margin:auto}img{max-width:100%}td,th{padding:2px 8px}"
-    (out / "report.html").write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-                                     f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>")
+    (out / "report.html").write_text(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>"
+    )
     return out / "report.md"
 
 
@@ -141,15 +180,18 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")  # files only, no display; the notebook imports this module and keeps its inline backend
     is_uri = "://" in args.experiment
     if not is_uri and not Path(args.experiment).expanduser().is_dir():
-        print(f"report.py: error: {args.experiment}: not a directory (give a Tune experiment directory)",
-              file=sys.stderr)
+        print(
+            f"report.py: error: {args.experiment}: not a directory (give a Tune experiment directory)", file=sys.stderr
+        )
         return 2
     out = Path(args.out) if args.out else (Path("report") if is_uri else Path(args.experiment) / "report")
     try:
         report = write_report(args.experiment, out.expanduser().resolve())
     except ValueError as error:  # ExperimentAnalysis: no experiment state there
-        print(f"report.py: error: {args.experiment}: not a Tune experiment ({' '.join(str(error).split())})",
-              file=sys.stderr)
+        print(
+            f"report.py: error: {args.experiment}: not a Tune experiment ({' '.join(str(error).split())})",
+            file=sys.stderr,
+        )
         return 2
     print(f"Report: {report}\nHTML:   {report.with_suffix('.html')}")
     return 0

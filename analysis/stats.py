@@ -29,8 +29,11 @@ QUALITY_METRICS = {"fid": False, "is_score": True, "class_kl": False, "classes_c
 
 def config_columns(frame: pd.DataFrame) -> list[str]:
     """What tells configs apart: batch size and scheduler, plus any other setting that varies (not the seed)."""
-    varying = [column for column in CONFIG_COLUMNS
-               if column in frame.columns and column != "seed" and frame[column].nunique(dropna=False) > 1]
+    varying = [
+        column
+        for column in CONFIG_COLUMNS
+        if column in frame.columns and column != "seed" and frame[column].nunique(dropna=False) > 1
+    ]
     return ["batch_size", "scheduler", *[column for column in varying if column not in ("batch_size", "scheduler")]]
 
 
@@ -69,8 +72,11 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per config: trial count, statuses, and mean and std over seeds of every per-trial number."""
     trials = per_trial(frame)
     columns = config_columns(frame)
-    numbers = [column for column in trials.columns
-               if column not in (*CONFIG_COLUMNS, "trial_id", "status") and pd.api.types.is_numeric_dtype(trials[column])]
+    numbers = [
+        column
+        for column in trials.columns
+        if column not in (*CONFIG_COLUMNS, "trial_id", "status") and pd.api.types.is_numeric_dtype(trials[column])
+    ]
     grouped = trials.groupby(columns, sort=True)
     table = grouped[numbers].agg(["mean", "std"])
     table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
@@ -99,8 +105,12 @@ def findings(frame: pd.DataFrame) -> list[str]:
     scores = table["stability_mean"]
     if scores.notna().sum() == 0:
         return ["No trial reported an epoch yet, so there is nothing to compare."]
-    return [*_stability_findings(table, scores, label), *_divergence_findings(frame),
-            *_image_findings(frame, table, label), *_schedule_findings(table, scores)]
+    return [
+        *_stability_findings(table, scores, label),
+        *_divergence_findings(frame),
+        *_image_findings(frame, table, label),
+        *_schedule_findings(table, scores),
+    ]
 
 
 def _divergence_findings(frame: pd.DataFrame) -> list[str]:
@@ -109,18 +119,24 @@ def _divergence_findings(frame: pd.DataFrame) -> list[str]:
     if diverged.empty:
         return []
     last = frame.sort_values("epoch").groupby("trial_id").tail(1).set_index("trial_id")
-    names = "; ".join(f"batch {row.batch_size} · {row.scheduler} · seed {row.seed} "
-                      f"({last.loc[row.trial_id, DIVERGED_REASON]})" for row in diverged.itertuples())
+    names = "; ".join(
+        f"batch {row.batch_size} · {row.scheduler} · seed {row.seed} ({last.loc[row.trial_id, DIVERGED_REASON]})"
+        for row in diverged.itertuples()
+    )
     return [f"Diverged and stopped early: {names}."]
 
 
 def _stability_findings(table: pd.DataFrame, scores: pd.Series, label: dict) -> list[str]:
     median = scores.median()
-    out = [f"Stability score = mean D-loss variance over the last {STABILITY_EPOCHS} epochs (lower is steadier); "
-           f"median over the {scores.notna().sum()} configs: {_fmt(median)}."]
+    out = [
+        f"Stability score = mean D-loss variance over the last {STABILITY_EPOCHS} epochs (lower is steadier); "
+        f"median over the {scores.notna().sum()} configs: {_fmt(median)}."
+    ]
     steadiest, shakiest = scores.idxmin(), scores.idxmax()
-    out.append(f"Steadiest: {label[steadiest]} ({_fmt(scores[steadiest])}); "
-               f"least steady: {label[shakiest]} ({_fmt(scores[shakiest])}, {scores[shakiest] / median:.1f}× the median).")
+    out.append(
+        f"Steadiest: {label[steadiest]} ({_fmt(scores[steadiest])}); "
+        f"least steady: {label[shakiest]} ({_fmt(scores[shakiest])}, {scores[shakiest] / median:.1f}× the median)."
+    )
     unstable = [index for index in scores.index if scores[index] > UNSTABLE_FACTOR * median]
     if unstable:
         names = "; ".join(f"{label[index]} ({scores[index] / median:.1f}× the median)" for index in unstable)
@@ -131,8 +147,11 @@ def _stability_findings(table: pd.DataFrame, scores: pd.Series, label: dict) -> 
         by_batch = group.groupby("batch_size")["stability_mean"].mean().dropna()
         if len(by_batch) > 1:
             smallest = by_batch.index.min()
-            ratios = ", ".join(f"batch {batch}: {by_batch[batch] / by_batch[smallest]:.2g}×"
-                               for batch in by_batch.index if batch != smallest)
+            ratios = ", ".join(
+                f"batch {batch}: {by_batch[batch] / by_batch[smallest]:.2g}×"
+                for batch in by_batch.index
+                if batch != smallest
+            )
             out.append(f"With {scheduler} LR, relative to batch {smallest} ({_fmt(by_batch[smallest])}): {ratios}.")
     return out
 
@@ -140,20 +159,31 @@ def _stability_findings(table: pd.DataFrame, scores: pd.Series, label: dict) -> 
 def _image_findings(frame: pd.DataFrame, table: pd.DataFrame, label: dict) -> list[str]:
     if "fid_mean" in table.columns and table["fid_mean"].notna().any():
         fid = table["fid_mean"]
-        out = [f"Best images by final FID: {label[fid.idxmin()]} ({_fmt(fid.min())}); "
-               f"worst: {label[fid.idxmax()]} ({_fmt(fid.max())})."]
+        out = [
+            f"Best images by final FID: {label[fid.idxmin()]} ({_fmt(fid.min())}); "
+            f"worst: {label[fid.idxmax()]} ({_fmt(fid.max())})."
+        ]
         if "classes_covered_mean" in table.columns:
             partial = [label[index] for index, covered in table["classes_covered_mean"].items() if covered < 10]
-            out.append("Every config covers all 10 classes." if not partial
-                       else f"Fewer than 10 classes covered (mode collapse): {'; '.join(partial)}.")
+            out.append(
+                "Every config covers all 10 classes."
+                if not partial
+                else f"Fewer than 10 classes covered (mode collapse): {'; '.join(partial)}."
+            )
         return out
     fooled = table["d_fake_mean"]
     strong = [label[index] for index, accuracy in table["d_acc_mean"].items() if accuracy >= 0.95]
-    out = ["No image-quality metrics were measured in this experiment; judge images by the sample grids. "
-           f"As a proxy, final mean D(G(z)) (higher: G fools D more) is highest for {label[fooled.idxmax()]} "
-           f"({_fmt(fooled.max())}) and lowest for {label[fooled.idxmin()]} ({_fmt(fooled.min())})."]
-    out.append(f"D separates real from fake almost perfectly (final D accuracy ≥ 0.95), a sign of weak samples, for: "
-               f"{'; '.join(strong)}." if strong else "No config ends with D accuracy ≥ 0.95.")
+    out = [
+        "No image-quality metrics were measured in this experiment; judge images by the sample grids. "
+        f"As a proxy, final mean D(G(z)) (higher: G fools D more) is highest for {label[fooled.idxmax()]} "
+        f"({_fmt(fooled.max())}) and lowest for {label[fooled.idxmin()]} ({_fmt(fooled.min())})."
+    ]
+    out.append(
+        f"D separates real from fake almost perfectly (final D accuracy ≥ 0.95), a sign of weak samples, for: "
+        f"{'; '.join(strong)}."
+        if strong
+        else "No config ends with D accuracy ≥ 0.95."
+    )
     return out
 
 
@@ -170,11 +200,18 @@ def _schedule_findings(table: pd.DataFrame, scores: pd.Series) -> list[str]:
             continue
         lower = [batch for batch in shared if own[batch] < baseline[batch]]
         ratios = ", ".join(f"batch {batch}: {own[batch] / baseline[batch]:.2g}×" for batch in shared)
-        out.append(f"{scheduler} vs constant LR, stability score ratio ({ratios}): lower at {len(lower)} of "
-                   f"{len(shared)} batch sizes.")
-        fixed = [batch for batch in shared if baseline[batch] > UNSTABLE_FACTOR * median
-                 and own[batch] <= UNSTABLE_FACTOR * median]
+        out.append(
+            f"{scheduler} vs constant LR, stability score ratio ({ratios}): lower at {len(lower)} of "
+            f"{len(shared)} batch sizes."
+        )
+        fixed = [
+            batch
+            for batch in shared
+            if baseline[batch] > UNSTABLE_FACTOR * median and own[batch] <= UNSTABLE_FACTOR * median
+        ]
         if fixed:
-            out.append(f"{scheduler} brings the unstable constant-LR batch size(s) {', '.join(map(str, fixed))} "
-                       f"back under {UNSTABLE_FACTOR:g}× the median.")
+            out.append(
+                f"{scheduler} brings the unstable constant-LR batch size(s) {', '.join(map(str, fixed))} "
+                f"back under {UNSTABLE_FACTOR:g}× the median."
+            )
     return out

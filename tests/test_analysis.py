@@ -25,8 +25,15 @@ from trainables.metric_keys import TRAIN_METRICS
 from trainables.trainable import train_gan
 
 REPORT_PNGS = {
-    "loss_curves.png", "stability_curves.png", "stability_heatmap.png", "lr_schedules.png", "discriminator.png",
-    "stage_montage.png", "final_grids.png", "interpolation.png", "parallel_coordinates.png",
+    "loss_curves.png",
+    "stability_curves.png",
+    "stability_heatmap.png",
+    "lr_schedules.png",
+    "discriminator.png",
+    "stage_montage.png",
+    "final_grids.png",
+    "interpolation.png",
+    "parallel_coordinates.png",
 }
 
 
@@ -54,8 +61,11 @@ def test_export_round_trip(smoke, tmp_path, suffix):
 def mixed_outcomes(tmp_path_factory, mnist_images):
     """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d 0.5 saturates D (DIVERGED)."""
     storage = tmp_path_factory.mktemp("mixed")
-    params = {**TrialConfig(epochs=6, subset=256, batch_size=64).to_dict(),
-              "batch_size": tune.grid_search([64, 0]), "lr_d": tune.grid_search([2e-4, 0.5])}
+    params = {
+        **TrialConfig(epochs=6, subset=256, batch_size=64).to_dict(),
+        "batch_size": tune.grid_search([64, 0]),
+        "lr_d": tune.grid_search([2e-4, 0.5]),
+    }
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         tune.Tuner(
@@ -84,8 +94,13 @@ def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
 
 def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     experiment, _ = smoke
-    finished = subprocess.run([sys.executable, "analysis/report.py", str(experiment), "--out", str(tmp_path)],
-                              cwd=REPO, capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(
+        [sys.executable, "analysis/report.py", str(experiment), "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert f"Report: {tmp_path / 'report.md'}" in finished.stdout
     pngs = {path.name for path in tmp_path.glob("*.png")}
@@ -107,19 +122,28 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
 
 
 def test_report_rejects_a_directory_without_an_experiment(tmp_path):
-    finished = subprocess.run([sys.executable, "analysis/report.py", str(tmp_path)],
-                              cwd=REPO, capture_output=True, text=True, timeout=120)
+    finished = subprocess.run(
+        [sys.executable, "analysis/report.py", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert finished.returncode == 2
-    assert finished.stderr.count("\n") == 1 and f"report.py: error: {tmp_path}: not a Tune experiment" in finished.stderr
+    assert (
+        finished.stderr.count("\n") == 1 and f"report.py: error: {tmp_path}: not a Tune experiment" in finished.stderr
+    )
 
 
 def test_notebook_runs_top_to_bottom(smoke, monkeypatch):
     monkeypatch.setenv("TUNE_GAN_EXPERIMENT", str(smoke[0]))
     notebook = nbformat.read(REPO / "analysis" / "analysis.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(REPO / "analysis")}}).execute()
-    figures = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
-               if "image/png" in output.get("data", {})]
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(REPO / "analysis")}}
+    ).execute()
+    figures = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "image/png" in output.get("data", {})
+    ]
     assert len(figures) == len(REPORT_PNGS)
 
 
@@ -132,14 +156,29 @@ def crafted(unstable: tuple[int, str], quality: bool = False) -> pd.DataFrame:
                 config = TrialConfig(batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=6, warmup_epochs=1)
                 variance = (0.5 if (batch_size, scheduler) == unstable else 0.01) * (1 + 0.1 * seed)
                 for epoch in range(1, 7):
-                    rows.append({
-                        **dataclasses.asdict(config), "trial_id": f"{batch_size}_{scheduler}_{seed}",
-                        "status": "TERMINATED", "checkpoint": None, "epoch": epoch, "d_loss": 1.2, "g_loss": 0.9,
-                        "d_loss_var": variance, "g_loss_var": variance, "d_real": 0.6, "d_fake": 0.4,
-                        "d_acc": 0.99 if batch_size == 1024 else 0.7, "lr_g": 2e-4, "lr_d": 2e-4,
-                        **({"fid": 5.0 + batch_size / 100, "is_score": 8.0, "classes_covered": 10 if seed else 9}
-                           if quality else {}),
-                    })
+                    rows.append(
+                        {
+                            **dataclasses.asdict(config),
+                            "trial_id": f"{batch_size}_{scheduler}_{seed}",
+                            "status": "TERMINATED",
+                            "checkpoint": None,
+                            "epoch": epoch,
+                            "d_loss": 1.2,
+                            "g_loss": 0.9,
+                            "d_loss_var": variance,
+                            "g_loss_var": variance,
+                            "d_real": 0.6,
+                            "d_fake": 0.4,
+                            "d_acc": 0.99 if batch_size == 1024 else 0.7,
+                            "lr_g": 2e-4,
+                            "lr_d": 2e-4,
+                            **(
+                                {"fid": 5.0 + batch_size / 100, "is_score": 8.0, "classes_covered": 10 if seed else 9}
+                                if quality
+                                else {}
+                            ),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 

@@ -110,14 +110,38 @@ def test_more_resources_than_the_cluster_has(argv, fragments, storage, capsys):
 
 def test_offline_without_the_dataset(tmp_path, storage):
     """A real failed download: every HTTP(S) request goes to a closed local port."""
-    offline = {**os.environ, "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
-               "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "no_proxy": ""}
+    offline = {
+        **os.environ,
+        "http_proxy": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "no_proxy": "",
+    }
     empty = tmp_path / "empty_data"
     finished = subprocess.run(
-        [sys.executable, "tune_gan/sweep.py", "--preset", "smoke", "--storage-path", str(storage),
-         "--dataset", "fashion_mnist", "--data-dir", str(empty)],
-        cwd=REPO, env=offline, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "tune_gan/sweep.py",
+            "--preset",
+            "smoke",
+            "--storage-path",
+            str(storage),
+            "--dataset",
+            "fashion_mnist",
+            "--data-dir",
+            str(empty),
+        ],
+        cwd=REPO,
+        env=offline,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert_one_line_error(finished.returncode, finished.stderr, f"dataset 'fashion_mnist' is not in data dir {empty}",
-                          f"expected files: {empty}/FashionMNIST/raw/train-images-idx3-ubyte")
+    assert_one_line_error(
+        finished.returncode,
+        finished.stderr,
+        f"dataset 'fashion_mnist' is not in data dir {empty}",
+        f"expected files: {empty}/FashionMNIST/raw/train-images-idx3-ubyte",
+    )
     assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]

@@ -62,5 +62,8 @@ def test_missing_dataset_is_one_line_naming_dir_and_files(tmp_path):
     assert str(root) in message
     assert "FashionMNIST/raw/train-images-idx3-ubyte" in message
     assert [path.name for path in expected_files("mnist", root)] == [
-        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
     ]

@@ -9,8 +9,20 @@ from trainables.divergence import divergence_reason
 from trainables.loop import GANTraining
 from trainables.metric_keys import EpochMetrics
 
-HEALTHY = EpochMetrics(epoch=1, d_loss=1.2, g_loss=0.9, d_loss_var=0.01, g_loss_var=0.01, d_real=0.6, d_fake=0.4,
-                       d_acc=0.7, lr_g=2e-4, lr_d=2e-4, epoch_time_s=1.0, images_per_s=100.0)
+HEALTHY = EpochMetrics(
+    epoch=1,
+    d_loss=1.2,
+    g_loss=0.9,
+    d_loss_var=0.01,
+    g_loss_var=0.01,
+    d_real=0.6,
+    d_fake=0.4,
+    d_acc=0.7,
+    lr_g=2e-4,
+    lr_d=2e-4,
+    epoch_time_s=1.0,
+    images_per_s=100.0,
+)
 
 
 def epochs(count: int, **changes) -> list[EpochMetrics]:

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-import signal
-import struct
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 from ray import tune
-from tensorboardX.proto import event_pb2
 
+from tests.helpers import read_events, run_sweep, sample_grid_steps
 from trainables.metric_keys import TRAIN_METRICS
-from tests.helpers import REPO, run_sweep
 from tune_gan.search_space import SPEC_FILE
 
 GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
@@ -30,31 +23,22 @@ def trial_dirs(experiment: Path) -> list[Path]:
     return sorted(path for path in experiment.iterdir() if path.is_dir() and path.name.startswith("train_gan"))
 
 
-def read_events(path: Path) -> list[event_pb2.Event]:
-    """Parse a TensorBoard event file (TFRecord framing: length, crc, payload, crc)."""
-    data, position, events = path.read_bytes(), 0, []
-    while position < len(data):
-        (length,) = struct.unpack("<Q", data[position : position + 8])
-        event = event_pb2.Event()
-        event.ParseFromString(data[position + 12 : position + 12 + length])
-        events.append(event)
-        position += 12 + length + 4
-    return events
-
-
-def sample_grid_steps(trial: Path) -> list[int]:
-    """The TensorBoard steps at which the trial's sample grids were logged."""
-    return sorted(event.step for path in trial.glob("events.out.tfevents.*") for event in read_events(path)
-                  if any(value.tag == "samples" for value in event.summary.value))
-
-
 def test_sweep_finishes_and_prints_the_table(smoke):
     experiment, finished = smoke
     assert finished.returncode == 0, finished.stderr[-3000:]
     table = finished.stdout.split("Results, one row per trial:\n")[1]
     header = table.splitlines()[0].split()
-    assert header == ["batch_size", "scheduler", "seed", "status", "epochs_done", "d_loss", "g_loss",
-                      "d_loss_var", "g_loss_var"]
+    assert header == [
+        "batch_size",
+        "scheduler",
+        "seed",
+        "status",
+        "epochs_done",
+        "d_loss",
+        "g_loss",
+        "d_loss_var",
+        "g_loss_var",
+    ]
     rows = [line.split() for line in table.splitlines()[1:5]]
     assert {(int(row[0]), row[1]) for row in rows} == GRID
     assert all(row[3] == "TERMINATED" and row[4] == "2" for row in rows)
@@ -71,8 +55,13 @@ def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
         assert set(TRAIN_METRICS) <= set(frame.columns)
         assert frame[list(TRAIN_METRICS)].notna().all().all()
     saved = json.loads((experiment / SPEC_FILE).read_text())
-    assert saved["resources"] == {"cpus_per_trial": 1, "gpus_per_trial": 0.0, "max_concurrent": 0,
-                                  "keep_checkpoints": 2, "max_failures": 1}
+    assert saved["resources"] == {
+        "cpus_per_trial": 1,
+        "gpus_per_trial": 0.0,
+        "max_concurrent": 0,
+        "keep_checkpoints": 2,
+        "max_failures": 1,
+    }
     assert saved["base"]["subset"] == 1024 and saved["base"]["epochs"] == 2
 
 
@@ -95,8 +84,12 @@ def test_checkpoints_hold_state_and_every_sample_grid(smoke):
 def test_tensorboard_has_scalars_and_sample_images(smoke):
     experiment, _ = smoke
     for trial in trial_dirs(experiment):
-        values = [value for path in trial.glob("events.out.tfevents.*") for event in read_events(path)
-                  for value in event.summary.value]
+        values = [
+            value
+            for path in trial.glob("events.out.tfevents.*")
+            for event in read_events(path)
+            for value in event.summary.value
+        ]
         tags = {value.tag for value in values}
         assert {"ray/tune/d_loss", "ray/tune/g_loss_var", "ray/tune/lr_g"} <= tags
         assert sample_grid_steps(trial) == [1, 2]  # one grid per sample epoch, at the epoch as the step
@@ -126,34 +119,25 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
 
 
-def test_interrupted_sweep_resumes_where_it_stopped(tmp_path):
-    """Ctrl-C (SIGINT) mid-sweep, then --resume: every trial finishes, no epoch is trained twice."""
-    args = ["--preset", "smoke", "--subset", "2048", "--epochs", "4", "--storage-path", str(tmp_path), "--name", "cut"]
-    driver = subprocess.Popen(
-        [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 300
-    while not list(tmp_path.glob("cut/*/checkpoint_000000")) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    driver.send_signal(signal.SIGINT)
-    output, _ = driver.communicate(timeout=300)
-    assert driver.returncode == 1, output[-3000:]
-    assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
-
-    resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    experiment = tmp_path / "cut"
-    assert len(trial_dirs(experiment)) == 4  # the same trials continued, none added
-    for trial in trial_dirs(experiment):
-        epochs = [json.loads(line)["epoch"] for line in (trial / "result.json").read_text().splitlines()]
-        assert epochs == [1, 2, 3, 4]
-        assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
-
-
 def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
-    finished = run_sweep("--preset", "smoke", "--batch-sizes", "128", "--schedulers", "constant", "--epochs", "8",
-                         "--subset", "512", "--lr-d", "0.5", "--storage-path", str(tmp_path), "--name", "absurd")
+    finished = run_sweep(
+        "--preset",
+        "smoke",
+        "--batch-sizes",
+        "128",
+        "--schedulers",
+        "constant",
+        "--epochs",
+        "8",
+        "--subset",
+        "512",
+        "--lr-d",
+        "0.5",
+        "--storage-path",
+        str(tmp_path),
+        "--name",
+        "absurd",
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]  # diverging is an outcome, not a failure
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
     assert table[1].split()[:5] == ["128", "constant", "0", "DIVERGED", "4"]

@@ -62,12 +62,16 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     root = resolve_data_dir(args.data_dir)
     images = load_train_images("mnist", root)
-    machine = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or platform.machine()} CPU"
-    print(f"# {machine}, torch {torch.__version__}, {args.threads} thread(s), {args.images} images x "
-          f"{args.epochs} epochs (first untimed)\n")
+    machine = (
+        torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or platform.machine()} CPU"
+    )
+    print(
+        f"# {machine}, torch {torch.__version__}, {args.threads} thread(s), {args.images} images x "
+        f"{args.epochs} epochs (first untimed)\n"
+    )
     memory_kind = "peak GPU memory allocated" if args.device == "cuda" else "process peak RSS"
     print(f"| model | batch | device | images/s | s per 60k-image epoch | {memory_kind} MiB |")
-    print(f"|---|---:|---|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|")
     for model in args.models:
         for batch_size in args.batch_sizes:
             config = TrialConfig(model=model, batch_size=batch_size, epochs=args.epochs, subset=args.images)
@@ -78,8 +82,11 @@ def main(argv: list[str] | None = None) -> None:
                 memory = torch.cuda.max_memory_allocated() / 2**20
             else:
                 memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS
-            print(f"| {model} | {batch_size} | {args.device} | {speed:,.0f} | "
-                  f"{MNIST_TRAIN_IMAGES / speed:,.1f} | {memory:,.0f} |", flush=True)
+            print(
+                f"| {model} | {batch_size} | {args.device} | {speed:,.0f} | "
+                f"{MNIST_TRAIN_IMAGES / speed:,.1f} | {memory:,.0f} |",
+                flush=True,
+            )
 
     preloaded, per_sample = data_path_speeds(root, args.images, 128)
     print("\n| data path (batch 128, no training) | images/s |")

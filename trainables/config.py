@@ -65,7 +65,9 @@ class TrialConfig:
         if self.seed < 0:
             raise ConfigError(f"seed={self.seed!r}: must be >= 0")
         if self.divergence_patience < 0:
-            raise ConfigError(f"divergence_patience={self.divergence_patience!r}: must be >= 0 (0 = only NaN/Inf stops)")
+            raise ConfigError(
+                f"divergence_patience={self.divergence_patience!r}: must be >= 0 (0 = only NaN/Inf stops)"
+            )
         if self.subset < 0:
             raise ConfigError(f"subset={self.subset!r}: must be >= 0 (0 = the whole training set)")
         if 0 < self.subset < self.batch_size:

@@ -31,12 +31,16 @@ def divergence_reason(recent: Sequence[EpochMetrics], patience: int) -> str | No
     if len(window) < patience or not window:
         return None
     if all(m.d_loss < COLLAPSE_D_LOSS and m.d_acc == 1.0 for m in window):
-        return (f"discriminator collapse: d_loss < {COLLAPSE_D_LOSS} with D accuracy 1.0 "
-                f"for {patience} epochs (to epoch {last.epoch})")
+        return (
+            f"discriminator collapse: d_loss < {COLLAPSE_D_LOSS} with D accuracy 1.0 "
+            f"for {patience} epochs (to epoch {last.epoch})"
+        )
     pinned_high = all(min(m.d_real, m.d_fake) > 1 - SATURATION for m in window)
     pinned_low = all(max(m.d_real, m.d_fake) < SATURATION for m in window)
     if pinned_high or pinned_low:
         side = f"> {1 - SATURATION:g}" if pinned_high else f"< {SATURATION:g}"
-        return (f"discriminator saturated: D(x) and D(G(z)) both {side} "
-                f"for {patience} epochs (to epoch {last.epoch}), d_loss {last.d_loss:.3g}")
+        return (
+            f"discriminator saturated: D(x) and D(G(z)) both {side} "
+            f"for {patience} epochs (to epoch {last.epoch}), d_loss {last.d_loss:.3g}"
+        )
     return None

@@ -100,7 +100,7 @@ class GANTraining:
             epoch_time_s=elapsed,
             images_per_s=len(rows) * self.config.batch_size / elapsed,
         )
-        self.recent = (self.recent + [metrics])[-max(1, self.config.divergence_patience):]
+        self.recent = (self.recent + [metrics])[-max(1, self.config.divergence_patience) :]
         self.diverged = divergence_reason(self.recent, self.config.divergence_patience)
         return metrics
 

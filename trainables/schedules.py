@@ -10,8 +10,7 @@ Epoch ``e`` (0-based) trains entirely at the LR the scheduler holds after ``e`` 
 
 from __future__ import annotations
 
-from torch.optim import Optimizer
-from torch.optim import lr_scheduler
+from torch.optim import Optimizer, lr_scheduler
 
 from trainables.config import TrialConfig
 

@@ -49,6 +49,9 @@ def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
                 save_sample_grid(training.sample(), samples_dir / sample_grid_name(metrics.epoch))
             with tempfile.TemporaryDirectory(prefix="tune_gan_checkpoint_") as checkpoint_dir:
                 write_checkpoint(Path(checkpoint_dir), training, samples_dir)
-                result = {**dataclasses.asdict(metrics), DIVERGED: training.diverged is not None,
-                          DIVERGED_REASON: training.diverged or ""}
+                result = {
+                    **dataclasses.asdict(metrics),
+                    DIVERGED: training.diverged is not None,
+                    DIVERGED_REASON: training.diverged or "",
+                }
                 tune.report(result, checkpoint=tune.Checkpoint.from_directory(checkpoint_dir))

@@ -61,6 +61,8 @@ def format_table(table: pd.DataFrame) -> str:
     """The table without the reason column, then one line per diverged trial with its reason."""
     text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
     diverged = table[table["status"] == "DIVERGED"]
-    lines = [f"diverged: batch {row.batch_size} · {row.scheduler} · seed {row.seed}: {row.reason}"
-             for row in diverged.itertuples()]
+    lines = [
+        f"diverged: batch {row.batch_size} · {row.scheduler} · seed {row.seed}: {row.reason}"
+        for row in diverged.itertuples()
+    ]
     return "\n".join([text, *lines])

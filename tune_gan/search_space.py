@@ -26,18 +26,30 @@ GRID_AXES = ("batch_size", "scheduler", "seed")
 PRESETS: dict[str, dict[str, Any]] = {
     # A 2x2 grid on 8,192 images for 2 epochs: the whole pipeline in about a minute on 2 CPUs.
     "smoke": dict(
-        batch_sizes=(128, 256), schedulers=("constant", "warmup_cosine"), seeds=(0,),
-        epochs=2, subset=8192, warmup_epochs=0, sample_every=1,
+        batch_sizes=(128, 256),
+        schedulers=("constant", "warmup_cosine"),
+        seeds=(0,),
+        epochs=2,
+        subset=8192,
+        warmup_epochs=0,
+        sample_every=1,
     ),
     # The course assignment: 4 batch sizes x 3 schedules on all of MNIST; step decays at epochs 20 and 40.
     "assignment": dict(
-        batch_sizes=(128, 256, 512, 1024), schedulers=("constant", "step", "warmup_cosine"), seeds=(0,),
+        batch_sizes=(128, 256, 512, 1024),
+        schedulers=("constant", "step", "warmup_cosine"),
+        seeds=(0,),
         epochs=50,
     ),
     # The FashionMNIST DCGAN study, with spectral norm in D.
     "dcgan": dict(
-        batch_sizes=(128, 256), schedulers=("constant", "warmup_cosine"), seeds=(0,),
-        epochs=30, model="dcgan", dataset="fashion_mnist", spectral_norm=True,
+        batch_sizes=(128, 256),
+        schedulers=("constant", "warmup_cosine"),
+        seeds=(0,),
+        epochs=30,
+        model="dcgan",
+        dataset="fashion_mnist",
+        spectral_norm=True,
     ),
 }
 

@@ -38,7 +38,15 @@ from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources
 
 GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
-    "epochs", "model", "dataset", "latent_dim", "lr_g", "lr_d", "subset", "sample_every", "warmup_epochs",
+    "epochs",
+    "model",
+    "dataset",
+    "latent_dim",
+    "lr_g",
+    "lr_d",
+    "subset",
+    "sample_every",
+    "warmup_epochs",
     "spectral_norm",
 )
 RESOURCE_FLAGS = tuple(field.name for field in dataclasses.fields(Resources))
@@ -106,20 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--warmup-epochs", type=non_negative, help="warmup_cosine's linear warmup (default 5)")
     trial.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D (dcgan)")
     trial.add_argument(
-        "--data-dir", help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online"
+        "--data-dir",
+        help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
     )
 
     run = parser.add_argument_group("where and how trials run")
     run.add_argument("--cpus-per-trial", type=positive, help="CPUs (torch threads) per trial (default 1)")
     run.add_argument(
-        "--gpus-per-trial", type=_gpus, metavar="G|auto",
+        "--gpus-per-trial",
+        type=_gpus,
+        metavar="G|auto",
         help="GPUs per trial, fractions allowed (default auto: share the GPUs present among the trials, 0 without)",
     )
     run.add_argument("--max-concurrent", type=non_negative, help="at most N trials at once (default 0: no limit)")
     run.add_argument("--keep-checkpoints", type=positive, help="checkpoints kept per trial (default 2)")
-    run.add_argument("--max-failures", type=non_negative, help="restarts of a failed trial from its checkpoint (default 1)")
+    run.add_argument(
+        "--max-failures", type=non_negative, help="restarts of a failed trial from its checkpoint (default 1)"
+    )
     run.add_argument("--address", help="Ray cluster to join, e.g. 'auto' (default: start Ray on this machine)")
-    run.add_argument("--storage-path", default=DEFAULT_STORAGE, help=f"where experiments go (default {DEFAULT_STORAGE})")
+    run.add_argument(
+        "--storage-path", default=DEFAULT_STORAGE, help=f"where experiments go (default {DEFAULT_STORAGE})"
+    )
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
     run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
     return parser
@@ -128,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The preset's values, overridden by every flag the user gave."""
     chosen: dict[str, Any] = dict(PRESETS[args.preset or "assignment"])
-    chosen.update({name: getattr(args, name) for name in (*GRID_FLAGS, *TRIAL_FLAGS) if getattr(args, name) is not None})
+    chosen.update(
+        {name: getattr(args, name) for name in (*GRID_FLAGS, *TRIAL_FLAGS) if getattr(args, name) is not None}
+    )
     batch_sizes, schedulers, seeds = (tuple(chosen.pop(axis)) for axis in GRID_FLAGS)
     base = TrialConfig(batch_size=batch_sizes[0], scheduler=schedulers[0], seed=seeds[0], **chosen)
     resources = Resources(**{name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None})
@@ -221,8 +238,9 @@ def run_sweep(args: argparse.Namespace) -> int:
             tuner = tune.Tuner(
                 trainable,
                 param_space=spec.param_space(),
-                tune_config=tune.TuneConfig(max_concurrent_trials=spec.resources.max_concurrent or None,
-                                            reuse_actors=True),
+                tune_config=tune.TuneConfig(
+                    max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True
+                ),
                 run_config=tune.RunConfig(
                     name=experiment_dir.name,
                     storage_path=str(storage),
@@ -239,8 +257,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(f"Experiment: {experiment_dir}")
     unfinished = table[~table["status"].isin(FINISHED)]
     if len(unfinished):
-        print(f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
-              f"--storage-path {storage} --name {experiment_dir.name}")
+        print(
+            f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
+            f"--storage-path {storage} --name {experiment_dir.name}"
+        )
         return 1
     return 0
 

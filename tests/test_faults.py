@@ -1,0 +1,123 @@
+"""Faults injected for real: a trial's worker killed mid-epoch, and a Ray node lost mid-sweep."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from tests.helpers import REPO, run_sweep, sample_grid_steps
+from trainables.config import TrialConfig
+from trainables.loop import GANTraining
+from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
+
+
+def results(trial: Path) -> list[dict]:
+    path = trial / "result.json"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+
+
+def trial_dirs(experiment: Path) -> list[Path]:
+    return sorted(path for path in experiment.glob("train_gan_*") if path.is_dir())
+
+
+def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
+    """The same trial trained straight through, in this process, without Ray (1 thread, like the trial)."""
+    config = TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
+    comparable = [name for name in TRAIN_METRICS if name not in TIMING_METRICS]
+    return [{name: getattr(m, name) for name in comparable} for m in GANTraining(config, images).epochs()]
+
+
+def reported_metrics(trial: Path) -> list[dict]:
+    comparable = [name for name in TRAIN_METRICS if name not in TIMING_METRICS]
+    return [{name: row[name] for name in comparable} for row in results(trial)]
+
+
+def wait_for(condition, timeout: float = 300, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError("condition not met in time")
+
+
+def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
+    args = [
+        "--preset",
+        "smoke",
+        "--batch-sizes",
+        "128",
+        "--schedulers",
+        "warmup_cosine",
+        "--epochs",
+        "4",
+        "--warmup-epochs",
+        "1",
+        "--subset",
+        "4096",
+        "--max-failures",
+        "1",
+        "--storage-path",
+        str(tmp_path),
+        "--name",
+        "killed",
+    ]
+    driver = subprocess.Popen(
+        [sys.executable, "tune_gan/sweep.py", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    experiment = tmp_path / "killed"
+    first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
+    time.sleep(0.5)  # into epoch 2, which has no checkpoint yet
+    os.kill(first["pid"], signal.SIGKILL)
+    output, _ = driver.communicate(timeout=600)
+    assert driver.returncode == 0, output[-4000:]
+
+    (trial,) = trial_dirs(experiment)
+    rows = results(trial)
+    assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
+    assert rows[-1]["pid"] != first["pid"]  # a new worker finished it
+    assert "TERMINATED" in output.split("Results, one row per trial:")[1]
+    torch.set_num_threads(1)
+    assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
+
+
+def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
+    """Ctrl-C (SIGINT) mid-sweep, then --resume: every trial finishes, no epoch is trained twice,
+    the metrics equal an uninterrupted run's, and only the last 2 checkpoints are kept."""
+    args = ["--preset", "smoke", "--subset", "2048", "--epochs", "4", "--storage-path", str(tmp_path), "--name", "cut"]
+    driver = subprocess.Popen(
+        [sys.executable, "tune_gan/sweep.py", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    experiment = tmp_path / "cut"
+    wait_for(lambda: list(experiment.glob("*/checkpoint_000000")), every=0.5)
+    driver.send_signal(signal.SIGINT)
+    output, _ = driver.communicate(timeout=300)
+    assert driver.returncode == 1, output[-3000:]
+    assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
+    assert any(len(results(trial)) < 4 for trial in trial_dirs(experiment))  # it really was cut short
+
+    resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert len(trial_dirs(experiment)) == 4  # the same trials continued, none added
+    torch.set_num_threads(1)
+    for trial in trial_dirs(experiment):
+        assert [row["epoch"] for row in results(trial)] == [1, 2, 3, 4]
+        assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
+        assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
+        assert [path.name for path in sorted(trial.glob("checkpoint_*"))] == ["checkpoint_000002", "checkpoint_000003"]
