@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -121,3 +122,128 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
         assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
         assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
         assert [path.name for path in sorted(trial.glob("checkpoint_*"))] == ["checkpoint_000002", "checkpoint_000003"]
+
+
+TOKEN_AUTH = {**os.environ, "RAY_AUTH_MODE": "token"}  # a node or driver joining by host:port must know
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_node(*args: str) -> subprocess.Popen:
+    """``ray start --block ARGS`` in a session of its own, so every process of the node can be found by it."""
+    ray = Path(sys.executable).parent / "ray"
+    return subprocess.Popen(
+        [str(ray), "start", "--block", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=TOKEN_AUTH,
+    )
+
+
+def session_pids(session: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == session:
+                    pids.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return pids
+
+
+def kill_node(node: subprocess.Popen) -> None:
+    """SIGKILL every process of the node's session (ray start, raylet, its workers), by pid."""
+    for pid in session_pids(node.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    node.wait(timeout=60)
+    wait_for(lambda: not session_pids(node.pid), timeout=60)
+
+
+def cluster_cpus(address: str) -> float:
+    """The CPUs the cluster at ``address`` offers now, asked from a short-lived driver (0 while unreachable)."""
+    probe = f"import ray; ray.init(address='{address}', logging_level='ERROR'); print(ray.cluster_resources()['CPU'])"
+
+    finished = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=TOKEN_AUTH
+    )
+    return float(finished.stdout.strip().splitlines()[-1]) if finished.returncode == 0 else 0.0
+
+
+def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
+    """A head and a second node on 127.0.0.1; the second node is killed mid-sweep; every trial finishes,
+    the one that ran on the lost node retried on the head from its checkpoint in the shared storage."""
+    address = f"127.0.0.1:{free_port()}"
+    head = start_node(
+        "--head",
+        f"--port={address.split(':')[1]}",
+        "--num-cpus=1",
+        "--include-dashboard=false",
+        f"--ray-client-server-port={free_port()}",
+        "--min-worker-port=20000",
+        "--max-worker-port=20999",
+    )
+    nodes = [head]
+    try:
+        wait_for(lambda: cluster_cpus(address) == 1.0, timeout=180, every=1)
+        second = start_node(
+            f"--address={address}", "--num-cpus=1", "--min-worker-port=21000", "--max-worker-port=21999"
+        )
+        nodes.append(second)
+        wait_for(lambda: cluster_cpus(address) == 2.0, timeout=180, every=1)
+
+        storage = tmp_path / "shared"  # both nodes write here, as they would to an NFS mount
+        args = [
+            "--preset",
+            "smoke",
+            "--batch-sizes",
+            "128",
+            "256",
+            "--schedulers",
+            "constant",
+            "--epochs",
+            "4",
+            "--subset",
+            "4096",
+            "--address",
+            address,
+            "--storage-path",
+            str(storage),
+            "--name",
+            "cluster",
+        ]
+        driver = subprocess.Popen(
+            [sys.executable, "tune_gan/sweep.py", *args],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        experiment = storage / "cluster"
+
+        def trial_on_second_node() -> Path | None:
+            on_second = session_pids(second.pid)
+            return next(
+                (trial for trial in trial_dirs(experiment) if (rows := results(trial)) and rows[0]["pid"] in on_second),
+                None,
+            )
+
+        moved = wait_for(trial_on_second_node, timeout=300)
+        kill_node(second)
+        output, _ = driver.communicate(timeout=600)
+        assert driver.returncode == 0, output[-4000:]
+        assert len(trial_dirs(experiment)) == 2
+        for trial in trial_dirs(experiment):
+            assert [row["epoch"] for row in results(trial)] == [1, 2, 3, 4]
+        assert results(moved)[-1]["pid"] != results(moved)[0]["pid"]  # finished by a worker on the head
+    finally:
+        for node in nodes:
+            kill_node(node)

@@ -17,11 +17,16 @@ if __package__ in (None, ""):
     # import by their names here and in Ray's local workers (they start with the driver's sys.path).
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
+import os
+
+# Token authentication stays on, also when joining a cluster by host:port, where Ray would otherwise
+# assume it off; the token comes from ~/.ray/auth_token or $RAY_AUTH_TOKEN. Ray reads this on import.
+os.environ.setdefault("RAY_AUTH_MODE", "token")
+
 import argparse
 import dataclasses
 import datetime
 import math
-import os
 import tempfile
 from typing import Any
 
