@@ -66,7 +66,7 @@ def mixed_outcomes(tmp_path_factory, mnist_images):
         "batch_size": tune.grid_search([64, 0]),
         "lr_d": tune.grid_search([2e-4, 0.5]),
     }
-    ray.init(num_cpus=2, include_dashboard=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False)
     try:
         tune.Tuner(
             tune.with_parameters(train_gan, images=mnist_images[:256]),

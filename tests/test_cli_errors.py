@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -145,3 +146,19 @@ def test_offline_without_the_dataset(tmp_path, storage):
         f"expected files: {empty}/FashionMNIST/raw/train-images-idx3-ubyte",
     )
     assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "missing"])
+def test_resume_with_a_broken_checkpoint(smoke, tmp_path, capsys, damage):
+    experiment = tmp_path / "copy"
+    shutil.copytree(smoke[0], experiment)
+    latest = sorted(next(experiment.glob("train_gan_*")).glob("checkpoint_*"))[-1]
+    if damage == "corrupt":
+        state = latest / "state.pt"
+        state.write_bytes(state.read_bytes()[:1000])
+    else:
+        shutil.rmtree(latest)
+    before = sorted(path.relative_to(experiment) for path in experiment.rglob("*"))
+    code, stderr = run_cli(["--resume", "--storage-path", str(tmp_path), "--name", "copy"], capsys)
+    assert_one_line_error(code, stderr, f"--resume: checkpoint {latest} is missing or corrupt")
+    assert sorted(path.relative_to(experiment) for path in experiment.rglob("*")) == before

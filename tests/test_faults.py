@@ -13,6 +13,8 @@ from pathlib import Path
 
 import torch
 
+from analysis import stats
+from analysis.load import load_experiment
 from tests.helpers import REPO, run_sweep, sample_grid_steps
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
@@ -112,6 +114,10 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
     assert driver.returncode == 1, output[-3000:]
     assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
     assert any(len(results(trial)) < 4 for trial in trial_dirs(experiment))  # it really was cut short
+    partial = load_experiment(experiment)  # analysis works on the unfinished experiment
+    assert partial["trial_id"].nunique() == 4
+    assert (partial.drop_duplicates("trial_id")["status"] != "TERMINATED").any()
+    assert stats.findings(partial)
 
     resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -247,3 +253,7 @@ def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
     finally:
         for node in nodes:
             kill_node(node)
+        # `ray start` left a pointer to its (now dead) cluster, which a plain ray.init() would try to join.
+        pointer = Path("/tmp/ray/ray_current_cluster")
+        if pointer.is_file() and address.split(":")[1] in pointer.read_text():
+            pointer.unlink()

@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import datetime
 import math
+import pickle
 import tempfile
 from typing import Any
 
@@ -34,6 +35,7 @@ import ray
 import torch
 from ray import tune
 
+from trainables.checkpoint import read_state
 from trainables.config import DATASETS, MODELS, SCHEDULERS, ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.trainable import train_gan
@@ -138,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--address", help="Ray cluster to join, e.g. 'auto' (default: start Ray on this machine)")
     run.add_argument(
+        "--dashboard-host",
+        default="127.0.0.1",
+        help="interface the Ray dashboard of a local Ray binds to (default 127.0.0.1: this machine only; "
+        "0.0.0.0 exposes it to the network)",
+    )
+    run.add_argument(
         "--storage-path", default=DEFAULT_STORAGE, help=f"where experiments go (default {DEFAULT_STORAGE})"
     )
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
@@ -210,18 +218,40 @@ def load_or_create_spec(args: argparse.Namespace, experiment_dir: Path) -> Sweep
     return spec_from_args(args)
 
 
+def check_checkpoints(experiment_dir: Path) -> None:
+    """Every trial's latest checkpoint must load: better a clear refusal now than trials failing mid-resume."""
+    analysis = tune.ExperimentAnalysis(str(experiment_dir))
+    for trial in analysis.trials:
+        checkpoint = analysis.get_last_checkpoint(trial)
+        if checkpoint is None:
+            continue
+        try:
+            read_state(Path(checkpoint.path))
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+            reason = " ".join(str(error).split())[:200]
+            raise SweepError(
+                f"--resume: checkpoint {checkpoint.path} is missing or corrupt ({type(error).__name__}: {reason}); "
+                "its trial cannot continue from it"
+            ) from None
+
+
 def run_sweep(args: argparse.Namespace) -> int:
     storage = Path(args.storage_path).expanduser().resolve()
     experiment_dir = storage / experiment_name(args)
     spec = load_or_create_spec(args, experiment_dir)
     ensure_writable_dir(storage, args.storage_path)
+    if args.resume:
+        check_checkpoints(experiment_dir)
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images(spec.base.dataset, data_root)
     if spec.base.subset > len(images):
         raise SweepError(f"--subset {spec.base.subset}: {spec.base.dataset} has only {len(images)} training images")
 
     try:
-        ray.init(address=args.address)
+        if args.address:
+            ray.init(address=args.address)
+        else:  # "local": a new Ray of our own, never a cluster someone started here with `ray start`
+            ray.init(address="local", dashboard_host=args.dashboard_host)
     except ConnectionError as error:
         raise SweepError(f"--address {args.address}: no Ray cluster reachable there ({error})") from None
     try:
