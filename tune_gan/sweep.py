@@ -9,6 +9,7 @@ Bad input ends with a one-line error and exit code 2, before anything is written
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,12 +17,10 @@ if __package__ in (None, ""):
     # Run as a script: put the repo root, not this folder, first on the import path, so the packages
     # import by their names here and in Ray's local workers (they start with the driver's sys.path).
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-import os
-
-# Token authentication stays on, also when joining a cluster by host:port, where Ray would otherwise
-# assume it off; the token comes from ~/.ray/auth_token or $RAY_AUTH_TOKEN. Ray reads this on import.
-os.environ.setdefault("RAY_AUTH_MODE", "token")
+if __name__ == "__main__":
+    # Token authentication stays on, also when joining a cluster by host:port, where Ray would otherwise
+    # assume it off; the token comes from ~/.ray/auth_token or $RAY_AUTH_TOKEN. Ray reads this on import.
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 import argparse
 import dataclasses
