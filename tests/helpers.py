@@ -19,6 +19,22 @@ def run_sweep(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def start_sweep(*args: str) -> subprocess.Popen:
+    """``python tune_gan/sweep.py ARGS`` in the background, output (stdout and stderr) in one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "tune_gan/sweep.py", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def trial_dirs(experiment: Path) -> list[Path]:
+    """The trial directories of an experiment, in trial order."""
+    return sorted(path for path in experiment.glob("train_gan_*") if path.is_dir())
+
+
 def read_events(path: Path) -> list[event_pb2.Event]:
     """Parse a TensorBoard event file (TFRecord framing: length, crc, payload, crc)."""
     data, position, events = path.read_bytes(), 0, []

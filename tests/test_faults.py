@@ -15,7 +15,7 @@ import torch
 
 from analysis import stats
 from analysis.load import load_experiment
-from tests.helpers import REPO, run_sweep, sample_grid_steps
+from tests.helpers import run_sweep, sample_grid_steps, start_sweep, trial_dirs
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
 from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
@@ -24,10 +24,6 @@ from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
 def results(trial: Path) -> list[dict]:
     path = trial / "result.json"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
-
-
-def trial_dirs(experiment: Path) -> list[Path]:
-    return sorted(path for path in experiment.glob("train_gan_*") if path.is_dir())
 
 
 def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
@@ -53,33 +49,8 @@ def wait_for(condition, timeout: float = 300, every: float = 0.1):
 
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
-    args = [
-        "--preset",
-        "smoke",
-        "--batch-sizes",
-        "128",
-        "--schedulers",
-        "warmup_cosine",
-        "--epochs",
-        "4",
-        "--warmup-epochs",
-        "1",
-        "--subset",
-        "4096",
-        "--max-failures",
-        "1",
-        "--storage-path",
-        str(tmp_path),
-        "--name",
-        "killed",
-    ]
-    driver = subprocess.Popen(
-        [sys.executable, "tune_gan/sweep.py", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
+    driver = start_sweep(*grid.split(), "--max-failures", "1", "--storage-path", str(tmp_path), "--name", "killed")
     experiment = tmp_path / "killed"
     first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
     time.sleep(0.5)  # into epoch 2, which has no checkpoint yet
@@ -99,14 +70,7 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
 def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
     """Ctrl-C (SIGINT) mid-sweep, then --resume: every trial finishes, no epoch is trained twice,
     the metrics equal an uninterrupted run's, and only the last 2 checkpoints are kept."""
-    args = ["--preset", "smoke", "--subset", "2048", "--epochs", "4", "--storage-path", str(tmp_path), "--name", "cut"]
-    driver = subprocess.Popen(
-        [sys.executable, "tune_gan/sweep.py", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    driver = start_sweep(*"--preset smoke --subset 2048 --epochs 4 --name cut".split(), "--storage-path", str(tmp_path))
     experiment = tmp_path / "cut"
     wait_for(lambda: list(experiment.glob("*/checkpoint_000000")), every=0.5)
     driver.send_signal(signal.SIGINT)
@@ -207,32 +171,8 @@ def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
         wait_for(lambda: cluster_cpus(address) == 2.0, timeout=180, every=1)
 
         storage = tmp_path / "shared"  # both nodes write here, as they would to an NFS mount
-        args = [
-            "--preset",
-            "smoke",
-            "--batch-sizes",
-            "128",
-            "256",
-            "--schedulers",
-            "constant",
-            "--epochs",
-            "4",
-            "--subset",
-            "4096",
-            "--address",
-            address,
-            "--storage-path",
-            str(storage),
-            "--name",
-            "cluster",
-        ]
-        driver = subprocess.Popen(
-            [sys.executable, "tune_gan/sweep.py", *args],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        grid = "--preset smoke --batch-sizes 128 256 --schedulers constant --epochs 4 --subset 4096 --name cluster"
+        driver = start_sweep(*grid.split(), "--address", address, "--storage-path", str(storage))
         experiment = storage / "cluster"
 
         def trial_on_second_node() -> Path | None:

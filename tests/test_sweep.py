@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 from ray import tune
 
-from tests.helpers import read_events, run_sweep, sample_grid_steps
+from tests.helpers import read_events, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import TRAIN_METRICS
 from tune_gan.search_space import SPEC_FILE
 
 GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
 GRID_PX = 5 * 28 + 6 * 2
-
-
-def trial_dirs(experiment: Path) -> list[Path]:
-    return sorted(path for path in experiment.iterdir() if path.is_dir() and path.name.startswith("train_gan"))
 
 
 def test_sweep_finishes_and_prints_the_table(smoke):
