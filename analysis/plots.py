@@ -36,8 +36,10 @@ def _mean_band(ax, history: pd.DataFrame, metric: str, color: str, label: str, s
         ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], color=color, alpha=0.2)
 
 
-def _grid_axes(frame: pd.DataFrame, **subplot_kw) -> tuple[Figure, np.ndarray, list, list]:
-    batches, schedulers = sorted(frame["batch_size"].unique()), sorted(frame["scheduler"].unique())
+def loss_curves(frame: pd.DataFrame) -> Figure:
+    """D and G loss per epoch; rows are batch sizes, columns schedulers; dashed lines mark equilibrium."""
+    history = _epochs(frame)
+    batches, schedulers = sorted(history["batch_size"].unique()), sorted(history["scheduler"].unique())
     fig, axes = plt.subplots(
         len(batches),
         len(schedulers),
@@ -45,15 +47,7 @@ def _grid_axes(frame: pd.DataFrame, **subplot_kw) -> tuple[Figure, np.ndarray, l
         sharex=True,
         sharey=True,
         figsize=(3.6 * len(schedulers), 2.8 * len(batches)),
-        **subplot_kw,
     )
-    return fig, axes, batches, schedulers
-
-
-def loss_curves(frame: pd.DataFrame) -> Figure:
-    """D and G loss per epoch; rows are batch sizes, columns schedulers; dashed lines mark equilibrium."""
-    history = _epochs(frame)
-    fig, axes, batches, schedulers = _grid_axes(history)
     for row, batch in enumerate(batches):
         for column, scheduler in enumerate(schedulers):
             ax = axes[row, column]
