@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
+from analysis import stats
 from analysis.stats import config_columns, config_label
 from trainables.checkpoint import read_state, saved_sample_grids
 from trainables.config import TrialConfig
@@ -88,6 +89,15 @@ def final_grids(frame: pd.DataFrame) -> Figure | None:
     fig.suptitle("Final 25 generated images of each config")
     fig.tight_layout()
     return fig
+
+
+def best_checkpoint(frame: pd.DataFrame) -> Path | None:
+    """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine."""
+    best = stats.ranking(stats.summary(frame)).iloc[0]
+    columns = config_columns(frame)
+    trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values("seed")
+    checkpoint = Path(trials["checkpoint"].iloc[0]) if len(trials) else None
+    return checkpoint if checkpoint is not None and checkpoint.is_dir() else None
 
 
 def slerp(start: torch.Tensor, end: torch.Tensor, fraction: float) -> torch.Tensor:

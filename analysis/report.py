@@ -37,9 +37,7 @@ class Plot:
 
 def all_plots(frame: pd.DataFrame) -> list[Plot]:
     """Every figure of the report; a figure the data cannot support (e.g. no quality metrics) is None."""
-    table = stats.ranking(stats.summary(frame))
-    best = frame[frame["trial_id"].isin(_trials_of(frame, table.iloc[0]))].dropna(subset=["checkpoint"])
-    best_checkpoint = Path(best["checkpoint"].iloc[0]) if len(best) else None
+    best_checkpoint = images.best_checkpoint(frame)
     return [
         Plot(
             "loss_curves.png",
@@ -56,17 +54,10 @@ def all_plots(frame: pd.DataFrame) -> list[Plot]:
         Plot(
             "interpolation.png",
             "Latent-space interpolation through the best-ranked config's generator",
-            images.latent_interpolation(best_checkpoint) if best_checkpoint and best_checkpoint.is_dir() else None,
+            images.latent_interpolation(best_checkpoint) if best_checkpoint else None,
         ),
         Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(frame)),
     ]
-
-
-def _trials_of(frame: pd.DataFrame, config_row: pd.Series) -> list[str]:
-    """Trial ids of the config in one summary row (lowest seed first)."""
-    columns = stats.config_columns(frame)
-    match = (frame[columns] == config_row[columns]).all(axis=1)
-    return frame[match].sort_values("seed")["trial_id"].unique().tolist()
 
 
 def _mean_std(table: pd.DataFrame, metric: str) -> pd.Series:

@@ -114,14 +114,12 @@ def findings(frame: pd.DataFrame) -> list[str]:
 
 
 def _divergence_findings(frame: pd.DataFrame) -> list[str]:
-    trials = per_trial(frame)
-    diverged = trials[trials["status"] == "DIVERGED"]
-    if diverged.empty:
+    last = frame[frame["status"] == "DIVERGED"].sort_values("epoch").groupby("trial_id", sort=False).tail(1)
+    if last.empty:
         return []
-    last = frame.sort_values("epoch").groupby("trial_id").tail(1).set_index("trial_id")
     names = "; ".join(
-        f"batch {row.batch_size} · {row.scheduler} · seed {row.seed} ({last.loc[row.trial_id, DIVERGED_REASON]})"
-        for row in diverged.itertuples()
+        f"batch {row['batch_size']} · {row['scheduler']} · seed {row['seed']} ({row[DIVERGED_REASON]})"
+        for _, row in last.iterrows()
     )
     return [f"Diverged and stopped early: {names}."]
 

@@ -33,9 +33,9 @@ def train_speed(config: TrialConfig, images: torch.Tensor, device: str) -> float
     return sum(m.images_per_s * m.epoch_time_s for m in timed) / sum(m.epoch_time_s for m in timed)
 
 
-def data_path_speeds(root, n_images: int, batch_size: int) -> tuple[float, float]:
+def data_path_speeds(root, images: torch.Tensor, n_images: int, batch_size: int) -> tuple[float, float]:
     """(preloaded tensor, torchvision per-sample) images/s for one pass of batches, no training."""
-    images = load_train_images("mnist", root)[:n_images]
+    images = images[:n_images]
     started = time.perf_counter()
     count = sum(len(batch) for batch in epoch_batches(images, batch_size, torch.Generator().manual_seed(0)))
     preloaded = count / (time.perf_counter() - started)
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
 
-    preloaded, per_sample = data_path_speeds(root, args.images, 128)
+    preloaded, per_sample = data_path_speeds(root, images, args.images, 128)
     print("\n| data path (batch 128, no training) | images/s |")
     print("|---|---:|")
     print(f"| preloaded uint8 tensor, batches by index (used) | {preloaded:,.0f} |")

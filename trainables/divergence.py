@@ -27,9 +27,9 @@ def divergence_reason(recent: Sequence[EpochMetrics], patience: int) -> str | No
     for name in ("d_loss", "g_loss", "d_real", "d_fake"):
         if not math.isfinite(getattr(last, name)):
             return f"non-finite {name} ({getattr(last, name)}) at epoch {last.epoch}"
-    window = recent[-patience:] if patience else []
-    if len(window) < patience or not window:
+    if patience == 0 or len(recent) < patience:
         return None
+    window = recent[-patience:]
     if all(m.d_loss < COLLAPSE_D_LOSS and m.d_acc == 1.0 for m in window):
         return (
             f"discriminator collapse: d_loss < {COLLAPSE_D_LOSS} with D accuracy 1.0 "

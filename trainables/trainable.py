@@ -2,7 +2,7 @@
 
 Ray appears only here: the param dict comes in, is validated into a
 :class:`TrialConfig`, and every epoch goes out as ``tune.report(metrics, checkpoint=...)``.
-Only the ``ray.tune`` API is used; ``ray.train.report`` raises inside Tune on current Ray.
+Only the ``ray.tune`` API is used: Ray Train's report function raises inside Tune on current Ray.
 """
 
 from __future__ import annotations
