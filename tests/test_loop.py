@@ -2,7 +2,9 @@
 
 import dataclasses
 import math
+import random
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -77,11 +79,14 @@ def test_checkpoint_round_trip_continues_like_an_uninterrupted_run(mnist_images,
     checkpoint = tmp_path / "checkpoint"
     checkpoint.mkdir()
     write_checkpoint(checkpoint, first, samples)
+    next_draws = np.random.rand(3).tolist(), random.random()  # the unused global streams, as saved
 
     torch.manual_seed(12345)  # a restarted worker's RNG is anywhere; the checkpoint must restore it
     resumed = GANTraining(config, mnist_images)
+    np.random.seed(6789), random.seed(6789)
     restored_samples = tmp_path / "restored_samples"
     restore_checkpoint(checkpoint, resumed, restored_samples)
+    assert (np.random.rand(3).tolist(), random.random()) == next_draws
     assert resumed.epoch == 1
     assert (restored_samples / "epoch_0001.png").is_file()
     tail = [comparable(m) for m in resumed.epochs()]

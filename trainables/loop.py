@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import random
 import time
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,6 +45,9 @@ class GANTraining:
         self.config = config
         self.device = torch.device(device)
         torch.manual_seed(config.seed)  # model init, the training noise z and dropout masks
+        # Unused by the loop, but seeded and checkpointed so that code added to it (augmentation, say) stays exact.
+        np.random.seed(config.seed)
+        random.seed(config.seed)
         generator, discriminator = build_models(config.model, config.latent_dim, config.spectral_norm)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
@@ -150,7 +155,12 @@ class GANTraining:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything :meth:`load_state_dict` needs; loadable with ``torch.load(weights_only=True)``."""
-        rng = {"torch": torch.get_rng_state(), "batch_order": self.batch_order.get_state()}
+        rng = {
+            "torch": torch.get_rng_state(),
+            "batch_order": self.batch_order.get_state(),
+            "numpy": _numpy_rng_state(),
+            "python": random.getstate(),
+        }
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
@@ -182,5 +192,21 @@ class GANTraining:
         self.sched_d.load_state_dict(state["sched_d"])
         torch.set_rng_state(state["rng"]["torch"])
         self.batch_order.set_state(state["rng"]["batch_order"])
+        _set_numpy_rng_state(state["rng"]["numpy"])
+        random.setstate(state["rng"]["python"])
         if self.device.type == "cuda" and "cuda" in state["rng"]:
             torch.cuda.set_rng_state(state["rng"]["cuda"], self.device)
+
+
+def _numpy_rng_state() -> dict[str, Any]:
+    """numpy's global RNG state with its key as a tensor, which ``torch.load(weights_only=True)`` accepts."""
+    state = np.random.get_state(legacy=False)
+    return {
+        **state,
+        "state": {"key": torch.from_numpy(state["state"]["key"].astype(np.int64)), "pos": state["state"]["pos"]},
+    }
+
+
+def _set_numpy_rng_state(state: dict[str, Any]) -> None:
+    key = state["state"]["key"].numpy().astype(np.uint32)
+    np.random.set_state({**state, "state": {"key": key, "pos": state["state"]["pos"]}})
