@@ -26,8 +26,12 @@ def _one_thread():
 
 @pytest.fixture(scope="session")
 def smoke(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    """A real 2x2 smoke sweep (2 epochs on 1,024 images): (experiment dir, finished process)."""
+    """A real 2x2 smoke sweep (2 epochs on 1,024 images): (experiment dir, finished process).
+
+    Its storage path is given as a ``file://`` URI, the way an object store's (``s3://``) is;
+    the tests that resume it or add to it name the same directory as a plain path."""
     storage = tmp_path_factory.mktemp("storage")
-    finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", str(storage), "--name", "smoke")
+    uri = storage.as_uri()
+    finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", uri, "--name", "smoke")
     assert finished.returncode == 0, finished.stderr[-3000:]
     return storage / "smoke", finished

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tensorboardX.proto import event_pb2
@@ -20,14 +23,51 @@ def run_sweep(*args: str) -> subprocess.CompletedProcess:
 
 
 def start_sweep(*args: str) -> subprocess.Popen:
-    """``python tune_gan/sweep.py ARGS`` in the background, output (stdout and stderr) in one pipe."""
+    """``python tune_gan/sweep.py ARGS`` in the background, output (stdout and stderr) in one pipe, in a
+    session of its own so that :func:`kill_session` can clean up the Ray processes it started."""
     return subprocess.Popen(
         [sys.executable, "tune_gan/sweep.py", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
+
+
+def wait_for(condition, timeout: float = 300, every: float = 0.1):
+    """Poll ``condition()`` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError("condition not met in time")
+
+
+def session_pids(session: int) -> list[int]:
+    """The processes of a session (the session id is its first process's pid)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == session:
+                    pids.append(int(entry.name))
+            except ProcessLookupError:
+                continue
+    return pids
+
+
+def kill_session(leader: subprocess.Popen) -> None:
+    """SIGKILL every process of the session ``leader`` started, by pid, and wait until they are gone."""
+    for pid in session_pids(leader.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    leader.wait(timeout=60)
+    wait_for(lambda: not session_pids(leader.pid), timeout=60)
 
 
 def trial_dirs(experiment: Path) -> list[Path]:

@@ -70,12 +70,19 @@ def test_bad_input(argv, fragments, storage, capsys):
     assert (storage / "earlier" / "keep.txt").read_text() == "an earlier experiment"
 
 
-def test_storage_path_that_is_a_file(tmp_path, capsys):
+@pytest.mark.parametrize("as_uri", [False, True], ids=["path", "file-uri"])
+def test_storage_path_that_is_a_file(tmp_path, capsys, as_uri):
     target = tmp_path / "results.txt"
     target.write_text("not a directory")
-    code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(target)], capsys)
-    assert_one_line_error(code, stderr, f"--storage-path {target}", "is a file")
+    given = target.as_uri() if as_uri else str(target)
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", given], capsys)
+    assert_one_line_error(code, stderr, f"--storage-path {given}", "is a file")
     assert target.read_text() == "not a directory"
+
+
+def test_storage_uri_of_an_unknown_filesystem(capsys):
+    code, stderr = run_cli(["--preset", "smoke", "--storage-path", "nosuch://bucket/runs"], capsys)
+    assert_one_line_error(code, stderr, "--storage-path nosuch://bucket/runs", "not a storage URI", "s3://")
 
 
 def test_unwritable_storage_path(capsys):

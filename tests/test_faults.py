@@ -11,19 +11,33 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
+from ray import tune
 
 from analysis import stats
 from analysis.load import load_experiment
-from tests.helpers import run_sweep, sample_grid_steps, start_sweep, trial_dirs
+from tests.helpers import kill_session, run_sweep, sample_grid_steps, session_pids, start_sweep, trial_dirs, wait_for
+from trainables.checkpoint import read_state
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
 from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
 
 
 def results(trial: Path) -> list[dict]:
+    """The trial's result rows; complete lines only, as the file may be mid-copy from Tune's staging dir."""
     path = trial / "result.json"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.is_file() else []
+    return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.is_file() else []
+
+
+def recorded_epochs(experiment: Path) -> dict[str, int]:
+    """Per trial directory, the epoch of the latest checkpoint Tune's saved experiment state knows of."""
+    try:
+        analysis = tune.ExperimentAnalysis(str(experiment))
+    except (ValueError, OSError):  # not saved yet, or being written right now
+        return {}
+    checkpoints = [analysis.get_last_checkpoint(trial) for trial in analysis.trials]
+    return {Path(cp.path).parent.name: read_state(Path(cp.path))["epoch"] for cp in checkpoints if cp}
 
 
 def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
@@ -36,16 +50,6 @@ def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
 def reported_metrics(trial: Path) -> list[dict]:
     comparable = [name for name in TRAIN_METRICS if name not in TIMING_METRICS]
     return [{name: row[name] for name in comparable} for row in results(trial)]
-
-
-def wait_for(condition, timeout: float = 300, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("condition not met in time")
 
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
@@ -67,17 +71,30 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
     assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
 
 
-def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
-    """Ctrl-C (SIGINT) mid-sweep, then --resume: every trial finishes, no epoch is trained twice,
-    the metrics equal an uninterrupted run's, and only the last 2 checkpoints are kept."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop):
+    """The driver stopped mid-sweep by Ctrl-C (SIGINT) or killed outright (SIGKILL), then --resume:
+    every trial finishes, no epoch the experiment had recorded is trained again, the metrics equal an
+    uninterrupted run's, and only the last 2 checkpoints are kept."""
     driver = start_sweep(*"--preset smoke --subset 2048 --epochs 4 --name cut".split(), "--storage-path", str(tmp_path))
     experiment = tmp_path / "cut"
-    wait_for(lambda: list(experiment.glob("*/checkpoint_000000")), every=0.5)
-    driver.send_signal(signal.SIGINT)
-    output, _ = driver.communicate(timeout=300)
-    assert driver.returncode == 1, output[-3000:]
-    assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
-    assert any(len(results(trial)) < 4 for trial in trial_dirs(experiment))  # it really was cut short
+    try:
+        # Ctrl-C once a checkpoint exists; SIGKILL once Tune's saved experiment state has recorded one.
+        if stop == signal.SIGINT:
+            wait_for(lambda: list(experiment.glob("*/checkpoint_000000")), every=0.2)
+        else:
+            wait_for(lambda: any(recorded_epochs(experiment).values()), every=0.5)
+        driver.send_signal(stop)
+        output, _ = driver.communicate(timeout=300)
+    finally:
+        kill_session(driver)  # a killed driver leaves Ray's dashboard and runtime-env agents behind
+    if stop == signal.SIGINT:
+        assert driver.returncode == 1, output[-3000:]
+        assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
+    before = {trial.name: results(trial) for trial in trial_dirs(experiment)}
+    recorded = recorded_epochs(experiment)
+    assert any(len(rows) < 4 for rows in before.values())  # it really was cut short
+    assert any(recorded.values())
     partial = load_experiment(experiment)  # analysis works on the unfinished experiment
     assert partial["trial_id"].nunique() == 4
     assert (partial.drop_duplicates("trial_id")["status"] != "TERMINATED").any()
@@ -88,7 +105,9 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
     assert len(trial_dirs(experiment)) == 4  # the same trials continued, none added
     torch.set_num_threads(1)
     for trial in trial_dirs(experiment):
-        assert [row["epoch"] for row in results(trial)] == [1, 2, 3, 4]
+        rows, kept = results(trial), recorded.get(trial.name, 0)
+        assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
+        assert rows[:kept] == before[trial.name][:kept]  # the same rows, same pid and time: not trained again
         assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
         assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
         assert [path.name for path in sorted(trial.glob("checkpoint_*"))] == ["checkpoint_000002", "checkpoint_000003"]
@@ -113,29 +132,6 @@ def start_node(*args: str) -> subprocess.Popen:
         start_new_session=True,
         env=TOKEN_AUTH,
     )
-
-
-def session_pids(session: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == session:
-                    pids.append(int(entry.name))
-            except ProcessLookupError:
-                continue
-    return pids
-
-
-def kill_node(node: subprocess.Popen) -> None:
-    """SIGKILL every process of the node's session (ray start, raylet, its workers), by pid."""
-    for pid in session_pids(node.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-    node.wait(timeout=60)
-    wait_for(lambda: not session_pids(node.pid), timeout=60)
 
 
 def cluster_cpus(address: str) -> float:
@@ -183,7 +179,7 @@ def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
             )
 
         moved = wait_for(trial_on_second_node, timeout=300)
-        kill_node(second)
+        kill_session(second)
         output, _ = driver.communicate(timeout=600)
         assert driver.returncode == 0, output[-4000:]
         assert len(trial_dirs(experiment)) == 2
@@ -192,7 +188,7 @@ def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
         assert results(moved)[-1]["pid"] != results(moved)[0]["pid"]  # finished by a worker on the head
     finally:
         for node in nodes:
-            kill_node(node)
+            kill_session(node)
         # `ray start` left a pointer to its (now dead) cluster, which a plain ray.init() would try to join.
         pointer = Path("/tmp/ray/ray_current_cluster")
         if pointer.is_file() and address.split(":")[1] in pointer.read_text():

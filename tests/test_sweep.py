@@ -37,7 +37,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     rows = [line.split() for line in table.splitlines()[1:5]]
     assert {(int(row[0]), row[1]) for row in rows} == GRID
     assert all(row[3] == "TERMINATED" and row[4] == "2" for row in rows)
-    assert f"Experiment: {experiment}" in finished.stdout
+    assert f"Experiment: {experiment.as_uri()}" in finished.stdout
 
 
 def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):

@@ -11,7 +11,6 @@ import dataclasses
 import itertools
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ray import tune
@@ -115,10 +114,3 @@ class SweepSpec:
             seeds=tuple(raw["seeds"]),
             resources=Resources(**raw["resources"]),
         )
-
-    def save(self, experiment_dir: Path) -> None:
-        (experiment_dir / SPEC_FILE).write_text(self.to_json())
-
-    @classmethod
-    def load(cls, experiment_dir: Path) -> "SweepSpec":
-        return cls.from_json((experiment_dir / SPEC_FILE).read_text())

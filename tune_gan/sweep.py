@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 if __package__ in (None, ""):
     # Run as a script: put the repo root, not this folder, first on the import path, so the packages
@@ -27,7 +27,6 @@ import dataclasses
 import datetime
 import math
 import pickle
-import tempfile
 from typing import Any
 
 import ray
@@ -41,6 +40,7 @@ from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, format_table, results_table
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
+from tune_gan.storage import StorageError, StorageLocation
 
 GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
@@ -164,18 +164,6 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     return SweepSpec(base, batch_sizes, schedulers, seeds, resources)
 
 
-def ensure_writable_dir(path: Path, text: str) -> None:
-    """Create the storage path if missing and prove we can write there; ``text`` is what the user typed."""
-    if path.exists() and not path.is_dir():
-        raise SweepError(f"--storage-path {text}: is a file, not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as error:
-        raise SweepError(f"--storage-path {text}: not a writable directory ({error.strerror})") from None
-
-
 def experiment_name(args: argparse.Namespace) -> str:
     name = args.name or f"{args.preset or 'assignment'}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
     if name in (".", "..") or "/" in name or os.sep in name:
@@ -204,28 +192,30 @@ def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
         raise SweepError(f"--cpus-per-trial {spec.resources.cpus_per_trial}: the Ray cluster has only {cpus:g} CPUs")
 
 
-def load_or_create_spec(args: argparse.Namespace, experiment_dir: Path) -> SweepSpec:
+def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -> SweepSpec:
     if args.resume:
         given = [f"--{name.replace('_', '-')}" for name in SETTING_FLAGS if getattr(args, name) is not None]
         if given:
             raise SweepError(f"{' '.join(given)}: not allowed with --resume, which reuses the experiment's settings")
-        if not (experiment_dir / SPEC_FILE).is_file():
-            raise SweepError(f"--resume: no tune-gan experiment at {experiment_dir} (missing {SPEC_FILE})")
-        return SweepSpec.load(experiment_dir)
-    if experiment_dir.exists():
-        raise SweepError(f"--name {experiment_dir.name}: {experiment_dir} already exists; pass --resume to finish it")
+        if not experiment.child(SPEC_FILE).is_file():
+            raise SweepError(f"--resume: no tune-gan experiment at {experiment.uri} (missing {SPEC_FILE})")
+        return SweepSpec.from_json(experiment.read_text(SPEC_FILE))
+    if experiment.exists():
+        name = PurePosixPath(experiment.path).name
+        raise SweepError(f"--name {name}: {experiment.uri} already exists; pass --resume to finish it")
     return spec_from_args(args)
 
 
-def check_checkpoints(experiment_dir: Path) -> None:
+def check_checkpoints(experiment: StorageLocation) -> None:
     """Every trial's latest checkpoint must load: better a clear refusal now than trials failing mid-resume."""
-    analysis = tune.ExperimentAnalysis(str(experiment_dir))
+    analysis = tune.ExperimentAnalysis(experiment.uri)
     for trial in analysis.trials:
         checkpoint = analysis.get_last_checkpoint(trial)
         if checkpoint is None:
             continue
         try:
-            read_state(Path(checkpoint.path))
+            with checkpoint.as_directory() as directory:  # a download first, when in an object store
+                read_state(Path(directory))
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
             reason = " ".join(str(error).split())[:200]
             raise SweepError(
@@ -235,12 +225,13 @@ def check_checkpoints(experiment_dir: Path) -> None:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    storage = Path(args.storage_path).expanduser().resolve()
-    experiment_dir = storage / experiment_name(args)
-    spec = load_or_create_spec(args, experiment_dir)
-    ensure_writable_dir(storage, args.storage_path)
+    storage = StorageLocation.parse(args.storage_path)
+    name = experiment_name(args)
+    experiment = storage.child(name)
+    spec = load_or_create_spec(args, experiment)
+    storage.ensure_writable_dir()
     if args.resume:
-        check_checkpoints(experiment_dir)
+        check_checkpoints(experiment)
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images(spec.base.dataset, data_root)
     if spec.base.subset > len(images):
@@ -258,17 +249,19 @@ def run_sweep(args: argparse.Namespace) -> int:
         check_cluster_fits(spec, cluster)
         resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
         spec = dataclasses.replace(spec, resources=resources)
-        print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment_dir}")
+        print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment.uri}")
         print(spec.to_json(), flush=True)
         trainable = tune.with_resources(
             tune.with_parameters(train_gan, images=images),
             {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
         )
+        # Tune saves which checkpoint each trial is at every 10 s or more by default; a driver killed in between
+        # would leave its trials to redo the epochs checkpointed since. Every second keeps that window short.
+        os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
         if args.resume:
-            tuner = tune.Tuner.restore(str(experiment_dir), trainable, resume_unfinished=True, resume_errored=True)
+            tuner = tune.Tuner.restore(experiment.uri, trainable, resume_unfinished=True, resume_errored=True)
         else:
-            experiment_dir.mkdir(parents=True)
-            spec.save(experiment_dir)
+            experiment.write_text(SPEC_FILE, spec.to_json())
             tuner = tune.Tuner(
                 trainable,
                 param_space=spec.param_space(),
@@ -276,8 +269,8 @@ def run_sweep(args: argparse.Namespace) -> int:
                     max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True
                 ),
                 run_config=tune.RunConfig(
-                    name=experiment_dir.name,
-                    storage_path=str(storage),
+                    name=name,
+                    storage_path=storage.uri,
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
                     failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
                     callbacks=[SampleGridLogger()],
@@ -288,12 +281,12 @@ def run_sweep(args: argparse.Namespace) -> int:
         ray.shutdown()
     print("\nResults, one row per trial:")
     print(format_table(table))
-    print(f"Experiment: {experiment_dir}")
+    print(f"Experiment: {experiment.uri}")
     unfinished = table[~table["status"].isin(FINISHED)]
     if len(unfinished):
         print(
             f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
-            f"--storage-path {storage} --name {experiment_dir.name}"
+            f"--storage-path {storage.uri} --name {name}"
         )
         return 1
     return 0
@@ -304,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)  # the driver only loads data; keep its cores for the trials
     try:
         return run_sweep(args)
-    except (SweepError, ConfigError, DataUnavailableError) as error:
+    except (SweepError, StorageError, ConfigError, DataUnavailableError) as error:
         print(f"sweep.py: error: {error}", file=sys.stderr)
         return 2
 
