@@ -21,4 +21,4 @@ test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
 
 benchmark: $(VENV)/.installed
-	$(VENV)/bin/python -m trainables.benchmark --models mlp dcgan
+	$(VENV)/bin/python benchmarks/throughput.py

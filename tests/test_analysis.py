@@ -69,7 +69,7 @@ def mixed_outcomes(tmp_path_factory, mnist_images):
     ray.init(address="local", num_cpus=2, include_dashboard=False)
     try:
         tune.Tuner(
-            tune.with_parameters(train_gan, images=mnist_images[:256]),
+            tune.with_parameters(train_gan, images=mnist_images[:256].numpy()),
             param_space=params,
             run_config=tune.RunConfig(name="mixed", storage_path=str(storage)),
         ).fit()

@@ -21,7 +21,7 @@ from tests.helpers import kill_session, run_sweep, sample_grid_steps, session_pi
 from trainables.checkpoint import read_state
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
-from trainables.metric_keys import TIMING_METRICS, TRAIN_METRICS
+from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
 
 
 def results(trial: Path) -> list[dict]:
@@ -43,12 +43,12 @@ def recorded_epochs(experiment: Path) -> dict[str, int]:
 def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
     """The same trial trained straight through, in this process, without Ray (1 thread, like the trial)."""
     config = TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
-    comparable = [name for name in TRAIN_METRICS if name not in TIMING_METRICS]
+    comparable = [name for name in TRAIN_METRICS if name not in MACHINE_METRICS]
     return [{name: getattr(m, name) for name in comparable} for m in GANTraining(config, images).epochs()]
 
 
 def reported_metrics(trial: Path) -> list[dict]:
-    comparable = [name for name in TRAIN_METRICS if name not in TIMING_METRICS]
+    comparable = [name for name in TRAIN_METRICS if name not in MACHINE_METRICS]
     return [{name: row[name] for name in comparable} for row in results(trial)]
 
 

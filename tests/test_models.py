@@ -4,7 +4,7 @@ import sys
 import pytest
 import torch
 
-from trainables.models import build_models, parameter_count
+from trainables.models import Dropout, build_models, parameter_count
 
 
 def test_mlp_parameter_counts_match_figure_1():
@@ -50,3 +50,18 @@ def test_models_module_prints_layer_tables():
     assert "mlp generator (latent 128)" in output and "dcgan discriminator" in output
     assert "1,460,225" in output  # D does not depend on the latent size
     assert "ConvTranspose2d" in output
+
+
+def test_dropout_is_bernoulli_keep_with_rescale_and_passes_gradient_through_the_mask():
+    torch.manual_seed(0)
+    dropout = Dropout(0.3)
+    x = torch.ones(2000, 1000, requires_grad=True)
+    y = dropout(x)
+    dropped = (y == 0).float().mean().item()
+    assert abs(dropped - 0.3) < 0.003  # 10 standard deviations of a 2M-element fraction
+    assert torch.allclose(y[y != 0], torch.tensor(1 / 0.7))  # kept values rescaled, as nn.Dropout does
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # d(x * mask)/dx = mask
+    assert torch.equal(dropout.eval()(x), x)
+    _generator, discriminator = build_models("mlp", 100)
+    assert sum(isinstance(layer, Dropout) and layer.p == 0.3 for layer in discriminator) == 3

@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
+import resource
+import sys
 import time
 from typing import Any, Iterator
 
@@ -52,8 +54,9 @@ class GANTraining:
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
         betas = (config.beta1, config.beta2)
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        # fused: one kernel per step for all parameters, instead of a handful of ops per tensor
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas, fused=True)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas, fused=True)
         self.sched_g = build_scheduler(self.opt_g, config)
         self.sched_d = build_scheduler(self.opt_d, config)
         self.bce = nn.BCELoss()
@@ -104,6 +107,7 @@ class GANTraining:
             lr_d=lr_d,
             epoch_time_s=elapsed,
             images_per_s=len(rows) * self.config.batch_size / elapsed,
+            peak_rss_mib=peak_rss_mib(),
         )
         self.recent = (self.recent + [metrics])[-max(1, self.config.divergence_patience) :]
         self.diverged = divergence_reason(self.recent, self.config.divergence_patience)
@@ -210,3 +214,9 @@ def _numpy_rng_state() -> dict[str, Any]:
 def _set_numpy_rng_state(state: dict[str, Any]) -> None:
     key = state["state"]["key"].numpy().astype(np.uint32)
     np.random.set_state({**state, "state": {"key": key, "pos": state["state"]["pos"]}})
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)

@@ -21,11 +21,12 @@ class EpochMetrics:
     lr_d: float
     epoch_time_s: float  # wall time of the epoch's training steps
     images_per_s: float  # real images consumed per second
+    peak_rss_mib: float  # the trial process's peak resident memory so far
 
 
 TRAIN_METRICS: tuple[str, ...] = tuple(field.name for field in fields(EpochMetrics))
-# Depend on the machine's speed, so they differ between otherwise identical runs.
-TIMING_METRICS: tuple[str, ...] = ("epoch_time_s", "images_per_s")
+# Depend on the machine, so they differ between otherwise identical runs.
+MACHINE_METRICS: tuple[str, ...] = ("epoch_time_s", "images_per_s", "peak_rss_mib")
 
 # Reported beside the epoch metrics by the trainable: whether the run stopped early and why.
 DIVERGED = "diverged"

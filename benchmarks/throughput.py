@@ -1,0 +1,356 @@
+"""Training throughput, every number from the same run: ``python benchmarks/throughput.py [--quick]``.
+
+Prints Markdown tables and writes them as JSON (``--json``). Cells:
+
+1. per batch size, on the Figure-1 MLP: images/s of the project's loop
+   (:class:`trainables.loop.GANTraining`); of a reference loop written the usual way
+   (torchvision MNIST with ``ToTensor()`` + ``Normalize``, ``DataLoader(shuffle=True)``, the
+   pytorch/examples dcgan step with a ``.item()`` per batch); and of the GEMM floor (only the
+   matrix multiplies of the project's training step, timed alone); with the ratios;
+2. the loop run directly vs inside a one-trial Tune run, and Tune's fixed cost per sweep and per
+   trial start (``reuse_actors``);
+3. the aggregate images/s of a grid (one trial per batch size) of 1-CPU trials vs of 2-CPU trials;
+4. each trial's peak RSS.
+
+Ratios are what to compare across machines: a noisy machine moves every cell of one run alike.
+Speed targets live here, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, as for tune_gan/sweep.py
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from typing import Any
+
+import ray
+import torch
+from ray import tune
+from torch import nn
+from torch.utils.data import DataLoader, Subset
+from torchvision import datasets, transforms
+
+from trainables.config import TrialConfig
+from trainables.data import load_train_images, resolve_data_dir
+from trainables.loop import GANTraining
+from trainables.models import build_models
+from trainables.trainable import train_gan
+
+BATCH_SIZES = (128, 256, 512, 1024)
+
+
+def project_speed(config: TrialConfig, images: torch.Tensor, device: str) -> float:
+    """Images/s of the project's loop over every epoch but the first (warm-up)."""
+    timed = list(GANTraining(config, images, device).epochs())[1:]
+    return sum(m.images_per_s * m.epoch_time_s for m in timed) / sum(m.epoch_time_s for m in timed)
+
+
+def reference_speed(config: TrialConfig, data_root: Path, device: str) -> float:
+    """Images/s of the loop most tutorials write (pytorch/examples dcgan): the same model with torch's
+    ``nn.Dropout``, loss and (unfused) Adam; per-sample transforms in a DataLoader; D's weight
+    gradients computed in G's step too; a host sync per batch for the logged losses."""
+    torch.manual_seed(config.seed)
+    normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    dataset = Subset(datasets.MNIST(str(data_root), train=True, transform=normalize), range(config.subset))
+    loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True, drop_last=True)
+    generator, discriminator = (model.to(device) for model in build_models("mlp", config.latent_dim))
+    for index, layer in enumerate(discriminator):  # torch's own dropout, as the usual way has it
+        if isinstance(layer, nn.Dropout):
+            discriminator[index] = nn.Dropout(layer.p)
+    betas = (config.beta1, config.beta2)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=betas)
+    bce = nn.BCELoss()
+    seconds, images = 0.0, 0
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        d_losses, g_losses = [], []
+        for real, _labels in loader:
+            real = real.to(device)
+            ones = torch.ones(len(real), 1, device=device)
+            zeros = torch.zeros(len(real), 1, device=device)
+            discriminator.zero_grad()
+            d_loss_real = bce(discriminator(real), ones)
+            d_loss_real.backward()
+            fake = generator(torch.randn(len(real), config.latent_dim, device=device))
+            d_loss_fake = bce(discriminator(fake.detach()), zeros)
+            d_loss_fake.backward()
+            opt_d.step()
+            generator.zero_grad()
+            g_loss = bce(discriminator(fake), ones)
+            g_loss.backward()
+            opt_g.step()
+            d_losses.append(d_loss_real.item() + d_loss_fake.item())
+            g_losses.append(g_loss.item())
+        if epoch:  # the first epoch is warm-up, as for the project's loop
+            seconds += time.perf_counter() - started
+            images += len(d_losses) * config.batch_size
+    return images / seconds
+
+
+def gemm_floor_speed(config: TrialConfig, device: str, repeats: int = 20) -> float:
+    """Images/s if a training step were only its matrix multiplies, timed alone.
+
+    The project's step, layer by layer (W of shape out x in, batch B): G forward; D forward on
+    real, on fake, and on fake again for G's step; D's step backward: per branch a weight
+    gradient per layer and an input gradient for every layer but the first (real and detached
+    fake need none); G's step backward: D frozen, so only input gradients through D, then G's
+    weight gradients and input gradients for every layer but the first.
+    """
+    generator, discriminator = build_models("mlp", config.latent_dim)
+    g_layers = [(m.out_features, m.in_features) for m in generator if isinstance(m, nn.Linear)]
+    d_layers = [(m.out_features, m.in_features) for m in discriminator if isinstance(m, nn.Linear)]
+    batch = config.batch_size
+
+    def forward(layers):
+        return [(batch, fan_in, fan_out) for fan_out, fan_in in layers]
+
+    def weight_grads(layers):
+        return [(fan_out, batch, fan_in) for fan_out, fan_in in layers]
+
+    def input_grads(layers):
+        return [(batch, fan_out, fan_in) for fan_out, fan_in in layers]
+
+    shapes = (
+        forward(g_layers)
+        + 3 * forward(d_layers)
+        + 2 * (weight_grads(d_layers) + input_grads(d_layers[1:]))
+        + input_grads(d_layers)
+        + weight_grads(g_layers)
+        + input_grads(g_layers[1:])
+    )
+    operands = [(torch.randn(m, k, device=device), torch.randn(k, n, device=device)) for m, k, n in shapes]
+    best = float("inf")
+    for _ in range(repeats + 2):
+        _synchronize(device)
+        started = time.perf_counter()
+        for left, right in operands:
+            torch.mm(left, right)
+        _synchronize(device)
+        best = min(best, time.perf_counter() - started)
+    return batch / best
+
+
+def _synchronize(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def loop_rows(args, images: torch.Tensor, data_root: Path) -> list[dict[str, Any]]:
+    rows = []
+    for batch_size in args.batch_sizes:
+        config = TrialConfig(batch_size=batch_size, epochs=args.epochs, subset=args.images)
+        project = project_speed(config, images, args.device)
+        reference = reference_speed(config, data_root, args.device)
+        floor = gemm_floor_speed(config, args.device)
+        row = {
+            "batch_size": batch_size,
+            "project_images_per_s": project,
+            "reference_images_per_s": reference,
+            "gemm_floor_images_per_s": floor,
+            "project_over_reference": project / reference,
+            "project_over_floor": project / floor,
+        }
+        print(
+            f"| {batch_size} | {project:,.0f} | {reference:,.0f} | {floor:,.0f} | "
+            f"{row['project_over_reference']:.2f} | {row['project_over_floor']:.2f} |",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
+@dataclasses.dataclass
+class GridRun:
+    """What one Tune sweep of :func:`run_grid` measured, from the driver's clock and the trials' results."""
+
+    wall_s: float  # ray.init to ray.shutdown
+    fit_s: float  # Tuner.fit alone
+    trained_images: int
+    training_s: list[float]  # per trial: Tune's time_total_s, its reports included
+    epoch_s: list[list[float]]  # per trial: Tune's time_this_iter_s of every epoch (training + report)
+    trial_start_s: list[float]  # per trial, in start order: driver time from the slot being free to training
+    peak_rss_mib: list[float]  # per trial
+
+    @property
+    def images_per_s(self) -> float:
+        return self.trained_images / self.fit_s
+
+    @property
+    def fixed_cost_s(self) -> float:
+        """The sweep's own cost (ray.init, Tuner setup, shutdown): its wall time less training and trial starts."""
+        return self.wall_s - sum(self.training_s) - sum(self.trial_start_s)
+
+
+class _Timeline(tune.Callback):
+    """Driver-side times of each trial's start, first result and completion."""
+
+    def __init__(self):
+        self.started: dict[str, float] = {}
+        self.first_result: dict[str, tuple[float, float]] = {}  # (driver time, the epoch's time_this_iter_s)
+        self.completed: dict[str, float] = {}
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.started.setdefault(trial.trial_id, time.perf_counter())
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        self.first_result.setdefault(trial.trial_id, (time.perf_counter(), result["time_this_iter_s"]))
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        self.completed[trial.trial_id] = time.perf_counter()
+
+
+def run_grid(
+    base: TrialConfig,
+    images: torch.Tensor,
+    batch_sizes: list[int],
+    seeds: list[int],
+    cpus_per_trial: int,
+    max_concurrent: int | None = None,
+) -> GridRun:
+    """A real sweep of the project's trainable over batch sizes x seeds, as ``tune_gan/sweep.py`` runs it."""
+    timeline = _Timeline()
+    with tempfile.TemporaryDirectory(prefix="tune_gan_bench_") as storage:
+        started = time.perf_counter()
+        ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        fit_started = time.perf_counter()
+        tuner = tune.Tuner(
+            tune.with_resources(tune.with_parameters(train_gan, images=images.numpy()), {"cpu": cpus_per_trial}),
+            param_space={
+                **base.to_dict(),
+                "batch_size": tune.grid_search(batch_sizes),
+                "seed": tune.grid_search(seeds),
+            },
+            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent, reuse_actors=True),
+            run_config=tune.RunConfig(
+                storage_path=storage,
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+                callbacks=[timeline],
+                verbose=0,
+            ),
+        )
+        grid = tuner.fit()
+        fit_s = time.perf_counter() - fit_started
+        ray.shutdown()
+        wall_s = time.perf_counter() - started
+    results = sorted(grid, key=lambda result: timeline.started[result.metrics["trial_id"]])
+    histories = [result.metrics_dataframe for result in results]
+    ids = [result.metrics["trial_id"] for result in results]
+    free_since = [fit_started] + [timeline.completed[trial_id] for trial_id in ids[:-1]]
+    return GridRun(
+        wall_s=wall_s,
+        fit_s=fit_s,
+        trained_images=sum(
+            int((history["images_per_s"] * history["epoch_time_s"]).round().sum()) for history in histories
+        ),
+        training_s=[float(history["time_total_s"].iloc[-1]) for history in histories],
+        epoch_s=[history["time_this_iter_s"].tolist() for history in histories],
+        trial_start_s=[
+            timeline.first_result[trial_id][0] - timeline.first_result[trial_id][1] - free
+            for trial_id, free in zip(ids, free_since)
+        ],
+        peak_rss_mib=[float(history["peak_rss_mib"].max()) for history in histories],
+    )
+
+
+def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
+    """Direct vs inside Tune, Tune's fixed costs, and how a 4-trial grid packs onto the machine."""
+    config = TrialConfig(
+        batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
+    )
+    torch.set_num_threads(1)  # as a 1-CPU trial
+    direct_epoch_s = statistics.median(m.epoch_time_s for m in list(GANTraining(config, images).epochs())[1:])
+    one = run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1)
+    tune_epoch_s = statistics.median(one.epoch_s[0][1:])
+
+    tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256)
+    starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1)
+
+    grid = {cpus: run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=cpus) for cpus in (1, 2)}
+    return {
+        "direct_epoch_s": direct_epoch_s,
+        "tune_epoch_s": tune_epoch_s,
+        "tune_over_direct": direct_epoch_s / tune_epoch_s,
+        "sweep_fixed_cost_s": starts.fixed_cost_s,
+        "first_trial_start_s": starts.trial_start_s[0],
+        "later_trial_start_s": statistics.mean(starts.trial_start_s[1:]),
+        "grid_1cpu_images_per_s": grid[1].images_per_s,
+        "grid_2cpu_images_per_s": grid[2].images_per_s,
+        "grid_1cpu_over_2cpu": grid[1].images_per_s / grid[2].images_per_s,
+        "peak_rss_mib_per_trial": max(grid[1].peak_rss_mib + grid[2].peak_rss_mib + one.peak_rss_mib),
+        "cpus": os.cpu_count(),
+    }
+
+
+def machine(device: str) -> str:
+    if device == "cuda":
+        return torch.cuda.get_device_name()
+    return f"{platform.machine()} CPU, {os.cpu_count()} cores"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short run: fewer images and epochs")
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
+    parser.add_argument("--images", type=int, help="training images per epoch (default 16384, quick 4096)")
+    parser.add_argument("--epochs", type=int, help="epochs per measurement, the first untimed (default 4, quick 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of every loop cell (a 1-CPU trial)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--tune-batch-size", type=int, default=512, help="batch size of the direct vs Tune cell")
+    parser.add_argument("--no-tune", action="store_true", help="only the loop cells (no Ray)")
+    parser.add_argument("--data-dir", help="dataset root (default: $TUNE_GAN_DATA or the cache dir)")
+    parser.add_argument("--json", default="throughput.json", help="where to write the results (default %(default)s)")
+    args = parser.parse_args(argv)
+    args.images = args.images or (4096 if args.quick else 16384)
+    args.epochs = args.epochs or (2 if args.quick else 4)
+
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune progress among the tables
+    data_root = resolve_data_dir(args.data_dir)
+    images = load_train_images("mnist", data_root)
+    header = {
+        "machine": machine(args.device),
+        "device": args.device,
+        "torch": torch.__version__,
+        "threads": args.threads,
+        "images_per_epoch": args.images,
+        "epochs": args.epochs,
+    }
+    print(
+        f"# {header['machine']}, {args.device}, torch {torch.__version__}, {args.threads} thread(s), "
+        f"{args.images} images x {args.epochs} epochs (first untimed)\n"
+    )
+    print("| batch | project images/s | reference images/s | GEMM floor images/s | ÷ reference | ÷ floor |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    results: dict[str, Any] = {**header, "loop": loop_rows(args, images, data_root)}
+    if not args.no_tune:
+        tune = tune_cells(args, images)
+        results["tune"] = tune
+        print("\n| Tune cell | value |\n|---|---:|")
+        print(f"| epoch time direct / inside Tune (batch {args.tune_batch_size}) | {tune['tune_over_direct']:.3f} |")
+        print(f"| fixed cost per sweep (ray.init, Tuner setup, shutdown) | {tune['sweep_fixed_cost_s']:.1f} s |")
+        print(f"| first trial start | {tune['first_trial_start_s']:.2f} s |")
+        print(f"| later trial start (reuse_actors) | {tune['later_trial_start_s']:.2f} s |")
+        print(f"| 4-trial grid, 1-CPU trials | {tune['grid_1cpu_images_per_s']:,.0f} images/s |")
+        print(f"| 4-trial grid, 2-CPU trials | {tune['grid_2cpu_images_per_s']:,.0f} images/s |")
+        print(f"| grid 1-CPU ÷ 2-CPU trials | {tune['grid_1cpu_over_2cpu']:.2f} |")
+        print(f"| peak RSS per trial | {tune['peak_rss_mib_per_trial']:,.0f} MiB |")
+    print("| one quality evaluation (10,000 samples) | n/a: no quality metrics yet |")
+    Path(args.json).write_text(json.dumps(results, indent=2))
+    print(f"\nJSON: {Path(args.json).resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""The throughput benchmark runs end to end (tiny sizes) and writes every cell to its JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.helpers import REPO
+
+
+def test_the_benchmark_measures_every_cell(tmp_path):
+    out = tmp_path / "throughput.json"
+    argv = "--quick --batch-sizes 128 --images 512 --epochs 2 --tune-batch-size 128 --json".split()
+    finished = subprocess.run(
+        [sys.executable, "benchmarks/throughput.py", *argv, str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    results = json.loads(out.read_text())
+    (row,) = results["loop"]
+    assert row["batch_size"] == 128
+    for name in ("project_images_per_s", "reference_images_per_s", "gemm_floor_images_per_s"):
+        assert row[name] > 0
+    assert row["project_over_floor"] == row["project_images_per_s"] / row["gemm_floor_images_per_s"]
+    tune = results["tune"]
+    assert tune["tune_over_direct"] > 0 and tune["grid_1cpu_images_per_s"] > 0 and tune["grid_2cpu_images_per_s"] > 0
+    assert 0 < tune["later_trial_start_s"] < tune["first_trial_start_s"]  # reuse_actors: no new worker after the first
+    assert 100 < tune["peak_rss_mib_per_trial"] < 10_000
+    assert f"| 128 | {row['project_images_per_s']:,.0f} |" in finished.stdout
