@@ -22,6 +22,7 @@ HEALTHY = EpochMetrics(
     lr_d=2e-4,
     epoch_time_s=1.0,
     images_per_s=100.0,
+    peak_rss_mib=500.0,
 )
 
 

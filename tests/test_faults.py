@@ -79,11 +79,7 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
     driver = start_sweep(*"--preset smoke --subset 2048 --epochs 4 --name cut".split(), "--storage-path", str(tmp_path))
     experiment = tmp_path / "cut"
     try:
-        # Ctrl-C once a checkpoint exists; SIGKILL once Tune's saved experiment state has recorded one.
-        if stop == signal.SIGINT:
-            wait_for(lambda: list(experiment.glob("*/checkpoint_000000")), every=0.2)
-        else:
-            wait_for(lambda: any(recorded_epochs(experiment).values()), every=0.5)
+        wait_for(lambda: any(recorded_epochs(experiment).values()), every=0.5)  # a checkpoint to resume from
         driver.send_signal(stop)
         output, _ = driver.communicate(timeout=300)
     finally:
