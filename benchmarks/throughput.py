@@ -181,7 +181,9 @@ class GridRun:
     training_s: list[float]  # per trial: Tune's time_total_s, its reports included
     epoch_s: list[list[float]]  # per trial: Tune's time_this_iter_s of every epoch (training + report)
     training_epoch_s: list[list[float]]  # per trial: the loop's own epoch_time_s (training steps only)
-    trial_start_s: list[float]  # per trial, in start order: driver time from the slot being free to training
+    # per trial, in start order: driver time from the previous trial's end (the first: Tuner.fit's start) to
+    # its training; a trial start cost only when trials run one at a time (max_concurrent=1)
+    trial_start_s: list[float]
     peak_rss_mib: list[float]  # per trial
 
     @property

@@ -145,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "0.0.0.0 exposes it to the network)",
     )
     run.add_argument(
-        "--storage-path", default=DEFAULT_STORAGE, help=f"where experiments go (default {DEFAULT_STORAGE})"
+        "--storage-path",
+        default=DEFAULT_STORAGE,
+        help=f"where experiments go: a directory, or a URI such as s3://bucket/runs (default {DEFAULT_STORAGE})",
     )
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
     run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
