@@ -269,7 +269,10 @@ def run_grid(
 
 
 def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
-    """Direct vs inside Tune, Tune's fixed costs, and how a 4-trial grid packs onto the machine."""
+    """Direct vs inside Tune, Tune's fixed costs, and how the grid packs onto the machine's CPUs.
+
+    On the CPU whatever ``--device`` says: these trials request no GPU, so Ray hides any from them.
+    """
     config = TrialConfig(
         batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
     )
