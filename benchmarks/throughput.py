@@ -7,10 +7,11 @@ Prints Markdown tables and writes them as JSON (``--json``). Cells:
    (torchvision MNIST with ``ToTensor()`` + ``Normalize``, ``DataLoader(shuffle=True)``, the
    pytorch/examples dcgan step with a ``.item()`` per batch); and of the GEMM floor (only the
    matrix multiplies of the project's training step, timed alone); with the ratios;
-2. the loop run directly vs inside a one-trial Tune run, and Tune's fixed cost per sweep and per
-   trial start (``reuse_actors``);
-3. the aggregate images/s of a grid (one trial per batch size) of 1-CPU trials vs of 2-CPU trials;
-4. each trial's peak RSS.
+2. the loop run directly vs inside a one-trial Tune run (alternating, ``--rounds`` times), and
+   Tune's fixed cost per sweep and per trial start (``reuse_actors``);
+3. the aggregate images/s of a grid (one trial per batch size) of 1-CPU trials vs of 2-CPU trials,
+   and the bound the loop's own two-thread speed-up puts on that ratio;
+4. each trial's peak RSS, and the part of it any process with torch and an optimizer has.
 
 Ratios are what to compare across machines: a noisy machine moves every cell of one run alike.
 Speed targets live here, never in timed tests.
@@ -30,6 +31,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import tempfile
 import time
 from typing import Any
@@ -48,6 +50,7 @@ from trainables.models import build_models
 from trainables.trainable import train_gan
 
 BATCH_SIZES = (128, 256, 512, 1024)
+REPO = Path(__file__).resolve().parent.parent
 
 
 def project_speed(config: TrialConfig, images: torch.Tensor, device: str) -> float:
@@ -268,38 +271,82 @@ def run_grid(
     )
 
 
+def direct_epoch_s(config: TrialConfig, images: torch.Tensor, threads: int) -> float:
+    """Median seconds per epoch of the loop run in this process with ``threads`` torch threads, first epoch untimed."""
+    torch.set_num_threads(threads)
+    return statistics.median(m.epoch_time_s for m in list(GANTraining(config, images).epochs())[1:])
+
+
+def rss_floor_mib() -> float:
+    """Peak RSS of a fresh process that imports the trainable (torch, torchvision, Ray Tune) and builds an Adam.
+
+    That much every trial holds before any data or model: torch.optim imports torch._dynamo
+    (and with it sympy and triton) the first time an optimizer is built.
+    """
+    code = (
+        "import torch, trainables.trainable; from trainables.loop import peak_rss_mib; "
+        "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); print(peak_rss_mib())"
+    )
+    floor = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    return float(floor.stdout)
+
+
 def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
     """Direct vs inside Tune, Tune's fixed costs, and how the grid packs onto the machine's CPUs.
 
+    The direct and in-Tune runs (and the two grids) alternate for ``--rounds`` rounds, Ray shut down
+    between, so the machine's drift over minutes falls on both sides of each ratio alike.
     On the CPU whatever ``--device`` says: these trials request no GPU, so Ray hides any from them.
     """
     config = TrialConfig(
         batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
     )
-    torch.set_num_threads(1)  # as a 1-CPU trial
-    direct_epoch_s = statistics.median(m.epoch_time_s for m in list(GANTraining(config, images).epochs())[1:])
-    one = run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1)
-    tune_epoch_s = statistics.median(one.epoch_s[0][1:])
+    direct, two_threads, in_tune, grid_1cpu, grid_2cpu = [], [], [], [], []
+    for _ in range(args.rounds):
+        direct.append(direct_epoch_s(config, images, threads=1))  # as a 1-CPU trial
+        two_threads.append(direct_epoch_s(config, images, threads=2))  # as a 2-CPU trial
+        in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1))
+        grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1))
+        grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2))
+    torch.set_num_threads(args.threads)
 
     tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256)
     starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1)
 
-    grid = {cpus: run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=cpus) for cpus in (1, 2)}
+    tune_epoch_s = [statistics.median(one.epoch_s[0][1:]) for one in in_tune]
+    tune_training_epoch_s = [statistics.median(one.training_epoch_s[0][1:]) for one in in_tune]
+    tune_over_direct = [d / t for d, t in zip(direct, tune_epoch_s)]
+    packing = [one.images_per_s / two.images_per_s for one, two in zip(grid_1cpu, grid_2cpu)]
+    # Two 1-CPU trials could at best run as fast as two lone 1-thread runs side by side.
+    packing_bound = [2 * two / one for one, two in zip(direct, two_threads)]
     return {
-        "direct_epoch_s": direct_epoch_s,
-        "tune_epoch_s": tune_epoch_s,
-        "tune_training_epoch_s": statistics.median(one.training_epoch_s[0][1:]),
-        "tune_over_direct": direct_epoch_s / tune_epoch_s,
-        "tune_training_over_epoch": statistics.median(one.training_epoch_s[0][1:]) / tune_epoch_s,
+        "rounds": args.rounds,
+        "direct_epoch_s": statistics.median(direct),
+        "direct_2_threads_epoch_s": statistics.median(two_threads),
+        "tune_epoch_s": statistics.median(tune_epoch_s),
+        "tune_training_epoch_s": statistics.median(tune_training_epoch_s),
+        "tune_over_direct": statistics.median(tune_over_direct),
+        "tune_over_direct_per_round": tune_over_direct,
+        "tune_training_over_epoch": statistics.median(t / e for t, e in zip(tune_training_epoch_s, tune_epoch_s)),
         "sweep_fixed_cost_s": starts.fixed_cost_s,
         "first_trial_start_s": starts.trial_start_s[0],
         "later_trial_start_s": statistics.mean(starts.trial_start_s[1:]),
-        "grid_1cpu_images_per_s": grid[1].images_per_s,
-        "grid_2cpu_images_per_s": grid[2].images_per_s,
-        "grid_1cpu_over_2cpu": grid[1].images_per_s / grid[2].images_per_s,
-        "peak_rss_mib_per_trial": max(grid[1].peak_rss_mib + grid[2].peak_rss_mib + one.peak_rss_mib),
+        "grid_1cpu_images_per_s": statistics.median(grid.images_per_s for grid in grid_1cpu),
+        "grid_2cpu_images_per_s": statistics.median(grid.images_per_s for grid in grid_2cpu),
+        "grid_1cpu_over_2cpu": statistics.median(packing),
+        "grid_1cpu_over_2cpu_per_round": packing,
+        "grid_packing_bound": statistics.median(packing_bound),
+        "peak_rss_mib_per_trial": max(
+            rss for run in in_tune + grid_1cpu + grid_2cpu + [starts] for rss in run.peak_rss_mib
+        ),
+        "rss_floor_mib": rss_floor_mib(),
         "cpus": os.cpu_count(),
     }
+
+
+def _spread(values: list[float]) -> str:
+    """' (a–b over n rounds)' when there was more than one round."""
+    return f" ({min(values):.2f}–{max(values):.2f} over {len(values)} rounds)" if len(values) > 1 else ""
 
 
 def machine(device: str) -> str:
@@ -318,11 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tune-batch-size", type=int, default=512, help="batch size of the direct vs Tune cell")
     parser.add_argument("--no-tune", action="store_true", help="only the loop cells (no Ray)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds of the Tune cells (default 2, quick 1)")
     parser.add_argument("--data-dir", help="dataset root (default: $TUNE_GAN_DATA or the cache dir)")
     parser.add_argument("--json", default="throughput.json", help="where to write the results (default %(default)s)")
     args = parser.parse_args(argv)
     args.images = args.images or (4096 if args.quick else 16384)
     args.epochs = args.epochs or (2 if args.quick else 4)
+    args.rounds = args.rounds or (1 if args.quick else 2)
 
     torch.set_num_threads(args.threads)
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune progress among the tables
@@ -348,18 +397,30 @@ def main(argv: list[str] | None = None) -> int:
         results["tune"] = tune
         print("\n| Tune cell | value |\n|---|---:|")
         print(
-            f"| epoch s (batch {args.tune_batch_size}): direct / in Tune, training steps / in Tune, whole epoch | "
-            f"{tune['direct_epoch_s']:.2f} / {tune['tune_training_epoch_s']:.2f} / {tune['tune_epoch_s']:.2f} |"
+            f"| epoch s (batch {args.tune_batch_size}, medians): direct / in Tune, training steps / in Tune, "
+            f"whole epoch | {tune['direct_epoch_s']:.2f} / {tune['tune_training_epoch_s']:.2f} / "
+            f"{tune['tune_epoch_s']:.2f} |"
         )
-        print(f"| in Tune ÷ direct (whole epochs, one after the other) | {tune['tune_over_direct']:.3f} |")
+        print(
+            f"| in Tune ÷ direct (whole epochs, rounds alternating) | {tune['tune_over_direct']:.3f}"
+            f"{_spread(tune['tune_over_direct_per_round'])} |"
+        )
         print(f"| in Tune: training steps ÷ whole epoch (same epochs) | {tune['tune_training_over_epoch']:.3f} |")
         print(f"| fixed cost per sweep (ray.init, Tuner setup, shutdown) | {tune['sweep_fixed_cost_s']:.1f} s |")
         print(f"| first trial start | {tune['first_trial_start_s']:.2f} s |")
         print(f"| later trial start (reuse_actors) | {tune['later_trial_start_s']:.2f} s |")
         print(f"| 4-trial grid, 1-CPU trials | {tune['grid_1cpu_images_per_s']:,.0f} images/s |")
         print(f"| 4-trial grid, 2-CPU trials | {tune['grid_2cpu_images_per_s']:,.0f} images/s |")
-        print(f"| grid 1-CPU ÷ 2-CPU trials | {tune['grid_1cpu_over_2cpu']:.2f} |")
+        print(
+            f"| grid 1-CPU ÷ 2-CPU trials | {tune['grid_1cpu_over_2cpu']:.2f}"
+            f"{_spread(tune['grid_1cpu_over_2cpu_per_round'])} |"
+        )
+        print(
+            f"| its bound: 2 × one thread's speed ÷ two threads' speed (direct, batch {args.tune_batch_size}) | "
+            f"{tune['grid_packing_bound']:.2f} |"
+        )
         print(f"| peak RSS per trial | {tune['peak_rss_mib_per_trial']:,.0f} MiB |")
+        print(f"| of which any process with torch, Ray Tune and an optimizer | {tune['rss_floor_mib']:,.0f} MiB |")
     print("| one quality evaluation (10,000 samples) | n/a: no quality metrics yet |")
     Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"\nJSON: {Path(args.json).resolve()}")

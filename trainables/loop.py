@@ -217,6 +217,15 @@ def _set_numpy_rng_state(state: dict[str, Any]) -> None:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory (``ru_maxrss`` is KiB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (2**20 if sys.platform == "darwin" else 2**10)
+    """This process's peak resident memory.
+
+    On Linux ``VmHWM``, the peak of this process's own memory: ``ru_maxrss`` also keeps the
+    parent's resident size at the fork that started it, so a small process started by a big
+    one would report the parent's size. Elsewhere ``ru_maxrss`` (bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 2**10
+    except (OSError, StopIteration):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (2**20 if sys.platform == "darwin" else 2**10)
