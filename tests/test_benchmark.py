@@ -30,6 +30,6 @@ def test_the_benchmark_measures_every_cell(tmp_path):
     assert tune["tune_over_direct"] > 0 and tune["grid_1cpu_images_per_s"] > 0 and tune["grid_2cpu_images_per_s"] > 0
     assert 0 < tune["later_trial_start_s"] < tune["first_trial_start_s"]  # reuse_actors: no new worker after the first
     assert tune["rounds"] == 1 and tune["tune_over_direct_per_round"] == [tune["tune_over_direct"]]
-    assert tune["grid_1cpu_over_2cpu_per_round"] == [tune["grid_1cpu_over_2cpu"]] and tune["grid_packing_bound"] > 0
+    assert tune["grid_1cpu_over_2cpu_per_round"] == [tune["grid_1cpu_over_2cpu"]] and tune["two_threads_speedup"] > 0
     assert 100 < tune["rss_floor_mib"] < tune["peak_rss_mib_per_trial"] < 10_000  # a trial holds more than the floor
     assert f"| 128 | {row['project_images_per_s']:,.0f} |" in finished.stdout
