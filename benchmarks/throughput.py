@@ -11,7 +11,7 @@ Prints Markdown tables and writes them as JSON (``--json``). Cells:
    Tune's fixed cost per sweep and per trial start (``reuse_actors``);
 3. the aggregate images/s of a grid (one trial per batch size) of 1-CPU trials vs of 2-CPU trials,
    and the loop's own speed-up from one thread to two, which is all a 2-CPU trial gains;
-4. each trial's peak RSS, and the part of it any process with torch and an optimizer has.
+4. each trial's peak RSS, and the part of it a process holds once it imports the trainable and builds an optimizer.
 
 Ratios are what to compare across machines: a noisy machine moves every cell of one run alike.
 Speed targets live here, never in timed tests.
@@ -418,7 +418,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{tune['two_threads_speedup']:.2f}× |"
         )
         print(f"| peak RSS per trial | {tune['peak_rss_mib_per_trial']:,.0f} MiB |")
-        print(f"| of which any process with torch, Ray Tune and an optimizer | {tune['rss_floor_mib']:,.0f} MiB |")
+        print(
+            "| of which: importing the trainable (torch, torchvision, Ray Tune) and building an optimizer | "
+            f"{tune['rss_floor_mib']:,.0f} MiB |"
+        )
     print("| one quality evaluation (10,000 samples) | n/a: no quality metrics yet |")
     Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"\nJSON: {Path(args.json).resolve()}")

@@ -157,7 +157,7 @@ def test_the_fast_loop_computes_the_losses_of_the_straightforward_one(mnist_imag
 
 
 def test_peak_rss_is_the_process_own_not_its_parent_at_fork():
-    """A trial started by a big process (a Ray worker by the raylet, a benchmark's subprocess) reports its own peak."""
+    """A process started by a big one (the benchmark's RSS floor, say) reports its own peak, not its parent's."""
     held = np.ones(1_500 * 2**20, dtype=np.uint8)  # 1.5 GiB, every page touched
     child = subprocess.run(
         [sys.executable, "-c", "from trainables.loop import peak_rss_mib; print(peak_rss_mib())"],
