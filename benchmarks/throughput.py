@@ -224,6 +224,7 @@ def run_grid(
     seeds: list[int],
     cpus_per_trial: int,
     max_concurrent: int | None = None,
+    gpus_per_trial: float = 0.0,
 ) -> GridRun:
     """A real sweep of the project's trainable over batch sizes x seeds, as ``tune_gan/sweep.py`` runs it."""
     timeline = _Timeline()
@@ -232,7 +233,9 @@ def run_grid(
         ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         fit_started = time.perf_counter()
         tuner = tune.Tuner(
-            tune.with_resources(tune.with_parameters(train_gan, images=images.numpy()), {"cpu": cpus_per_trial}),
+            tune.with_resources(
+                tune.with_parameters(train_gan, images=images.numpy()), {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
+            ),
             param_space={
                 **base.to_dict(),
                 "batch_size": tune.grid_search(batch_sizes),
@@ -271,10 +274,10 @@ def run_grid(
     )
 
 
-def direct_epoch_s(config: TrialConfig, images: torch.Tensor, threads: int) -> float:
+def direct_epoch_s(config: TrialConfig, images: torch.Tensor, threads: int, device: str) -> float:
     """Median seconds per epoch of the loop run in this process with ``threads`` torch threads, first epoch untimed."""
     torch.set_num_threads(threads)
-    return statistics.median(m.epoch_time_s for m in list(GANTraining(config, images).epochs())[1:])
+    return statistics.median(m.epoch_time_s for m in list(GANTraining(config, images, device).epochs())[1:])
 
 
 def rss_floor_mib() -> float:
@@ -296,22 +299,25 @@ def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
 
     The direct and in-Tune runs (and the two grids) alternate for ``--rounds`` rounds, Ray shut down
     between, so the machine's drift over minutes falls on both sides of each ratio alike.
-    On the CPU whatever ``--device`` says: these trials request no GPU, so Ray hides any from them.
+    With ``--device cuda`` the trials share the GPU: one trial alone takes all of it, a grid's
+    trials an equal fraction each.
     """
     config = TrialConfig(
         batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
     )
+    gpu = 1.0 if args.device == "cuda" else 0.0
+    grid_gpu = gpu / len(args.batch_sizes)
     direct, two_threads, in_tune, grid_1cpu, grid_2cpu = [], [], [], [], []
     for _ in range(args.rounds):
-        direct.append(direct_epoch_s(config, images, threads=1))  # as a 1-CPU trial
-        two_threads.append(direct_epoch_s(config, images, threads=2))  # as a 2-CPU trial
-        in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1))
-        grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1))
-        grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2))
+        direct.append(direct_epoch_s(config, images, threads=1, device=args.device))  # as a 1-CPU trial
+        two_threads.append(direct_epoch_s(config, images, threads=2, device=args.device))  # as a 2-CPU trial
+        in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1, gpus_per_trial=gpu))
+        grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1, gpus_per_trial=grid_gpu))
+        grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2, gpus_per_trial=grid_gpu))
     torch.set_num_threads(args.threads)
 
     tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256)
-    starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1)
+    starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1, gpus_per_trial=gpu)
 
     tune_epoch_s = [statistics.median(one.epoch_s[0][1:]) for one in in_tune]
     tune_training_epoch_s = [statistics.median(one.training_epoch_s[0][1:]) for one in in_tune]
@@ -360,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, help="training images per epoch (default 16384, quick 4096)")
     parser.add_argument("--epochs", type=int, help="epochs per measurement, the first untimed (default 4, quick 2)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads of every loop cell (a 1-CPU trial)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tune-batch-size", type=int, default=512, help="batch size of the direct vs Tune cell")
     parser.add_argument("--no-tune", action="store_true", help="only the loop cells (no Ray)")
     parser.add_argument("--rounds", type=int, help="alternating rounds of the Tune cells (default 2, quick 1)")
