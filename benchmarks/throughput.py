@@ -48,6 +48,7 @@ from trainables.data import load_train_images, resolve_data_dir
 from trainables.loop import GANTraining
 from trainables.models import build_models
 from trainables.trainable import train_gan
+from tune_gan.sweep import gpu_share
 
 BATCH_SIZES = (128, 256, 512, 1024)
 REPO = Path(__file__).resolve().parent.parent
@@ -306,7 +307,7 @@ def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
         batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
     )
     gpu = 1.0 if args.device == "cuda" else 0.0
-    grid_gpu = gpu / len(args.batch_sizes)
+    grid_gpu = gpu_share(gpu, len(args.batch_sizes))
     direct, two_threads, in_tune, grid_1cpu, grid_2cpu = [], [], [], [], []
     for _ in range(args.rounds):
         direct.append(direct_epoch_s(config, images, threads=1, device=args.device))  # as a 1-CPU trial

@@ -65,6 +65,10 @@ def test_gpus_per_trial(cluster, resources, expected):
     assert sweep.gpus_per_trial(spec, cluster) == expected
 
 
+def test_gpu_shares_never_add_up_to_more_than_the_gpus():
+    assert sweep.gpu_share(1.0, 3) == 0.3333 and sweep.gpu_share(0.0, 4) == 0.0 and sweep.gpu_share(2.0, 1) == 1.0
+
+
 def test_more_gpus_than_the_cluster_has():
     spec = dataclasses.replace(spec_for(), resources=Resources(gpus_per_trial=2.0))
     with pytest.raises(sweep.SweepError, match="--gpus-per-trial 2.0: the Ray cluster has 1 GPUs"):

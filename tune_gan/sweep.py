@@ -185,7 +185,13 @@ def gpus_per_trial(spec: SweepSpec, cluster: dict[str, float]) -> float:
     limits = [spec.num_trials, cluster["CPU"] // spec.resources.cpus_per_trial]
     if spec.resources.max_concurrent:
         limits.append(spec.resources.max_concurrent)
-    return min(1.0, math.floor(total / min(limits) * 10_000) / 10_000)
+    return gpu_share(total, int(min(limits)))
+
+
+def gpu_share(gpus: float, trials: int) -> float:
+    """Each of ``trials`` concurrent trials' share of ``gpus``, at most one GPU; rounded down to
+    the 4 decimals Ray resolves, so the shares never add up to more than the GPUs."""
+    return min(1.0, math.floor(gpus / trials * 10_000) / 10_000)
 
 
 def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
