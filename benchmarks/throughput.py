@@ -46,6 +46,7 @@ from torchvision import datasets, transforms
 from trainables.config import TrialConfig
 from trainables.data import load_train_images, resolve_data_dir
 from trainables.loop import GANTraining
+from trainables.metric_keys import EpochMetrics
 from trainables.models import build_models
 from trainables.trainable import train_gan
 from tune_gan.sweep import gpu_share
@@ -54,9 +55,14 @@ BATCH_SIZES = (128, 256, 512, 1024)
 REPO = Path(__file__).resolve().parent.parent
 
 
+def warm_epochs(config: TrialConfig, images: torch.Tensor, device: str) -> list[EpochMetrics]:
+    """The project's loop run in this process: the metrics of every epoch but the first (warm-up)."""
+    return list(GANTraining(config, images, device).epochs())[1:]
+
+
 def project_speed(config: TrialConfig, images: torch.Tensor, device: str) -> float:
     """Images/s of the project's loop over every epoch but the first (warm-up)."""
-    timed = list(GANTraining(config, images, device).epochs())[1:]
+    timed = warm_epochs(config, images, device)
     return sum(m.images_per_s * m.epoch_time_s for m in timed) / sum(m.epoch_time_s for m in timed)
 
 
@@ -278,7 +284,7 @@ def run_grid(
 def direct_epoch_s(config: TrialConfig, images: torch.Tensor, threads: int, device: str) -> float:
     """Median seconds per epoch of the loop run in this process with ``threads`` torch threads, first epoch untimed."""
     torch.set_num_threads(threads)
-    return statistics.median(m.epoch_time_s for m in list(GANTraining(config, images, device).epochs())[1:])
+    return statistics.median(m.epoch_time_s for m in warm_epochs(config, images, device))
 
 
 def rss_floor_mib() -> float:
