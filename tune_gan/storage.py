@@ -34,11 +34,11 @@ class StorageLocation:
             filesystem, path = pyarrow.fs.FileSystem.from_uri(text)
         except pyarrow.ArrowInvalid as error:
             raise StorageError(
-                f"--storage-path {text}: not a storage URI pyarrow can open ({_one_line(error)}); "
+                f"--storage-path {text}: not a storage URI pyarrow can open ({one_line(error)}); "
                 "use a local path or e.g. s3://, gs://, file://"
             ) from None
         except OSError as error:  # a known scheme, but its bucket or host cannot be reached
-            raise StorageError(f"--storage-path {text}: cannot be reached ({_one_line(error)})") from None
+            raise StorageError(f"--storage-path {text}: cannot be reached ({one_line(error)})") from None
         return cls(filesystem, path.rstrip("/"), text.rstrip("/"))
 
     def child(self, name: str) -> "StorageLocation":
@@ -61,7 +61,7 @@ class StorageLocation:
                 pass
             self.filesystem.delete_file(probe)
         except OSError as error:
-            reason = error.strerror or _one_line(error)
+            reason = error.strerror or one_line(error)
             raise StorageError(f"--storage-path {self.uri}: not a writable directory ({reason})") from None
 
     def read_text(self, name: str) -> str:
@@ -74,5 +74,6 @@ class StorageLocation:
             stream.write(text.encode())
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
+    """An error's message on one line, for a one-line user error (library messages may span several)."""
     return " ".join(str(error).split())

@@ -40,7 +40,7 @@ from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, format_table, results_table
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
-from tune_gan.storage import StorageError, StorageLocation
+from tune_gan.storage import StorageError, StorageLocation, one_line
 
 GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
@@ -225,7 +225,7 @@ def check_checkpoints(experiment: StorageLocation) -> None:
             with checkpoint.as_directory() as directory:  # a download first, when in an object store
                 read_state(Path(directory))
         except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            reason = " ".join(str(error).split())[:200]
+            reason = one_line(error)[:200]
             raise SweepError(
                 f"--resume: checkpoint {checkpoint.path} is missing or corrupt ({type(error).__name__}: {reason}); "
                 "its trial cannot continue from it"
