@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from analysis import images, plots, stats
 from analysis.load import export, load_experiment
+from tune_gan.storage import one_line
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         report = write_report(args.experiment, out.expanduser().resolve())
     except ValueError as error:  # ExperimentAnalysis: no experiment state there
         print(
-            f"report.py: error: {args.experiment}: not a Tune experiment ({' '.join(str(error).split())})",
+            f"report.py: error: {args.experiment}: not a Tune experiment ({one_line(error)})",
             file=sys.stderr,
         )
         return 2
