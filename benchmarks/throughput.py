@@ -294,7 +294,7 @@ def rss_floor_mib() -> float:
     (and with it sympy and triton) the first time an optimizer is built.
     """
     code = (
-        "import torch, trainables.trainable; from trainables.loop import peak_rss_mib; "
+        "import torch, trainables.trainable; from trainables.process_memory import peak_rss_mib; "
         "torch.optim.Adam([torch.zeros(1, requires_grad=True)]); print(peak_rss_mib())"
     )
     floor = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

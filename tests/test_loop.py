@@ -3,19 +3,16 @@
 import dataclasses
 import math
 import random
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from tests.helpers import REPO
 from trainables.checkpoint import read_state, restore_checkpoint, save_sample_grid, write_checkpoint
 from trainables.config import TrialConfig
 from trainables.data import epoch_batches, take_subset
-from trainables.loop import GANTraining, peak_rss_mib
+from trainables.loop import GANTraining
 from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
 from trainables.models import build_models
 
@@ -154,18 +151,3 @@ def test_the_fast_loop_computes_the_losses_of_the_straightforward_one(mnist_imag
     fast = [loss for m in GANTraining(config, mnist_images).epochs() for loss in (m.d_loss, m.g_loss)]
     plain = [loss for epoch in straightforward_losses(config, mnist_images) for loss in epoch]
     assert fast == pytest.approx(plain, rel=1e-6)
-
-
-def test_peak_rss_is_the_process_own_not_its_parent_at_fork():
-    """A process started by a big one (the benchmark's RSS floor, say) reports its own peak, not its parent's."""
-    held = np.ones(1_500 * 2**20, dtype=np.uint8)  # 1.5 GiB, every page touched
-    child = subprocess.run(
-        [sys.executable, "-c", "from trainables.loop import peak_rss_mib; print(peak_rss_mib())"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert peak_rss_mib() > 1_500
-    assert 0 < float(child.stdout) < 1_500  # the child imported torch (~0.5 GiB) and held nothing
-    del held

@@ -16,8 +16,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-import resource
-import sys
 import time
 from typing import Any, Iterator
 
@@ -30,6 +28,7 @@ from trainables.data import epoch_batches, take_subset
 from trainables.divergence import divergence_reason
 from trainables.metric_keys import EpochMetrics
 from trainables.models import build_models
+from trainables.process_memory import peak_rss_mib
 from trainables.schedules import build_scheduler
 
 SAMPLE_GRID_SIZE = 25  # the 5x5 grid of fixed-noise samples
@@ -214,18 +213,3 @@ def _numpy_rng_state() -> dict[str, Any]:
 def _set_numpy_rng_state(state: dict[str, Any]) -> None:
     key = state["state"]["key"].numpy().astype(np.uint32)
     np.random.set_state({**state, "state": {"key": key, "pos": state["state"]["pos"]}})
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory.
-
-    On Linux ``VmHWM``, the peak of this process's own memory: ``ru_maxrss`` also keeps the
-    parent's resident size at the fork that started it, so a small process started by a big
-    one would report the parent's size. Elsewhere ``ru_maxrss`` (bytes on macOS).
-    """
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 2**10
-    except (OSError, StopIteration):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / (2**20 if sys.platform == "darwin" else 2**10)

@@ -27,6 +27,7 @@ from trainables.checkpoint import (
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
+from trainables.process_memory import release_freed_memory, reset_peak_rss
 
 
 def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
@@ -37,8 +38,12 @@ def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
 
     Resumes from ``tune.get_checkpoint()`` when Tune restarts the trial. The trial's
     CPUs set torch's thread count; a GPU is used when Tune assigned one. A run that
-    diverges (trainables.divergence) reports why in its last result and ends early.
+    diverges (trainables.divergence) reports why in its last result and ends early. A worker
+    that Tune reuses first gives back the memory its previous trial freed, and each trial's
+    ``peak_rss_mib`` is its own (trainables.process_memory).
     """
+    release_freed_memory()  # the previous trial's, when Tune reuses this worker
+    reset_peak_rss()
     config = TrialConfig.from_dict(params)
     cpus = tune.get_context().get_trial_resources().required_resources["CPU"]
     torch.set_num_threads(max(1, int(cpus)))
