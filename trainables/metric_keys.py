@@ -21,7 +21,7 @@ class EpochMetrics:
     lr_d: float
     epoch_time_s: float  # wall time of the epoch's training steps
     images_per_s: float  # real images consumed per second
-    peak_rss_mib: float  # the trial process's peak resident memory so far
+    peak_rss_mib: float  # the process's peak resident memory so far (in Tune: since the trial started)
 
 
 TRAIN_METRICS: tuple[str, ...] = tuple(field.name for field in fields(EpochMetrics))
