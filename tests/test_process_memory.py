@@ -11,14 +11,9 @@ import pytest
 from ray import tune
 
 from tests.helpers import REPO, run_sweep
-from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss
+from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss, resident_mib
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and glibc's malloc_trim")
-
-
-def resident_mib() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 2**10
 
 
 def test_peak_rss_is_the_process_own_not_its_parent_at_fork():

@@ -24,11 +24,20 @@ def peak_rss_mib() -> float:
     one would report the parent's size. Elsewhere ``ru_maxrss`` (bytes on macOS).
     """
     try:
-        with open(_PROC_STATUS) as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 2**10
+        return _proc_status_mib("VmHWM")
     except (OSError, StopIteration):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+def resident_mib() -> float:
+    """This process's resident memory now (Linux: ``VmRSS``)."""
+    return _proc_status_mib("VmRSS")
+
+
+def _proc_status_mib(field: str) -> float:
+    with open(_PROC_STATUS) as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(f"{field}:")) / 2**10
 
 
 def reset_peak_rss() -> None:
