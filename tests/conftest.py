@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import torch
 
 from tests.helpers import run_sweep
 from trainables.data import load_train_images, resolve_data_dir
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_dir(tmp_path_factory):
+    """tune-gan's cache (the real references of the quality metrics) in a directory of the test session's own,
+    shared by the sweeps the tests start, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="session")

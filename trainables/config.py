@@ -15,6 +15,7 @@ from typing import Any
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
 SCHEDULERS = ("constant", "step", "warmup_cosine")
+MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
 
 
 class ConfigError(ValueError):
@@ -44,6 +45,8 @@ class TrialConfig:
     sample_every: int = 5  # save a 5x5 sample grid every this many epochs (and at the end)
     subset: int = 0  # train on the first `subset` images; 0 means the whole training set
     divergence_patience: int = 3  # stop after this many collapsed epochs in a row (trainables.divergence); 0: never
+    eval_every: int = 5  # score G's samples every this many epochs and at the last (trainables.evaluation); 0: never
+    eval_samples: int = 10_000  # samples scored per evaluation
 
     def __post_init__(self) -> None:
         _check_types(self)
@@ -68,6 +71,10 @@ class TrialConfig:
             raise ConfigError(
                 f"divergence_patience={self.divergence_patience!r}: must be >= 0 (0 = only NaN/Inf stops)"
             )
+        if self.eval_every < 0:
+            raise ConfigError(f"eval_every={self.eval_every!r}: must be >= 0 (0 = no quality evaluation)")
+        if self.eval_samples < MIN_EVAL_SAMPLES:
+            raise ConfigError(f"eval_samples={self.eval_samples!r}: must be at least {MIN_EVAL_SAMPLES}")
         if self.subset < 0:
             raise ConfigError(f"subset={self.subset!r}: must be >= 0 (0 = the whole training set)")
         if 0 < self.subset < self.batch_size:

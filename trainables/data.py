@@ -24,10 +24,15 @@ class DataUnavailableError(RuntimeError):
     """The dataset is neither on disk nor downloadable; the message is one line for the user."""
 
 
-def default_data_dir() -> Path:
-    """The per-user cache dir, so every sweep shares one download."""
+def cache_dir() -> Path:
+    """tune-gan's per-user cache dir (``$XDG_CACHE_HOME/tune-gan``), shared by every sweep."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "tune-gan" / "data"
+    return Path(cache) / "tune-gan"
+
+
+def default_data_dir() -> Path:
+    """Under the cache dir, so every sweep shares one download."""
+    return cache_dir() / "data"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None) -> Path:
@@ -46,10 +51,10 @@ def expected_files(dataset: str, root: Path) -> list[Path]:
     return [raw / Path(url).name.removesuffix(".gz") for url, _md5 in cls.resources]
 
 
-def load_train_images(dataset: str, root: Path) -> torch.Tensor:
-    """The training set as a (N, 28, 28) uint8 tensor; downloads into ``root`` when online."""
+def load_labelled_images(dataset: str, root: Path, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split as (N, 28, 28) uint8 images and (N,) int64 labels; downloads into ``root`` when online."""
     try:
-        train = _DATASET_CLASSES[dataset](root=str(root), train=True, download=True)
+        split = _DATASET_CLASSES[dataset](root=str(root), train=train, download=True)
     except (RuntimeError, OSError) as error:
         missing = [str(path) for path in expected_files(dataset, root) if not path.is_file()]
         reason = " ".join(str(error).split())  # torchvision's message spans lines
@@ -57,7 +62,12 @@ def load_train_images(dataset: str, root: Path) -> torch.Tensor:
             f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({reason}); "
             f"expected files: {', '.join(missing)}"
         ) from None
-    return train.data.contiguous()
+    return split.data.contiguous(), split.targets
+
+
+def load_train_images(dataset: str, root: Path) -> torch.Tensor:
+    """The training set as a (N, 28, 28) uint8 tensor; downloads into ``root`` when online."""
+    return load_labelled_images(dataset, root, train=True)[0]
 
 
 def take_subset(images: torch.Tensor, subset: int) -> torch.Tensor:
@@ -72,12 +82,25 @@ def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
     return images_uint8.unsqueeze(1).float().div_(127.5).sub_(1.0)
 
 
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Float (N, 1, 28, 28) in [-1, 1] -> uint8 (N, 28, 28), rounded: the inverse of :func:`to_unit_range`."""
+    return images.squeeze(1).add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+
+
 def epoch_batches(images: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
     """Shuffled full batches in [-1, 1], on ``images``' device; the last partial batch is dropped.
 
     Dropping it keeps every step's batch size equal, so per-batch loss variance is comparable
     and BatchNorm never sees a tiny batch.
     """
-    order = torch.randperm(len(images), generator=generator).to(images.device)
-    for start in range(0, len(images) - batch_size + 1, batch_size):
-        yield to_unit_range(images[order[start : start + batch_size]])
+    for rows in batch_indices(len(images), batch_size, generator, images.device):
+        yield to_unit_range(images[rows])
+
+
+def batch_indices(
+    count: int, batch_size: int, generator: torch.Generator, device: torch.device | str = "cpu"
+) -> Iterator[torch.Tensor]:
+    """The indices of one epoch's full batches: a seeded permutation of ``range(count)``, cut in order."""
+    order = torch.randperm(count, generator=generator).to(device)
+    for start in range(0, count - batch_size + 1, batch_size):
+        yield order[start : start + batch_size]

@@ -69,8 +69,13 @@ class GANTraining:
 
     def epochs(self) -> Iterator[EpochMetrics]:
         """Train the remaining epochs, yielding each one's metrics; stops early once the run diverged."""
-        while self.epoch < self.config.epochs and self.diverged is None:
+        while not self.finished:
             yield self.train_epoch()
+
+    @property
+    def finished(self) -> bool:
+        """All epochs trained, or stopped early because the run diverged."""
+        return self.epoch >= self.config.epochs or self.diverged is not None
 
     def train_epoch(self) -> EpochMetrics:
         lr_g, lr_d = self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]

@@ -25,16 +25,21 @@ from trainables.checkpoint import (
     write_checkpoint,
 )
 from trainables.config import TrialConfig
+from trainables.evaluation import NOT_EVALUATED, QualityEvaluator, RealReference, evaluation_noise, is_eval_epoch
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 from trainables.process_memory import release_freed_memory, reset_peak_rss
 
 
-def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
+def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReference | None) -> None:
     """Train one GAN; ``images`` is the (N, 28, 28) uint8 training set from the object store.
 
     A numpy array, because Ray hands those out zero-copy: every trial on a node reads the one
     copy in the node's shared memory (read-only, which suits a loop that only indexes it).
+    ``reference`` is the real test set as the quality metrics see it (trainables.evaluation),
+    computed once on the driver; None when the sweep does not evaluate (``eval_every`` 0). Every
+    ``eval_every`` epochs and at the last, G's samples of the trial's fixed evaluation noise are
+    scored and reported with that epoch's losses; other epochs report the quality keys as NaN.
 
     Resumes from ``tune.get_checkpoint()`` when Tune restarts the trial. The trial's
     CPUs set torch's thread count; a GPU is used when Tune assigned one. A run that
@@ -50,7 +55,12 @@ def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         shared_images = torch.from_numpy(images)
-    training = GANTraining(config, shared_images, "cuda" if torch.cuda.is_available() else "cpu")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    training = GANTraining(config, shared_images, device)
+    if config.eval_every and reference is None:
+        raise ValueError(f"eval_every={config.eval_every} needs the real reference; pass reference=real_reference(...)")
+    evaluator = QualityEvaluator(reference, device) if config.eval_every else None
+    noise = evaluation_noise(config) if evaluator else None
     with tempfile.TemporaryDirectory(prefix="tune_gan_samples_") as samples:
         samples_dir = Path(samples)
         checkpoint = tune.get_checkpoint()
@@ -60,10 +70,14 @@ def train_gan(params: dict[str, Any], images: np.ndarray) -> None:
         for metrics in training.epochs():
             if is_sample_epoch(metrics.epoch, config.sample_every, config.epochs):
                 save_sample_grid(training.sample(), samples_dir / sample_grid_name(metrics.epoch))
+            quality = NOT_EVALUATED
+            if evaluator and is_eval_epoch(metrics.epoch, config.eval_every, training.finished):
+                quality = evaluator.evaluate(training.generator, noise)
             with tempfile.TemporaryDirectory(prefix="tune_gan_checkpoint_") as checkpoint_dir:
                 write_checkpoint(Path(checkpoint_dir), training, samples_dir)
                 result = {
                     **dataclasses.asdict(metrics),
+                    **quality,
                     DIVERGED: training.diverged is not None,
                     DIVERGED_REASON: training.diverged or "",
                 }

@@ -8,10 +8,22 @@ from typing import Any
 import pandas as pd
 from ray import tune
 
-from trainables.metric_keys import DIVERGED, DIVERGED_REASON
+from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, QUALITY_METRICS
 from tune_gan.search_space import GRID_AXES, SweepSpec
 
-FINAL_METRICS = ("d_loss", "g_loss", "d_loss_var", "g_loss_var")
+# The last result's losses and the quality of its evaluation (every trial evaluates at its last epoch).
+FINAL_METRICS = (
+    "d_loss",
+    "g_loss",
+    "d_loss_var",
+    "g_loss_var",
+    "fid",
+    "is_score",
+    "precision",
+    "recall",
+    "classes_covered",
+)
+RANKABLE = tuple(metric for metric in FINAL_METRICS if metric in QUALITY_METRICS)  # what --rank-by accepts
 COLUMNS = (*GRID_AXES, "status", "epochs_done", *FINAL_METRICS, "reason")
 FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
 
@@ -55,6 +67,11 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         for point in ((c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs())
     ]
     return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
+
+
+def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The table sorted by a quality metric of the last evaluation, best first; unevaluated trials last."""
+    return table.sort_values(metric, ascending=not HIGHER_IS_BETTER[metric], na_position="last", ignore_index=True)
 
 
 def format_table(table: pd.DataFrame) -> str:

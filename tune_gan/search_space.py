@@ -32,6 +32,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         subset=8192,
         warmup_epochs=0,
         sample_every=1,
+        eval_every=1,
     ),
     # The course assignment: 4 batch sizes x 3 schedules on all of MNIST; step decays at epochs 20 and 40.
     "assignment": dict(

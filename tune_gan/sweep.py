@@ -34,10 +34,13 @@ import torch
 from ray import tune
 
 from trainables.checkpoint import read_state
-from trainables.config import DATASETS, MODELS, SCHEDULERS, ConfigError, TrialConfig
+from trainables.classifier import ClassifierWeightsError
+from trainables.cli_args import OneLineErrorParser, int_at_least
+from trainables.config import DATASETS, MIN_EVAL_SAMPLES, MODELS, SCHEDULERS, ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
+from trainables.evaluation import real_reference
 from trainables.trainable import train_gan
-from tune_gan.results_table import FINISHED, format_table, results_table
+from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 from tune_gan.storage import StorageError, StorageLocation, one_line
@@ -54,6 +57,8 @@ TRIAL_FLAGS = (
     "sample_every",
     "warmup_epochs",
     "spectral_norm",
+    "eval_every",
+    "eval_samples",
 )
 RESOURCE_FLAGS = tuple(field.name for field in dataclasses.fields(Resources))
 # Flags that define an experiment; --resume takes them from the saved experiment instead.
@@ -62,24 +67,6 @@ SETTING_FLAGS = ("preset", *GRID_FLAGS, *TRIAL_FLAGS, *RESOURCE_FLAGS)
 
 class SweepError(Exception):
     """A problem with the sweep's input or surroundings; printed as one line, exit code 2."""
-
-
-class _OneLineErrorParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= {minimum}")
-        return value
-
-    return parse
 
 
 def _gpus(text: str) -> float | None:
@@ -95,8 +82,8 @@ def _gpus(text: str) -> float | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    positive, non_negative = _int_at_least(1), _int_at_least(0)
-    parser = _OneLineErrorParser(
+    positive, non_negative = int_at_least(1), int_at_least(0)
+    parser = OneLineErrorParser(
         prog="sweep.py",
         description="Grid-search GAN training over batch size x LR schedule x seed with Ray Tune.",
         epilog=f"Presets: {', '.join(f'{name} {values}' for name, values in PRESETS.items())}. "
@@ -119,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--sample-every", type=positive, help="save a 5x5 sample grid every N epochs (default 5)")
     trial.add_argument("--warmup-epochs", type=non_negative, help="warmup_cosine's linear warmup (default 5)")
     trial.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D (dcgan)")
+    trial.add_argument(
+        "--eval-every",
+        type=non_negative,
+        help="score G's samples (IS, FID, precision/recall, classes) every N epochs and at the end (default 5; 0: off)",
+    )
+    trial.add_argument(
+        "--eval-samples", type=int_at_least(MIN_EVAL_SAMPLES), help="samples per evaluation (default 10000)"
+    )
     trial.add_argument(
         "--data-dir",
         help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
@@ -151,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
     run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
+    run.add_argument(
+        "--rank-by",
+        choices=RANKABLE,
+        help="sort the final table by this quality metric of the last evaluation, best first (default: grid order)",
+    )
     return parser
 
 
@@ -244,6 +244,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     images = load_train_images(spec.base.dataset, data_root)
     if spec.base.subset > len(images):
         raise SweepError(f"--subset {spec.base.subset}: {spec.base.dataset} has only {len(images)} training images")
+    # The real test set as the quality metrics see it: computed (or read from the cache) once, here, for every trial.
+    reference = real_reference(spec.base.dataset, data_root) if spec.base.eval_every else None
 
     try:
         if args.address:
@@ -260,7 +262,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment.uri}")
         print(spec.to_json(), flush=True)
         trainable = tune.with_resources(
-            tune.with_parameters(train_gan, images=images.numpy()),
+            tune.with_parameters(train_gan, images=images.numpy(), reference=reference),
             {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
         )
         # Tune saves which checkpoint each trial is at every 10 s or more by default; a driver killed in between
@@ -285,6 +287,8 @@ def run_sweep(args: argparse.Namespace) -> int:
                 ),
             )
         table = results_table(tuner.fit(), spec)
+        if args.rank_by:
+            table = rank_by(table, args.rank_by)
     finally:
         ray.shutdown()
     print("\nResults, one row per trial:")
@@ -305,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)  # the driver only loads data; keep its cores for the trials
     try:
         return run_sweep(args)
-    except (SweepError, StorageError, ConfigError, DataUnavailableError) as error:
+    except (SweepError, StorageError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
         print(f"sweep.py: error: {error}", file=sys.stderr)
         return 2
 

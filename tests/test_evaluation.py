@@ -1,0 +1,164 @@
+"""The shipped evaluators, the cached real reference, and what the metrics say about real, noise and collapsed samples."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+import trainables.classifier as classifier_module
+import trainables.evaluation as evaluation_module
+from trainables.classifier import (
+    ClassifierWeightsError,
+    accuracy,
+    file_sha256,
+    load_classifier,
+    read_manifest,
+    weights_path,
+)
+from trainables.config import DATASETS, TrialConfig
+from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to_unit_range
+from trainables.evaluation import (
+    NOT_EVALUATED,
+    QualityEvaluator,
+    evaluation_noise,
+    is_eval_epoch,
+    real_reference,
+    reference_cache_path,
+)
+from trainables.loop import GANTraining
+from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS
+
+MIN_ACCURACY = {"mnist": 0.99, "fashion_mnist": 0.90}
+
+
+@pytest.fixture(scope="module")
+def mnist_test() -> tuple[torch.Tensor, torch.Tensor]:
+    return load_labelled_images("mnist", resolve_data_dir(None), train=False)
+
+
+@pytest.fixture(scope="module")
+def mnist_train() -> tuple[torch.Tensor, torch.Tensor]:
+    return load_labelled_images("mnist", resolve_data_dir(None), train=True)
+
+
+@pytest.fixture(scope="module")
+def mnist_evaluator(tmp_path_factory) -> QualityEvaluator:
+    return QualityEvaluator(real_reference("mnist", resolve_data_dir(None), tmp_path_factory.mktemp("reference")))
+
+
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_shipped_weights_match_their_checksum_and_reach_their_accuracy(dataset):
+    path = weights_path(dataset)
+    assert path.stat().st_size < 1_000_000  # well under the 2 MB budget
+    assert file_sha256(path) == read_manifest()[dataset]["sha256"]
+    images, labels = load_labelled_images(dataset, resolve_data_dir(None), train=False)
+    measured = accuracy(load_classifier(dataset), images, labels)
+    assert measured >= MIN_ACCURACY[dataset]
+    assert measured == pytest.approx(read_manifest()[dataset]["test_accuracy"], abs=0.001)  # as recorded
+
+
+def test_altered_weights_are_refused(tmp_path, monkeypatch):
+    weights = tmp_path / "classifier_weights"
+    shutil.copytree(classifier_module.WEIGHTS_DIR, weights)
+    monkeypatch.setattr(classifier_module, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(classifier_module, "MANIFEST", weights / "manifest.json")
+    load_classifier("mnist")  # the copy itself is fine
+    data = bytearray((weights / "mnist.pt").read_bytes())
+    data[-100] ^= 0xFF
+    (weights / "mnist.pt").write_bytes(bytes(data))
+    with pytest.raises(ClassifierWeightsError, match="mnist.pt have sha256 .* but the manifest records"):
+        load_classifier("mnist")
+    (weights / "mnist.pt").unlink()
+    with pytest.raises(ClassifierWeightsError, match="mnist.pt are missing"):
+        load_classifier("mnist")
+
+
+def test_real_reference_is_computed_once_and_cached_under_the_weights_checksum(tmp_path, monkeypatch):
+    root = resolve_data_dir(None)
+    path = reference_cache_path("mnist", tmp_path)
+    assert path.name.startswith(f"mnist-{read_manifest()['mnist']['sha256'][:16]}")
+    computed = real_reference("mnist", root, tmp_path)
+    assert path.is_file() and computed.features.shape == (10_000, 128) and computed.radii.shape == (10_000,)
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the cached reference must not read the dataset")
+
+    monkeypatch.setattr(evaluation_module, "load_labelled_images", no_data)
+    cached = real_reference("mnist", root, tmp_path)
+    assert torch.equal(cached.features, computed.features) and torch.equal(cached.radii, computed.radii)
+    assert torch.equal(cached.stats.cov, computed.stats.cov)
+    monkeypatch.undo()
+    path.write_bytes(b"not a tensor file")  # a broken cache is computed again, not trusted
+    assert torch.equal(real_reference("mnist", root, tmp_path).features, computed.features)
+
+
+def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, mnist_test, mnist_train):
+    test_images, _ = mnist_test
+    train_images, _ = mnist_train
+    real = mnist_evaluator.score(train_images[:10_000])  # disjoint from the test set, the reference
+    noise = mnist_evaluator.score(torch.randint(0, 256, (10_000, 28, 28), generator=torch.Generator().manual_seed(0)))
+    assert real.fid < 5 and noise.fid > 100 * real.fid
+    assert real.precision > 0.8 and real.recall > 0.8
+    assert real.classes_covered == 10 and real.class_kl < 0.01
+    assert mnist_evaluator.score(test_images).is_score > 9  # the literature's CNN score for real MNIST: 9.88
+    assert noise.is_score == pytest.approx(1.0, abs=0.1) and noise.recall < 0.01
+
+
+def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
+    images, labels = mnist_train
+    one_digit = mnist_evaluator.score(images[:1].expand(10_000, 28, 28).contiguous())
+    assert one_digit.classes_covered == 1 and one_digit.class_kl > 2.2 and one_digit.recall < 0.01
+    sevens = mnist_evaluator.score(images[labels == 7][:5000])  # real images, but only one class
+    assert sevens.precision > 0.75 and sevens.recall < 0.2 and sevens.classes_covered == 1
+
+
+def test_fashion_mnist_real_splits_score_as_real(tmp_path):
+    root = resolve_data_dir(None)
+    evaluator = QualityEvaluator(real_reference("fashion_mnist", root, tmp_path))
+    train_images, _ = load_labelled_images("fashion_mnist", root, train=True)
+    real = evaluator.score(train_images[:10_000])
+    assert real.fid < 5 and real.precision > 0.7 and real.recall > 0.7 and real.classes_covered == 10
+
+
+def test_uint8_round_trip_is_exact():
+    images = torch.randint(0, 256, (7, 28, 28), dtype=torch.uint8)
+    assert torch.equal(to_uint8(to_unit_range(images)), images)
+
+
+def test_training_lowers_fid_from_an_untrained_generator(mnist_evaluator, mnist_images):
+    """Quality numbers separate a trained generator from an untrained one (the loop as a trial runs it)."""
+    config = TrialConfig(epochs=3, subset=30_000, batch_size=64)
+    training = GANTraining(config, mnist_images)
+    noise = evaluation_noise(config, 2000)
+    untrained = mnist_evaluator.evaluate(training.generator, noise)
+    for _ in training.epochs():
+        pass
+    trained = mnist_evaluator.evaluate(training.generator, noise)
+    assert trained["fid"] < untrained["fid"] / 2
+    assert trained["classes_covered"] > untrained["classes_covered"]
+
+
+def test_evaluation_schedule_and_unevaluated_results():
+    assert [epoch for epoch in range(1, 13) if is_eval_epoch(epoch, 5, finished=epoch == 12)] == [5, 10, 12]
+    assert is_eval_epoch(7, 5, finished=True)  # a run that stopped early is scored where it stopped
+    assert not any(is_eval_epoch(epoch, 0, finished=True) for epoch in range(1, 6))
+    assert set(NOT_EVALUATED) == {*QUALITY_METRICS, EVAL_TIME_S} and NOT_EVALUATED[EVAL_TIME_S] == 0.0
+
+
+def test_evaluation_noise_is_fixed_per_trial_and_apart_from_the_training_stream():
+    config = TrialConfig(seed=3)
+    first, again = evaluation_noise(config, 500), evaluation_noise(config, 500)
+    assert torch.equal(first, again) and first.shape == (500, config.latent_dim)
+    assert not torch.equal(first, evaluation_noise(TrialConfig(seed=4), 500))
+    torch.manual_seed(config.seed)
+    assert not torch.equal(first[:25], torch.randn(25, config.latent_dim))
+
+
+def test_a_non_finite_generator_scores_nan(mnist_evaluator):
+    generator = torch.nn.Sequential(torch.nn.Linear(100, 784), torch.nn.Unflatten(1, (1, 28, 28)))
+    torch.nn.init.constant_(generator[0].weight, float("nan"))
+    result = mnist_evaluator.evaluate(generator, torch.randn(200, 100))
+    assert all(result[name] != result[name] for name in QUALITY_METRICS)  # NaN
+    assert result[EVAL_TIME_S] > 0

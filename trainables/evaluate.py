@@ -1,0 +1,161 @@
+"""Image quality from the command line: the evaluators' accuracy, the real-data baselines, a saved generator.
+
+    python -m trainables.evaluate accuracy --dataset mnist
+    python -m trainables.evaluate real --dataset fashion_mnist
+    python -m trainables.evaluate checkpoint PATH [--n 10000] [--save-samples FILE.pt]
+
+``real`` prints what real data scores: the test set's Inception Score and class histogram, and
+every metric of the first 10,000 training images against the test set, the numbers a generator's
+are read against. ``checkpoint`` scores a trial checkpoint's generator on the trial's own
+evaluation noise, so with ``--n`` equal to the trial's ``eval_samples`` it repeats the trial's
+last evaluation; ``--save-samples`` writes those samples as a uint8 (N, 1, 28, 28) tensor
+(``torch.save``) for other tools. Every command takes ``--json`` for one JSON object instead.
+Bad input ends with a one-line error and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trainables.checkpoint import STATE_FILE, read_state
+from trainables.classifier import ClassifierWeightsError, accuracy, load_classifier
+from trainables.cli_args import OneLineErrorParser, int_at_least
+from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig
+from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir, to_uint8
+from trainables.evaluation import QualityEvaluator, evaluation_noise, generate, real_reference
+from trainables.models import build_models
+
+REAL_TRAIN_SAMPLES = 10_000  # real training images scored against the test set by `real`
+
+
+class EvaluateError(Exception):
+    """Bad input; printed as one line, exit code 2."""
+
+
+def accuracy_command(args: argparse.Namespace) -> dict[str, Any]:
+    images, labels = load_labelled_images(args.dataset, resolve_data_dir(args.data_dir), train=False)
+    return {
+        "dataset": args.dataset,
+        "test_images": len(images),
+        "accuracy": accuracy(load_classifier(args.dataset), images, labels),
+    }
+
+
+def real_command(args: argparse.Namespace) -> dict[str, Any]:
+    root = resolve_data_dir(args.data_dir)
+    evaluator = QualityEvaluator(real_reference(args.dataset, root))
+    test_images, _ = load_labelled_images(args.dataset, root, train=False)
+    train_images, _ = load_labelled_images(args.dataset, root, train=True)
+    test = evaluator.score(test_images)
+    return {
+        "dataset": args.dataset,
+        "test_set": {name: getattr(test, name) for name in ("is_score", "is_std", "class_kl", "classes_covered")},
+        f"train_{REAL_TRAIN_SAMPLES}_vs_test": asdict(evaluator.score(train_images[:REAL_TRAIN_SAMPLES])),
+    }
+
+
+def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
+    state = _read_checkpoint(Path(args.path))
+    config = TrialConfig.from_dict(state["config"])
+    save_to = Path(args.save_samples) if args.save_samples else None
+    if save_to is not None and save_to.exists():
+        raise EvaluateError(f"--save-samples {save_to}: already exists; choose a new file name")
+    if save_to is not None and not save_to.parent.is_dir():
+        raise EvaluateError(f"--save-samples {save_to}: directory {save_to.parent} does not exist")
+    generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+    generator.load_state_dict(state["generator"])
+    evaluator = QualityEvaluator(real_reference(config.dataset, resolve_data_dir(args.data_dir)))
+    samples = generate(generator, evaluation_noise(config, args.n))
+    if not bool(torch.isfinite(samples).all()):
+        raise EvaluateError(f"checkpoint {args.path}: its generator's samples are not finite (a diverged run)")
+    images = to_uint8(samples)
+    if save_to is not None:
+        torch.save(images.unsqueeze(1).clone(), save_to)
+    return {
+        "checkpoint": str(args.path),
+        "model": config.model,
+        "dataset": config.dataset,
+        "epoch": state["epoch"],
+        "samples": args.n,
+        **asdict(evaluator.score(images)),
+    }
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    """The state of a trial checkpoint directory (or of its state.pt), with a one-line error for anything else."""
+    directory = path.parent if path.name == STATE_FILE else path
+    if not (directory / STATE_FILE).is_file():
+        raise EvaluateError(f"checkpoint {path}: not a tune-gan trial checkpoint (no {STATE_FILE} there)")
+    try:
+        state = read_state(directory)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        reason = " ".join(str(error).split())[:200]
+        raise EvaluateError(f"checkpoint {path}: corrupt, cannot be read ({type(error).__name__}: {reason})") from None
+    if not isinstance(state, dict) or not {"config", "generator", "epoch"} <= state.keys():
+        raise EvaluateError(f"checkpoint {path}: {STATE_FILE} is not a tune-gan training state")
+    return state
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="python -m trainables.evaluate", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON object")
+    common.add_argument(
+        "--data-dir",
+        help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
+    )
+    for name, help_text in (
+        ("accuracy", "the dataset's evaluator classifier's test accuracy"),
+        ("real", "what real data scores: test-set IS, and 10,000 training images against the test set"),
+    ):
+        command = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.add_argument("--dataset", choices=DATASETS, required=True)
+    command = commands.add_parser(
+        "checkpoint", parents=[common], help="score a trial checkpoint's generator", description=__doc__
+    )
+    command.add_argument("path", help="a trial checkpoint directory (checkpoint_0000NN) or its state.pt")
+    command.add_argument(
+        "--n",
+        type=int_at_least(MIN_EVAL_SAMPLES),
+        default=10_000,
+        help="samples to score (default 10000, the trials' default)",
+    )
+    command.add_argument("--save-samples", metavar="FILE.pt", help="also write the samples, uint8 (N, 1, 28, 28)")
+    return parser
+
+
+COMMANDS = {"accuracy": accuracy_command, "real": real_command, "checkpoint": checkpoint_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = COMMANDS[args.command](args)
+    except (EvaluateError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
+        print(f"{build_parser().prog}: error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result) if args.json else _as_text(result))
+    return 0
+
+
+def _as_text(result: dict[str, Any], indent: str = "") -> str:
+    lines = []
+    for key, value in result.items():
+        if isinstance(value, dict):
+            lines += [f"{indent}{key}:", _as_text(value, indent + "  ")]
+        else:
+            lines.append(f"{indent}{key}: {value:.4g}" if isinstance(value, float) else f"{indent}{key}: {value}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Scoring a generator's samples: the shipped classifier, the real test set's reference, and when to score.
+
+Glue around trainables.quality's pure math. The real side of every metric (the test set's
+features, their k-NN radii and Gaussian) depends only on the dataset and the classifier, so
+:func:`real_reference` computes it once and caches it on disk under the weights' checksum; a
+sweep computes or loads it on the driver and hands it to every trial. Samples are scored as
+the uint8 images they would be saved as, like the real ones, so saved samples
+(``python -m trainables.evaluate checkpoint --save-samples``) score the same anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from trainables.classifier import ClassifierWeightsError, features_and_logits, load_classifier, recorded_sha256
+from trainables.config import TrialConfig
+from trainables.data import cache_dir, load_labelled_images, to_uint8, to_unit_range
+from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
+from trainables.quality import (
+    NEIGHBOURHOOD,
+    FeatureStats,
+    class_histogram,
+    class_kl,
+    classes_covered,
+    feature_stats,
+    fid,
+    inception_score,
+    neighbour_radii,
+    precision_recall,
+)
+
+_EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
+_BATCH = 1000  # images through G or the classifier at once
+# What a result reports for an epoch that was not evaluated.
+NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in QUALITY_METRICS}, EVAL_TIME_S: 0.0}
+
+
+@dataclass(frozen=True)
+class RealReference:
+    """The real test set as the metrics see it, for one dataset and one classifier."""
+
+    dataset: str
+    classifier_sha256: str
+    features: torch.Tensor  # (N, FEATURE_DIM) penultimate features of the test images
+    radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD
+    stats: FeatureStats  # their Gaussian, for FID
+
+
+def reference_cache_path(dataset: str, directory: Path | None = None) -> Path:
+    """Where the reference of ``dataset`` under the current weights is cached (keyed by their checksum);
+    ``directory`` defaults to ``reference/`` in tune-gan's cache dir."""
+    directory = directory or cache_dir() / "reference"
+    return directory / f"{dataset}-{recorded_sha256(dataset)[:16]}-k{NEIGHBOURHOOD}.pt"
+
+
+def real_reference(dataset: str, data_root: Path, directory: Path | None = None) -> RealReference:
+    """The test set's reference: from the cache when it is there, else computed from the data and cached."""
+    path = reference_cache_path(dataset, directory)
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        return RealReference(**{**saved, "stats": FeatureStats(**saved["stats"])})
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, KeyError, TypeError):
+        pass  # not cached yet, or an unreadable cache file: compute it again
+    images, _labels = load_labelled_images(dataset, data_root, train=False)
+    classifier = load_classifier(dataset)
+    features, _logits = classify(classifier, images)
+    reference = RealReference(
+        dataset, recorded_sha256(dataset), features, neighbour_radii(features), feature_stats(features)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # a concurrent reader never sees half a file
+    torch.save({**asdict(reference), "stats": asdict(reference.stats)}, partial)
+    os.replace(partial, path)
+    return reference
+
+
+@torch.no_grad()
+def classify(classifier: nn.Sequential, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features, logits) of uint8 (N, 28, 28) images, on the classifier's device."""
+    device = next(classifier.parameters()).device
+    outputs = [features_and_logits(classifier, to_unit_range(chunk).to(device)) for chunk in images.split(_BATCH)]
+    return torch.cat([features for features, _ in outputs]), torch.cat([logits for _, logits in outputs])
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor:
+    """G's images in [-1, 1] for ``noise``, in eval mode (BatchNorm's running statistics), on G's device."""
+    was_training = generator.training
+    generator.eval()
+    device = next(generator.parameters()).device
+    images = torch.cat([generator(chunk.to(device)) for chunk in noise.split(_BATCH)])
+    generator.train(was_training)
+    return images
+
+
+def evaluation_noise(config: TrialConfig, count: int | None = None) -> torch.Tensor:
+    """The trial's fixed evaluation noise (CPU), the same at every evaluation so that they compare."""
+    rng = torch.Generator().manual_seed(config.seed + _EVAL_NOISE_SEED_OFFSET)
+    return torch.randn(count or config.eval_samples, config.latent_dim, generator=rng)
+
+
+def is_eval_epoch(epoch: int, eval_every: int, finished: bool) -> bool:
+    """Every ``eval_every`` epochs and at the trial's last epoch (also an early stop); never when 0."""
+    return eval_every > 0 and (epoch % eval_every == 0 or finished)
+
+
+class QualityEvaluator:
+    """Scores images against one dataset's real reference with that dataset's shipped classifier."""
+
+    def __init__(self, reference: RealReference, device: str | torch.device = "cpu"):
+        expected = recorded_sha256(reference.dataset)
+        if reference.classifier_sha256 != expected:
+            raise ClassifierWeightsError(
+                f"the real reference of {reference.dataset!r} was computed with classifier weights "
+                f"{reference.classifier_sha256[:16]}, but the shipped weights are {expected[:16]}"
+            )
+        self.classifier = load_classifier(reference.dataset, device)
+        self.real_features = reference.features.to(device)
+        self.real_radii = reference.radii.to(device)
+        self.real_stats = FeatureStats(reference.stats.mean.to(device), reference.stats.cov.to(device))
+
+    def score(self, images: torch.Tensor) -> QualityMetrics:
+        """Every metric of uint8 (N, 28, 28) images against the real test set."""
+        features, logits = classify(self.classifier, images)
+        is_score, is_std = inception_score(logits)
+        precision, recall = precision_recall(self.real_features, features, self.real_radii)
+        histogram = class_histogram(logits)
+        return QualityMetrics(
+            is_score=is_score,
+            is_std=is_std,
+            fid=fid(feature_stats(features), self.real_stats),
+            precision=precision,
+            recall=recall,
+            class_kl=class_kl(histogram),
+            classes_covered=classes_covered(histogram),
+        )
+
+    def evaluate(self, generator: nn.Module, noise: torch.Tensor) -> dict[str, Any]:
+        """One result's quality keys: every metric of G's samples for ``noise``, and ``eval_time_s``.
+
+        A generator whose samples are not finite (a run diverged to NaN) has nothing to score:
+        its metrics are NaN.
+        """
+        started = time.perf_counter()
+        images = generate(generator, noise)
+        metrics = asdict(self.score(to_uint8(images))) if bool(torch.isfinite(images).all()) else NOT_EVALUATED
+        return {**metrics, EVAL_TIME_S: time.perf_counter() - started}

@@ -1,0 +1,125 @@
+"""Image-quality metrics as pure functions of a classifier's outputs: no models, files or devices here.
+
+Every function takes what the evaluator classifier (trainables.classifier) made of a set of
+images, its logits or its penultimate features, and returns numbers:
+
+- :func:`inception_score`: exp(mean KL(p(y|x) ‖ p(y))) per split, mean and std over the splits
+  (Salimans et al. 2016, with the dataset's own classifier in Inception's place).
+- :func:`fid`: the Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017).
+- :func:`precision_recall`: the k-nearest-neighbour manifold estimates of Kynkäänniemi et al. 2019.
+  Precision: the fraction of generated samples inside some real sample's k-NN ball (falls when
+  samples leave the data manifold). Recall: the fraction of real samples inside some generated
+  sample's ball (falls when G drops modes, also within a class).
+- :func:`class_kl`, :func:`classes_covered`: how far the predicted-class histogram of the samples
+  is from uniform, and how many classes get at least half their uniform share.
+
+The conventions follow torch-fidelity's implementations (contiguous IS splits, population std,
+self included as the 0-th neighbour, ``<=`` at the ball's edge), and the tests check each value
+against torch-fidelity's on the same inputs. Written out rather than called so that the real
+set's neighbour radii can be computed once per dataset and reused by every evaluation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+IS_SPLITS = 10
+NEIGHBOURHOOD = 3  # k of the k-NN balls, as in Kynkäänniemi et al. 2019
+_DISTANCE_ROWS = 1000  # rows of a distance matrix computed at once: 1,000 x 10,000 floats is 40 MB
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """The Gaussian FID fits to a feature set: mean (D,) and covariance (D, D), in float64."""
+
+    mean: torch.Tensor
+    cov: torch.Tensor
+
+
+def feature_stats(features: torch.Tensor) -> FeatureStats:
+    """Mean and unbiased covariance (as ``numpy.cov``) of (N, D) features."""
+    features = features.double()
+    return FeatureStats(features.mean(dim=0), torch.cov(features.T))
+
+
+def fid(first: FeatureStats, second: FeatureStats) -> float:
+    """‖μ₁ − μ₂‖² + tr Σ₁ + tr Σ₂ − 2 tr (Σ₁Σ₂)^½.
+
+    tr (Σ₁Σ₂)^½ is the sum of the square roots of the eigenvalues of Σ₁^½ Σ₂ Σ₁^½, a symmetric
+    matrix with the same eigenvalues as Σ₁Σ₂, so a symmetric eigensolver gives them (real and,
+    up to rounding, non-negative) without a general matrix square root.
+    """
+    diff = first.mean - second.mean
+    root = _psd_sqrt(first.cov)
+    middle = root @ second.cov @ root
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    return float(diff @ diff + first.cov.trace() + second.cov.trace() - 2 * trace_sqrt)
+
+
+def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(matrix)
+    return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def inception_score(logits: torch.Tensor, splits: int = IS_SPLITS) -> tuple[float, float]:
+    """(mean, population std) over ``splits`` contiguous splits of exp(mean KL(p(y|x) ‖ p(y)))."""
+    count = len(logits)
+    if count < splits:
+        raise ValueError(f"inception_score needs at least {splits} samples for {splits} splits, got {count}")
+    log_p = logits.double().log_softmax(dim=1)
+    scores = []
+    for split in range(splits):
+        part = log_p[split * count // splits : (split + 1) * count // splits]
+        log_marginal = part.exp().mean(dim=0).log()
+        scores.append((part.exp() * (part - log_marginal)).sum(dim=1).mean().exp())
+    scores = torch.stack(scores)
+    return float(scores.mean()), float(scores.std(correction=0))
+
+
+def neighbour_radii(features: torch.Tensor, k: int = NEIGHBOURHOOD) -> torch.Tensor:
+    """Each point's distance to its k-th nearest neighbour in the same set (itself being the 0-th)."""
+    if len(features) <= k:
+        raise ValueError(f"k-NN radii with k={k} need more than {k} points, got {len(features)}")
+    return torch.cat(
+        [
+            torch.cdist(rows, features).topk(k + 1, dim=1, largest=False).values[:, k]
+            for rows in features.split(_DISTANCE_ROWS)
+        ]
+    )
+
+
+def precision_recall(
+    real: torch.Tensor, generated: torch.Tensor, real_radii: torch.Tensor, k: int = NEIGHBOURHOOD
+) -> tuple[float, float]:
+    """(precision, recall) of generated vs real (N, D) features; ``real_radii`` is ``neighbour_radii(real, k)``."""
+    generated_radii = neighbour_radii(generated, k)
+    inside_real = []  # per generated sample: inside some real ball?
+    covered = torch.zeros(
+        len(real), dtype=torch.bool, device=real.device
+    )  # per real sample: inside some generated ball?
+    start = 0
+    for rows in generated.split(_DISTANCE_ROWS):
+        distances = torch.cdist(rows, real)  # (rows, real)
+        inside_real.append((distances <= real_radii).any(dim=1))
+        covered |= (distances <= generated_radii[start : start + len(rows), None]).any(dim=0)
+        start += len(rows)
+    return float(torch.cat(inside_real).double().mean()), float(covered.double().mean())
+
+
+def class_histogram(logits: torch.Tensor) -> torch.Tensor:
+    """The fraction of samples whose most likely class is each class, (C,) float64."""
+    counts = torch.bincount(logits.argmax(dim=1), minlength=logits.shape[1])
+    return counts.double() / len(logits)
+
+
+def class_kl(histogram: torch.Tensor) -> float:
+    """KL(histogram ‖ uniform) in nats: 0 when every class is equally frequent, log C for a single class."""
+    present = histogram[histogram > 0]
+    return float((present * (present * len(histogram)).log()).sum())
+
+
+def classes_covered(histogram: torch.Tensor) -> int:
+    """How many classes get at least half their uniform share (1 / 2C) of the samples."""
+    return int((histogram >= 0.5 / len(histogram)).sum())
