@@ -161,7 +161,7 @@ def discriminator_curves(frame: pd.DataFrame) -> Figure:
 
 
 def quality_curves(frame: pd.DataFrame) -> Figure | None:
-    """IS, FID, classes covered per evaluated epoch; None when the experiment measured none."""
+    """Each quality metric per evaluated epoch (FID, IS, precision, recall, classes); None when none was measured."""
     present = quality_metrics(frame)
     if not present:
         return None

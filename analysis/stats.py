@@ -17,14 +17,14 @@ import math
 import pandas as pd
 
 from analysis.load import CONFIG_COLUMNS
-from trainables.metric_keys import DIVERGED_REASON
+from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
 
 STABILITY_EPOCHS = 5
 UNSTABLE_FACTOR = 2.0
 BASELINE_SCHEDULER = "constant"
 FINAL_METRICS = ("d_loss", "g_loss", "d_loss_var", "g_loss_var", "d_real", "d_fake", "d_acc")
-# Quality metrics (reported by trials that evaluate image quality): name -> True when higher is better.
-QUALITY_METRICS = {"fid": False, "is_score": True, "class_kl": False, "classes_covered": True}
+# The quality metrics the report shows (trainables.metric_keys.QualityMetrics; is_std is only is_score's spread).
+REPORTED_QUALITY = ("fid", "is_score", "precision", "recall", "class_kl", "classes_covered")
 
 
 def config_columns(frame: pd.DataFrame) -> list[str]:
@@ -44,7 +44,7 @@ def config_label(config: tuple, columns: list[str]) -> str:
 
 
 def quality_metrics(frame: pd.DataFrame) -> list[str]:
-    return [name for name in QUALITY_METRICS if name in frame.columns and frame[name].notna().any()]
+    return [name for name in REPORTED_QUALITY if name in frame.columns and frame[name].notna().any()]
 
 
 def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +62,7 @@ def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
         for metric in quality_metrics(frame):
             measured = done[metric].dropna()
             row[metric] = measured.iloc[-1] if len(measured) else math.nan
-            best = measured.max() if QUALITY_METRICS[metric] else measured.min()
+            best = measured.max() if HIGHER_IS_BETTER[metric] else measured.min()
             row[f"best_{metric}"] = best if len(measured) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)

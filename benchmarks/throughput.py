@@ -11,7 +11,10 @@ Prints Markdown tables and writes them as JSON (``--json``). Cells:
    Tune's fixed cost per sweep and per trial start (``reuse_actors``);
 3. the aggregate images/s of a grid (one trial per batch size) of 1-CPU trials vs of 2-CPU trials,
    and the loop's own speed-up from one thread to two, which is all a 2-CPU trial gains;
-4. each trial's peak RSS, and the part of it a process holds once it imports the trainable and builds an optimizer.
+4. each trial's peak RSS (its quality evaluation included), and the part of it a process holds once it imports
+   the trainable and builds an optimizer;
+5. one quality evaluation of 10,000 samples (trainables.evaluation), directly and inside the Tune trials, against
+   one training epoch of the MLP at batch 128 over all 60,000 MNIST images.
 
 Ratios are what to compare across machines: a noisy machine moves every cell of one run alike.
 Speed targets live here, never in timed tests.
@@ -45,8 +48,9 @@ from torchvision import datasets, transforms
 
 from trainables.config import TrialConfig
 from trainables.data import load_train_images, resolve_data_dir
+from trainables.evaluation import QualityEvaluator, RealReference, evaluation_noise, real_reference
 from trainables.loop import GANTraining
-from trainables.metric_keys import EpochMetrics
+from trainables.metric_keys import EVAL_TIME_S, EpochMetrics
 from trainables.models import build_models
 from trainables.trainable import train_gan
 from tune_gan.sweep import gpu_share
@@ -189,7 +193,8 @@ class GridRun:
     fit_s: float  # Tuner.fit alone
     trained_images: int
     training_s: list[float]  # per trial: Tune's time_total_s, its reports included
-    epoch_s: list[list[float]]  # per trial: Tune's time_this_iter_s of every epoch (training + report)
+    epoch_s: list[list[float]]  # per trial: Tune's time_this_iter_s of every epoch (training + report), less eval_s
+    eval_s: list[float]  # every quality evaluation's eval_time_s, of every trial
     training_epoch_s: list[list[float]]  # per trial: the loop's own epoch_time_s (training steps only)
     # per trial, in start order: driver time from the previous trial's end (the first: Tuner.fit's start) to
     # its training; a trial start cost only when trials run one at a time (max_concurrent=1)
@@ -232,16 +237,19 @@ def run_grid(
     cpus_per_trial: int,
     max_concurrent: int | None = None,
     gpus_per_trial: float = 0.0,
+    reference: RealReference | None = None,
 ) -> GridRun:
     """A real sweep of the project's trainable over batch sizes x seeds, as ``tune_gan/sweep.py`` runs it."""
     timeline = _Timeline()
+
     with tempfile.TemporaryDirectory(prefix="tune_gan_bench_") as storage:
         started = time.perf_counter()
         ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
         fit_started = time.perf_counter()
         tuner = tune.Tuner(
             tune.with_resources(
-                tune.with_parameters(train_gan, images=images.numpy()), {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
+                tune.with_parameters(train_gan, images=images.numpy(), reference=reference),
+                {"cpu": cpus_per_trial, "gpu": gpus_per_trial},
             ),
             param_space={
                 **base.to_dict(),
@@ -271,7 +279,8 @@ def run_grid(
             int((history["images_per_s"] * history["epoch_time_s"]).round().sum()) for history in histories
         ),
         training_s=[float(history["time_total_s"].iloc[-1]) for history in histories],
-        epoch_s=[history["time_this_iter_s"].tolist() for history in histories],
+        epoch_s=[(history["time_this_iter_s"] - history[EVAL_TIME_S]).tolist() for history in histories],
+        eval_s=[seconds for history in histories for seconds in history[EVAL_TIME_S] if seconds > 0],
         training_epoch_s=[history["epoch_time_s"].tolist() for history in histories],
         trial_start_s=[
             timeline.first_result[trial_id][0] - timeline.first_result[trial_id][1] - free
@@ -301,7 +310,7 @@ def rss_floor_mib() -> float:
     return float(floor.stdout)
 
 
-def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
+def tune_cells(args, images: torch.Tensor, reference: RealReference) -> dict[str, Any]:
     """Direct vs inside Tune, Tune's fixed costs, and how the grid packs onto the machine's CPUs.
 
     The direct and in-Tune runs (and the two grids) alternate for ``--rounds`` rounds, Ray shut down
@@ -309,8 +318,13 @@ def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
     With ``--device cuda`` the trials share the GPU: one trial alone takes all of it, a grid's
     trials an equal fraction each.
     """
+    # Sample grid and quality evaluation at the last epoch, as a trial does (its RSS peak included).
     config = TrialConfig(
-        batch_size=args.tune_batch_size, epochs=args.epochs, subset=args.images, sample_every=args.epochs
+        batch_size=args.tune_batch_size,
+        epochs=args.epochs,
+        subset=args.images,
+        sample_every=args.epochs,
+        eval_every=args.epochs,
     )
     gpu = 1.0 if args.device == "cuda" else 0.0
     grid_gpu = gpu_share(gpu, len(args.batch_sizes))
@@ -318,12 +332,14 @@ def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
     for _ in range(args.rounds):
         direct.append(direct_epoch_s(config, images, threads=1, device=args.device))  # as a 1-CPU trial
         two_threads.append(direct_epoch_s(config, images, threads=2, device=args.device))  # as a 2-CPU trial
-        in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1, gpus_per_trial=gpu))
-        grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1, gpus_per_trial=grid_gpu))
-        grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2, gpus_per_trial=grid_gpu))
+        one = dict(gpus_per_trial=gpu, reference=reference)
+        grid = dict(gpus_per_trial=grid_gpu, reference=reference)
+        in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1, **one))
+        grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1, **grid))
+        grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2, **grid))
     torch.set_num_threads(args.threads)
 
-    tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256)
+    tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256, eval_every=0)
     starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1, gpus_per_trial=gpu)
 
     tune_epoch_s = [statistics.median(one.epoch_s[0][1:]) for one in in_tune]
@@ -347,11 +363,31 @@ def tune_cells(args, images: torch.Tensor) -> dict[str, Any]:
         "grid_1cpu_over_2cpu": statistics.median(packing),
         "grid_1cpu_over_2cpu_per_round": packing,
         "two_threads_speedup": statistics.median(one / two for one, two in zip(direct, two_threads)),
+        "tune_eval_s": statistics.median(seconds for run in in_tune for seconds in run.eval_s),
         "peak_rss_mib_per_trial": max(
             rss for run in in_tune + grid_1cpu + grid_2cpu + [starts] for rss in run.peak_rss_mib
         ),
         "rss_floor_mib": rss_floor_mib(),
         "cpus": os.cpu_count(),
+    }
+
+
+def evaluation_cell(args, reference: RealReference, loop: list[dict[str, Any]], images: torch.Tensor) -> dict[str, Any]:
+    """One quality evaluation (``eval_samples``: 10,000) of the MLP's generator in this process, median of 3, and
+    its share of one training epoch of the MLP at batch 128 over all 60,000 MNIST images at the loop's speed."""
+    config = TrialConfig(batch_size=128, epochs=args.epochs, subset=args.images)
+    at_128 = [row["project_images_per_s"] for row in loop if row["batch_size"] == 128]
+    images_per_s = at_128[0] if at_128 else project_speed(config, images, args.device)
+    generator = build_models(config.model, config.latent_dim)[0].to(args.device)
+    evaluator = QualityEvaluator(reference, args.device)
+    noise = evaluation_noise(config)
+    eval_s = statistics.median(evaluator.evaluate(generator, noise)[EVAL_TIME_S] for _ in range(3))
+    epoch_s = len(images) / images_per_s
+    return {
+        "samples": config.eval_samples,
+        "eval_s": eval_s,
+        "epoch_128_s": epoch_s,
+        "eval_over_epoch": eval_s / epoch_s,
     }
 
 
@@ -388,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune progress among the tables
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images("mnist", data_root)
+    reference = real_reference("mnist", data_root)
     header = {
         "machine": machine(args.device),
         "device": args.device,
@@ -404,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---:|---:|---:|---:|---:|---:|")
     results: dict[str, Any] = {**header, "loop": loop_rows(args, images, data_root)}
     if not args.no_tune:
-        tune = tune_cells(args, images)
+        tune = tune_cells(args, images, reference)
         results["tune"] = tune
         print("\n| Tune cell | value |\n|---|---:|")
         print(
@@ -435,7 +472,16 @@ def main(argv: list[str] | None = None) -> int:
             "| of which: importing the trainable (torch, torchvision, Ray Tune) and building an optimizer | "
             f"{tune['rss_floor_mib']:,.0f} MiB |"
         )
-    print("| one quality evaluation (10,000 samples) | n/a: no quality metrics yet |")
+        print(f"| one quality evaluation in the Tune trial (10,000 samples, 1 CPU) | {tune['tune_eval_s']:.2f} s |")
+    evaluation = evaluation_cell(args, reference, results["loop"], images)
+    results["evaluation"] = evaluation
+    print(
+        f"\n| quality evaluation | value |\n|---|---:|\n"
+        f"| one evaluation of {evaluation['samples']:,} samples (direct, {args.threads} thread(s), median of 3) | "
+        f"{evaluation['eval_s']:.2f} s |\n"
+        f"| one MLP epoch at batch 128 (60,000 images, at the loop's speed) | {evaluation['epoch_128_s']:.1f} s |\n"
+        f"| evaluation ÷ epoch | {100 * evaluation['eval_over_epoch']:.1f} % |"
+    )
     Path(args.json).write_text(json.dumps(results, indent=2))
     print(f"\nJSON: {Path(args.json).resolve()}")
     return 0

@@ -21,6 +21,8 @@ from analysis import plots, stats
 from analysis.load import CONFIG_COLUMNS, export, load_experiment, newest_experiment
 from tests.helpers import REPO
 from trainables.config import TrialConfig
+from trainables.data import resolve_data_dir
+from trainables.evaluation import real_reference
 from trainables.metric_keys import TRAIN_METRICS
 from trainables.trainable import train_gan
 
@@ -30,6 +32,7 @@ REPORT_PNGS = {
     "stability_heatmap.png",
     "lr_schedules.png",
     "discriminator.png",
+    "quality.png",
     "stage_montage.png",
     "final_grids.png",
     "interpolation.png",
@@ -59,17 +62,19 @@ def test_export_round_trip(smoke, tmp_path, suffix):
 
 @pytest.fixture(scope="module")
 def mixed_outcomes(tmp_path_factory, mnist_images):
-    """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d 0.5 saturates D (DIVERGED)."""
+    """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d 0.5 saturates D (DIVERGED).
+    Quality is scored every 5 epochs and where a trial stops."""
     storage = tmp_path_factory.mktemp("mixed")
+    reference = real_reference("mnist", resolve_data_dir(None))
     params = {
-        **TrialConfig(epochs=6, subset=256, batch_size=64).to_dict(),
+        **TrialConfig(epochs=6, subset=256, batch_size=64, eval_samples=500).to_dict(),
         "batch_size": tune.grid_search([64, 0]),
         "lr_d": tune.grid_search([2e-4, 0.5]),
     }
     ray.init(address="local", num_cpus=2, include_dashboard=False)
     try:
         tune.Tuner(
-            tune.with_parameters(train_gan, images=mnist_images[:256].numpy()),
+            tune.with_parameters(train_gan, images=mnist_images[:256].numpy(), reference=reference),
             param_space=params,
             run_config=tune.RunConfig(name="mixed", storage_path=str(storage)),
         ).fit()
@@ -88,6 +93,8 @@ def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     assert diverged["epoch"].tolist() == [1, 2, 3, 4]  # stopped before its 6 epochs
     assert diverged["diverged_reason"].iloc[-1].startswith("discriminator saturated")
     assert frame[frame["status"] == "TERMINATED"]["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 4 + [True] * 2
+    assert diverged["fid"].notna().tolist() == [False] * 3 + [True]  # scored where it stopped
     text = " ".join(stats.findings(frame))
     assert "Diverged and stopped early: batch 64 · constant · seed 0 (discriminator saturated" in text
 
@@ -104,7 +111,7 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert f"Report: {tmp_path / 'report.md'}" in finished.stdout
     pngs = {path.name for path in tmp_path.glob("*.png")}
-    assert pngs == REPORT_PNGS  # no quality metrics in this experiment, so no quality.png
+    assert pngs == REPORT_PNGS  # the smoke trials scored their samples, so quality.png is there
     for name in pngs:
         with Image.open(tmp_path / name) as image:
             assert image.width >= 300 and image.height >= 200
@@ -113,6 +120,13 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| rank")]
     assert len(rows) == 4
+    # The quality columns hold each config's last evaluation (one seed: no ± spread), read back from its results.
+    header = [cell.strip() for cell in table.split("| rank")[1].splitlines()[0].split("|")[:-1]]
+    frame = load_experiment(experiment)
+    for row in rows:
+        cells = dict(zip(["rank", *header[1:]], [cell.strip() for cell in row.split("|")[1:-1]]))
+        trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
+        assert cells["fid"] == f"{trial['fid'].iloc[-1]:.4g}" and cells["recall"] == f"{trial['recall'].iloc[-1]:.4g}"
     assert all(f"]({name})" in markdown for name in pngs)
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]

@@ -33,3 +33,9 @@ def test_the_benchmark_measures_every_cell(tmp_path):
     assert tune["grid_1cpu_over_2cpu_per_round"] == [tune["grid_1cpu_over_2cpu"]] and tune["two_threads_speedup"] > 0
     assert 100 < tune["rss_floor_mib"] < tune["peak_rss_mib_per_trial"] < 10_000  # a trial holds more than the floor
     assert f"| 128 | {row['project_images_per_s']:,.0f} |" in finished.stdout
+    assert tune["tune_eval_s"] > 0
+    evaluation = results["evaluation"]
+    assert evaluation["samples"] == 10_000 and evaluation["eval_s"] > 0
+    assert evaluation["epoch_128_s"] == 60_000 / row["project_images_per_s"]
+    assert evaluation["eval_over_epoch"] == evaluation["eval_s"] / evaluation["epoch_128_s"]
+    assert f"| evaluation ÷ epoch | {100 * evaluation['eval_over_epoch']:.1f} % |" in finished.stdout

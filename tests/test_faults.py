@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -20,8 +21,10 @@ from analysis.load import load_experiment
 from tests.helpers import kill_session, run_sweep, sample_grid_steps, session_pids, start_sweep, trial_dirs, wait_for
 from trainables.checkpoint import read_state
 from trainables.config import TrialConfig
+from trainables.data import resolve_data_dir
+from trainables.evaluation import TrialEvaluator, real_reference
 from trainables.loop import GANTraining
-from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
+from trainables.metric_keys import MACHINE_METRICS, QUALITY_METRICS, TRAIN_METRICS
 
 
 def results(trial: Path) -> list[dict]:
@@ -40,16 +43,20 @@ def recorded_epochs(experiment: Path) -> dict[str, int]:
     return {Path(cp.path).parent.name: read_state(Path(cp.path))["epoch"] for cp in checkpoints if cp}
 
 
+COMPARABLE = [name for name in (*TRAIN_METRICS, *QUALITY_METRICS) if name not in MACHINE_METRICS]
+
+
 def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
-    """The same trial trained straight through, in this process, without Ray (1 thread, like the trial)."""
+    """The same trial trained and scored straight through, in this process, without Ray (1 thread, like the trial)."""
     config = TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
-    comparable = [name for name in TRAIN_METRICS if name not in MACHINE_METRICS]
-    return [{name: getattr(m, name) for name in comparable} for m in GANTraining(config, images).epochs()]
+    training = GANTraining(config, images)
+    evaluator = TrialEvaluator(config, real_reference(config.dataset, resolve_data_dir(None)))
+    rows = [{**dataclasses.asdict(metrics), **evaluator.after_epoch(training)} for metrics in training.epochs()]
+    return [{name: row[name] for name in COMPARABLE} for row in rows]
 
 
 def reported_metrics(trial: Path) -> list[dict]:
-    comparable = [name for name in TRAIN_METRICS if name not in MACHINE_METRICS]
-    return [{name: row[name] for name in comparable} for row in results(trial)]
+    return [{name: row[name] for name in COMPARABLE} for row in results(trial)]
 
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):

@@ -31,7 +31,7 @@ def correlated_features(count: int, dim: int, seed: int, shift: float = 0.0) -> 
 
 
 def test_fid_of_two_known_gaussians_is_the_closed_form():
-    # Diagonal covariances commute, so tr (S1 S2)^1/2 = sum sqrt(a_i b_i) and FID = |m1 - m2|^2 + sum (sqrt a - sqrt b)^2.
+    # Diagonal covariances commute: tr (S1 S2)^1/2 = sum sqrt(a_i b_i), FID = |m1 - m2|^2 + sum (sqrt a - sqrt b)^2.
     a, b = torch.tensor([1.0, 4.0, 9.0, 0.25], dtype=torch.float64), torch.tensor([4.0, 1.0, 9.0, 1.0]).double()
     m1, m2 = torch.tensor([0.0, 1.0, 2.0, 3.0]).double(), torch.tensor([1.0, 1.0, 0.0, 3.0]).double()
     expected = float(((m1 - m2) ** 2).sum() + ((a.sqrt() - b.sqrt()) ** 2).sum())

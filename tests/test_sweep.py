@@ -6,12 +6,13 @@ import io
 import json
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 from ray import tune
 
 from tests.helpers import read_events, run_sweep, sample_grid_steps, trial_dirs
-from trainables.metric_keys import TRAIN_METRICS
+from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
 from tune_gan.search_space import SPEC_FILE
 
 GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
@@ -33,6 +34,11 @@ def test_sweep_finishes_and_prints_the_table(smoke):
         "g_loss",
         "d_loss_var",
         "g_loss_var",
+        "fid",
+        "is_score",
+        "precision",
+        "recall",
+        "classes_covered",
     ]
     rows = [line.split() for line in table.splitlines()[1:5]]
     assert {(int(row[0]), row[1]) for row in rows} == GRID
@@ -49,6 +55,12 @@ def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
         assert frame["epoch"].tolist() == [1, 2]
         assert set(TRAIN_METRICS) <= set(frame.columns)
         assert frame[list(TRAIN_METRICS)].notna().all().all()
+        # The smoke preset evaluates every epoch: every quality key, in range, in its own time.
+        assert frame[list(QUALITY_METRICS)].notna().all().all()
+        assert frame["is_score"].between(1, 10).all() and frame["fid"].gt(0).all()
+        assert frame["precision"].between(0, 1).all() and frame["recall"].between(0, 1).all()
+        assert frame["classes_covered"].between(1, 10).all() and frame["class_kl"].between(0, 2.31).all()
+        assert frame[EVAL_TIME_S].gt(0).all()
     saved = json.loads((experiment / SPEC_FILE).read_text())
     assert saved["resources"] == {
         "cpus_per_trial": 1,
@@ -137,3 +149,25 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
     assert table[1].split()[:5] == ["128", "constant", "0", "DIVERGED", "4"]
     assert table[2].startswith("diverged: batch 128 · constant · seed 0: discriminator saturated")
+
+
+def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):
+    finished = run_sweep(
+        *"--preset dcgan --batch-sizes 64 128 --schedulers constant --epochs 2 --subset 512".split(),
+        *"--eval-every 1 --eval-samples 500 --rank-by fid".split(),
+        *("--storage-path", str(tmp_path), "--name", "dcgan"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    analysis = tune.ExperimentAnalysis(str(tmp_path / "dcgan"))
+    finals = {}
+    for trial_id, frame in analysis.trial_dataframes.items():
+        config = analysis.get_all_configs()[trial_id]
+        assert (config["model"], config["dataset"], config["spectral_norm"]) == ("dcgan", "fashion_mnist", True)
+        assert frame["epoch"].tolist() == [1, 2]
+        assert frame[list(QUALITY_METRICS)].notna().all().all() and frame[EVAL_TIME_S].gt(0).all()
+        finals[config["batch_size"]] = frame["fid"].iloc[-1]
+    table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
+    header = table[0].split()
+    rows = [dict(zip(header, line.split())) for line in table[1:3]]
+    assert [int(row["batch_size"]) for row in rows] == sorted(finals, key=finals.get)  # best (lowest) FID first
+    assert [float(row["fid"]) for row in rows] == pytest.approx(sorted(finals.values()), rel=1e-3)

@@ -42,17 +42,17 @@ def classifier_net() -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, stride=2, padding=1),  # (N, 1, 28, 28) -> (N, 32, 14, 14)
         nn.BatchNorm2d(32),
-        nn.ReLU(),
+        nn.ReLU(inplace=True),
         nn.Conv2d(32, 64, 3, stride=2, padding=1),  # -> (N, 64, 7, 7)
         nn.BatchNorm2d(64),
-        nn.ReLU(),
+        nn.ReLU(inplace=True),
         nn.Conv2d(64, 64, 3, stride=2, padding=1),  # -> (N, 64, 4, 4)
         nn.BatchNorm2d(64),
-        nn.ReLU(),
+        nn.ReLU(inplace=True),
         nn.Flatten(),  # -> (N, 1024)
         nn.Dropout(0.3),
         nn.Linear(64 * 4 * 4, FEATURE_DIM),  # -> (N, 128)
-        nn.ReLU(),  # the penultimate features end here
+        nn.ReLU(inplace=True),  # the penultimate features end here
         nn.Linear(FEATURE_DIM, NUM_CLASSES),  # -> (N, 10) logits
     )
 

@@ -29,7 +29,7 @@ from trainables.checkpoint import STATE_FILE, read_state
 from trainables.classifier import ClassifierWeightsError, accuracy, load_classifier
 from trainables.cli_args import OneLineErrorParser, int_at_least
 from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig
-from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir, to_uint8
+from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
 from trainables.evaluation import QualityEvaluator, evaluation_noise, generate, real_reference
 from trainables.models import build_models
 
@@ -73,12 +73,11 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
     generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
     generator.load_state_dict(state["generator"])
     evaluator = QualityEvaluator(real_reference(config.dataset, resolve_data_dir(args.data_dir)))
-    samples = generate(generator, evaluation_noise(config, args.n))
-    if not bool(torch.isfinite(samples).all()):
+    images = generate(generator, evaluation_noise(config, args.n))
+    if images is None:
         raise EvaluateError(f"checkpoint {args.path}: its generator's samples are not finite (a diverged run)")
-    images = to_uint8(samples)
     if save_to is not None:
-        torch.save(images.unsqueeze(1).clone(), save_to)
+        torch.save(images.cpu().unsqueeze(1), save_to)
     return {
         "checkpoint": str(args.path),
         "model": config.model,

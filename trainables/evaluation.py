@@ -24,6 +24,7 @@ from torch import nn
 from trainables.classifier import ClassifierWeightsError, features_and_logits, load_classifier, recorded_sha256
 from trainables.config import TrialConfig
 from trainables.data import cache_dir, load_labelled_images, to_uint8, to_unit_range
+from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
 from trainables.quality import (
     NEIGHBOURHOOD,
@@ -39,7 +40,7 @@ from trainables.quality import (
 )
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
-_BATCH = 1000  # images through G or the classifier at once
+_BATCH = 500  # images through G or the classifier at once: their activations stay a few tens of MB
 # What a result reports for an epoch that was not evaluated.
 NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in QUALITY_METRICS}, EVAL_TIME_S: 0.0}
 
@@ -92,14 +93,21 @@ def classify(classifier: nn.Sequential, images: torch.Tensor) -> tuple[torch.Ten
 
 
 @torch.no_grad()
-def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor:
-    """G's images in [-1, 1] for ``noise``, in eval mode (BatchNorm's running statistics), on G's device."""
+def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor | None:
+    """G's samples for ``noise`` as uint8 (N, 28, 28) images on G's device, made in eval mode (BatchNorm's
+    running statistics); None when any sample is not finite (a run diverged to NaN), as then nothing can be scored."""
     was_training = generator.training
     generator.eval()
     device = next(generator.parameters()).device
-    images = torch.cat([generator(chunk.to(device)) for chunk in noise.split(_BATCH)])
+    images = []
+    for chunk in noise.split(_BATCH):
+        samples = generator(chunk.to(device))
+        if not bool(torch.isfinite(samples).all()):
+            images = None
+            break
+        images.append(to_uint8(samples))
     generator.train(was_training)
-    return images
+    return None if images is None else torch.cat(images)
 
 
 def evaluation_noise(config: TrialConfig, count: int | None = None) -> torch.Tensor:
@@ -152,5 +160,22 @@ class QualityEvaluator:
         """
         started = time.perf_counter()
         images = generate(generator, noise)
-        metrics = asdict(self.score(to_uint8(images))) if bool(torch.isfinite(images).all()) else NOT_EVALUATED
+        metrics = NOT_EVALUATED if images is None else asdict(self.score(images))
         return {**metrics, EVAL_TIME_S: time.perf_counter() - started}
+
+
+class TrialEvaluator:
+    """When and on which noise one trial's generator is scored: the trainable's schedule, usable without Ray."""
+
+    def __init__(self, config: TrialConfig, reference: RealReference | None, device: str | torch.device = "cpu"):
+        if config.eval_every and reference is None:
+            raise ValueError(f"eval_every={config.eval_every} needs the real reference (trainables.evaluation)")
+        self.eval_every = config.eval_every
+        self.evaluator = QualityEvaluator(reference, device) if config.eval_every else None
+        self.noise = evaluation_noise(config) if config.eval_every else None
+
+    def after_epoch(self, training: GANTraining) -> dict[str, Any]:
+        """The quality keys of the epoch ``training`` just finished: scored on an evaluation epoch, else NaN."""
+        if self.evaluator is None or not is_eval_epoch(training.epoch, self.eval_every, training.finished):
+            return NOT_EVALUATED
+        return self.evaluator.evaluate(training.generator, self.noise)

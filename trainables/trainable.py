@@ -25,10 +25,10 @@ from trainables.checkpoint import (
     write_checkpoint,
 )
 from trainables.config import TrialConfig
-from trainables.evaluation import NOT_EVALUATED, QualityEvaluator, RealReference, evaluation_noise, is_eval_epoch
+from trainables.evaluation import RealReference, TrialEvaluator
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
-from trainables.process_memory import release_freed_memory, reset_peak_rss
+from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss
 
 
 def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReference | None) -> None:
@@ -57,10 +57,7 @@ def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReferen
         shared_images = torch.from_numpy(images)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     training = GANTraining(config, shared_images, device)
-    if config.eval_every and reference is None:
-        raise ValueError(f"eval_every={config.eval_every} needs the real reference; pass reference=real_reference(...)")
-    evaluator = QualityEvaluator(reference, device) if config.eval_every else None
-    noise = evaluation_noise(config) if evaluator else None
+    evaluator = TrialEvaluator(config, reference, device)
     with tempfile.TemporaryDirectory(prefix="tune_gan_samples_") as samples:
         samples_dir = Path(samples)
         checkpoint = tune.get_checkpoint()
@@ -70,9 +67,8 @@ def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReferen
         for metrics in training.epochs():
             if is_sample_epoch(metrics.epoch, config.sample_every, config.epochs):
                 save_sample_grid(training.sample(), samples_dir / sample_grid_name(metrics.epoch))
-            quality = NOT_EVALUATED
-            if evaluator and is_eval_epoch(metrics.epoch, config.eval_every, training.finished):
-                quality = evaluator.evaluate(training.generator, noise)
+            quality = evaluator.after_epoch(training)
+            metrics = dataclasses.replace(metrics, peak_rss_mib=peak_rss_mib())  # the evaluation's peak too
             with tempfile.TemporaryDirectory(prefix="tune_gan_checkpoint_") as checkpoint_dir:
                 write_checkpoint(Path(checkpoint_dir), training, samples_dir)
                 result = {
