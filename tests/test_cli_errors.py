@@ -58,6 +58,9 @@ BAD_INPUTS = [
     (["--resume", "--name", "earlier"], ["--resume", "earlier"]),
     (["--resume", "--name", "earlier", "--epochs", "3"], ["--epochs", "not allowed with --resume"]),
     (["--name", "earlier"], ["--name earlier", "already exists", "--resume"]),
+    (["--eval-samples", "10"], ["--eval-samples", "'10' is not an integer >= 100"]),
+    (["--eval-every", "-1"], ["--eval-every", "'-1' is not an integer >= 0"]),
+    (["--rank-by", "loss"], ["--rank-by", "'loss'", "fid, is_score, precision, recall, classes_covered"]),
 ]
 
 
