@@ -15,6 +15,7 @@ from trainables.classifier import (
     file_sha256,
     load_classifier,
     read_manifest,
+    save_classifier,
     weights_path,
 )
 from trainables.config import DATASETS, TrialConfig
@@ -28,7 +29,8 @@ from trainables.evaluation import (
     reference_cache_path,
 )
 from trainables.loop import GANTraining
-from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS
+from trainables.metric_keys import EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
+from trainables.train_classifier import train
 
 MIN_ACCURACY = {"mnist": 0.99, "fashion_mnist": 0.90}
 
@@ -163,3 +165,20 @@ def test_a_non_finite_generator_scores_nan(mnist_evaluator):
     result = mnist_evaluator.evaluate(generator, torch.randn(200, 100))
     assert all(result[name] != result[name] for name in QUALITY_METRICS)  # NaN
     assert result[EVAL_TIME_S] > 0
+
+
+def test_the_training_script_is_seeded_and_its_weights_load_through_the_manifest(tmp_path, monkeypatch, mnist_test):
+    images, labels = load_labelled_images("mnist", resolve_data_dir(None), train=True)
+    first, again = train(images[:4096], labels[:4096], epochs=1), train(images[:4096], labels[:4096], epochs=1)
+    assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), again.state_dict().values()))
+    monkeypatch.setattr(classifier_module, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(classifier_module, "MANIFEST", tmp_path / "manifest.json")
+    path = save_classifier("mnist", first, {"test_accuracy": 0.5})
+    assert read_manifest() == {"mnist": {"test_accuracy": 0.5, "sha256": file_sha256(path)}}
+    loaded = load_classifier("mnist")  # checked against the checksum just recorded
+    test_images, test_labels = mnist_test
+    assert accuracy(loaded, test_images, test_labels) == accuracy(first, test_images, test_labels) > 0.8  # 32 steps
+
+
+def test_quality_directions_cover_every_metric():
+    assert set(HIGHER_IS_BETTER) == set(QUALITY_METRICS)

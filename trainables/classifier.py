@@ -86,6 +86,17 @@ def recorded_sha256(dataset: str) -> str:
     return entry["sha256"]
 
 
+def save_classifier(dataset: str, net: nn.Sequential, record: dict[str, Any]) -> Path:
+    """Write ``net``'s weights as the dataset's evaluator and record their checksum (and ``record``) in the manifest."""
+    WEIGHTS_DIR.mkdir(exist_ok=True)
+    path = weights_path(dataset)
+    torch.save(net.state_dict(), path)
+    manifest = read_manifest()
+    manifest[dataset] = {**record, "sha256": file_sha256(path)}
+    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return path
+
+
 def load_classifier(dataset: str, device: str | torch.device = "cpu") -> nn.Sequential:
     """The dataset's shipped classifier in eval mode, after checking its weights against the manifest."""
     path, expected = weights_path(dataset), recorded_sha256(dataset)

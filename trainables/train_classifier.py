@@ -11,23 +11,13 @@ accuracy. Takes minutes on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import platform
 import time
 
 import torch
 from torch import nn
 
-from trainables.classifier import (
-    MANIFEST,
-    WEIGHTS_DIR,
-    accuracy,
-    classifier_net,
-    file_sha256,
-    read_manifest,
-    weights_path,
-)
+from trainables.classifier import accuracy, classifier_net, save_classifier
 from trainables.config import DATASETS
 from trainables.data import batch_indices, load_labelled_images, resolve_data_dir, to_unit_range
 
@@ -71,23 +61,19 @@ def main(argv: list[str] | None = None) -> None:
     net = train(train_images, train_labels, EPOCHS[args.dataset])
     train_s = time.perf_counter() - started
     test_accuracy = accuracy(net, test_images, test_labels)
-    path = weights_path(args.dataset)
-    WEIGHTS_DIR.mkdir(exist_ok=True)
-    buffer = io.BytesIO()
-    torch.save(net.state_dict(), buffer)
-    path.write_bytes(buffer.getvalue())
-    manifest = read_manifest()
-    manifest[args.dataset] = {
-        "sha256": file_sha256(path),
-        "test_accuracy": test_accuracy,
-        "epochs": EPOCHS[args.dataset],
-        "seed": SEED,
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.machine(),
-        "train_s": round(train_s),
-    }
-    MANIFEST.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    path = save_classifier(
+        args.dataset,
+        net,
+        {
+            "test_accuracy": test_accuracy,
+            "epochs": EPOCHS[args.dataset],
+            "seed": SEED,
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "machine": platform.machine(),
+            "train_s": round(train_s),
+        },
+    )
     print(f"{args.dataset}: test accuracy {test_accuracy:.4f}, {path} ({path.stat().st_size:,} bytes)")
 
 
