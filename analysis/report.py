@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from analysis import images, plots, stats
 from analysis.load import export, load_experiment
-from tune_gan.storage import one_line
+from trainables.cli_args import one_line
 
 
 @dataclass(frozen=True)

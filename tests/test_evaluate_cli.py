@@ -42,7 +42,7 @@ def test_checkpoint_scores_repeat_the_trials_last_evaluation_and_save_the_sample
     trial = trial_dirs(experiment)[0]
     reported = last_result(trial)
     samples = tmp_path / "samples.pt"
-    argv = ["checkpoint", str(last_checkpoint(trial)), "--n", str(reported["config"]["eval_samples"]), "--json"]
+    argv = ["checkpoint", str(last_checkpoint(trial)), "--json"]  # as many samples as the trial scored: 2,000
     code, out, err = run_evaluate([*argv, "--save-samples", str(samples)], capsys)
     assert code == 0, err
     scored = json.loads(out)
@@ -54,6 +54,8 @@ def test_checkpoint_scores_repeat_the_trials_last_evaluation_and_save_the_sample
     evaluator = QualityEvaluator(real_reference("mnist", resolve_data_dir(None)))
     rescored = evaluator.score(images.squeeze(1))  # what any tool reading the file gets with our classifier
     assert rescored.fid == pytest.approx(scored["fid"], rel=1e-9) and rescored.recall == scored["recall"]
+    code, out, err = run_evaluate([*argv[:2], "--n", "500", "--json"], capsys)
+    assert code == 0 and json.loads(out)["samples"] == 500 and json.loads(out)["fid"] != scored["fid"]
 
 
 def test_accuracy_and_real_baselines(capsys):

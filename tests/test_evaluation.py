@@ -23,6 +23,7 @@ from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to
 from trainables.evaluation import (
     NOT_EVALUATED,
     QualityEvaluator,
+    TrialEvaluator,
     evaluation_noise,
     is_eval_epoch,
     real_reference,
@@ -150,13 +151,46 @@ def test_evaluation_schedule_and_unevaluated_results():
     assert set(NOT_EVALUATED) == {*QUALITY_METRICS, EVAL_TIME_S} and NOT_EVALUATED[EVAL_TIME_S] == 0.0
 
 
-def test_evaluation_noise_is_fixed_per_trial_and_apart_from_the_training_stream():
-    config = TrialConfig(seed=3)
+def test_evaluation_noise_is_fixed_per_trial_and_not_the_sample_grid_noise(mnist_images):
+    config = TrialConfig(seed=3, subset=256)
     first, again = evaluation_noise(config, 500), evaluation_noise(config, 500)
     assert torch.equal(first, again) and first.shape == (500, config.latent_dim)
     assert not torch.equal(first, evaluation_noise(TrialConfig(seed=4), 500))
-    torch.manual_seed(config.seed)
-    assert not torch.equal(first[:25], torch.randn(25, config.latent_dim))
+    grid_noise = GANTraining(config, mnist_images).fixed_noise
+    assert not torch.isclose(first[:25], grid_noise).any()
+
+
+def test_evaluating_leaves_training_exactly_as_without_it(mnist_images, tmp_path):
+    """Scoring (loading the classifier, sampling G) draws nothing from the trial's RNG streams."""
+    runs = {}
+    reference = real_reference("mnist", resolve_data_dir(None), tmp_path)
+    for eval_every in (0, 1):
+        config = TrialConfig(epochs=2, subset=1024, eval_every=eval_every, eval_samples=200)
+        training = GANTraining(config, mnist_images)
+        evaluator = TrialEvaluator(config, reference)
+        runs[eval_every] = [(m.d_loss, m.g_loss, evaluator.after_epoch(training)) for m in training.epochs()]
+    assert [losses[:2] for losses in runs[0]] == [losses[:2] for losses in runs[1]]
+    assert all(quality is NOT_EVALUATED for *_, quality in runs[0])
+    assert all(quality["fid"] > 0 for *_, quality in runs[1])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU on this machine")
+def test_scoring_on_a_gpu_matches_the_cpu(mnist_evaluator, mnist_train, tmp_path):
+    images, _ = mnist_train
+    on_gpu = QualityEvaluator(real_reference("mnist", resolve_data_dir(None), tmp_path), "cuda")
+    cpu, gpu = mnist_evaluator.score(images[:2000]), on_gpu.score(images[:2000].cuda())
+    assert gpu.fid == pytest.approx(cpu.fid, rel=1e-3) and gpu.is_score == pytest.approx(cpu.is_score, rel=1e-4)
+    assert gpu.precision == pytest.approx(cpu.precision, abs=0.002) and gpu.recall == pytest.approx(
+        cpu.recall, abs=0.002
+    )
+
+
+def test_a_cache_dir_that_cannot_be_written_only_costs_the_cache(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would go")
+    with pytest.warns(UserWarning, match="could not cache the real reference"):
+        reference = real_reference("mnist", resolve_data_dir(None), blocked / "reference")
+    assert reference.features.shape == (10_000, 128)
 
 
 def test_a_non_finite_generator_scores_nan(mnist_evaluator):

@@ -12,6 +12,7 @@ reach the experiment's storage path on a multi-node cluster along with the check
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import torch
 from torchvision.utils import save_image
 
+from trainables.cli_args import one_line
 from trainables.loop import GANTraining
 
 STATE_FILE = "state.pt"
@@ -49,9 +51,16 @@ def write_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) 
     shutil.copytree(samples_dir, directory / SAMPLES_DIR, dirs_exist_ok=True)
 
 
+class CheckpointError(Exception):
+    """A checkpoint's state cannot be read: ``Type: reason`` on one line, for the caller's one-line error."""
+
+
 def read_state(directory: Path) -> dict[str, Any]:
     """The training state of a checkpoint directory, loaded on the CPU without unpickling code."""
-    return torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(directory / STATE_FILE, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise CheckpointError(f"{type(error).__name__}: {one_line(error)[:200]}") from None
 
 
 def restore_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) -> None:

@@ -108,17 +108,24 @@ def load_classifier(dataset: str, device: str | torch.device = "cpu") -> nn.Sequ
             f"evaluator weights {path} have sha256 {actual}, but the manifest records {expected}; "
             "restore the file or retrain with python -m trainables.train_classifier"
         )
-    net = classifier_net()
-    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    with torch.device("meta"):  # no initial weights: drawing them would advance the trial's global RNG
+        net = classifier_net()
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True), assign=True)
     return net.to(device).eval().requires_grad_(False)
 
 
+_BATCH = 500  # images through the classifier at once: its activations stay a few tens of MB
+
+
 @torch.no_grad()
-def accuracy(net: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 1000) -> float:
-    """Top-1 accuracy on uint8 (N, 28, 28) images."""
+def classify(net: nn.Sequential, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(features, logits) of uint8 (N, 28, 28) images, on the classifier's device."""
     device = next(net.parameters()).device
-    correct = 0
-    for start in range(0, len(images), batch_size):
-        logits = net(to_unit_range(images[start : start + batch_size]).to(device))
-        correct += int((logits.argmax(dim=1).cpu() == labels[start : start + batch_size]).sum())
-    return correct / len(images)
+    outputs = [features_and_logits(net, to_unit_range(chunk).to(device)) for chunk in images.split(_BATCH)]
+    return torch.cat([features for features, _ in outputs]), torch.cat([logits for _, logits in outputs])
+
+
+def accuracy(net: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Top-1 accuracy on uint8 (N, 28, 28) images."""
+    _features, logits = classify(net, images)
+    return float((logits.argmax(dim=1).cpu() == labels).double().mean())

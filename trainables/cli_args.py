@@ -1,4 +1,5 @@
-"""Argument-parsing pieces shared by the command lines (tune_gan/sweep.py, python -m trainables.evaluate)."""
+"""Pieces shared by the command lines (tune_gan/sweep.py, python -m trainables.evaluate, analysis/report.py):
+argparse types and one-line errors."""
 
 from __future__ import annotations
 
@@ -25,3 +26,8 @@ def int_at_least(minimum: int):
         return value
 
     return parse
+
+
+def one_line(error: Exception) -> str:
+    """An error's message on one line, for a one-line user error (library messages may span several)."""
+    return " ".join(str(error).split())

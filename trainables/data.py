@@ -16,6 +16,8 @@ from typing import Iterator
 import torch
 from torchvision import datasets
 
+from trainables.cli_args import one_line
+
 DATA_DIR_ENV = "TUNE_GAN_DATA"
 _DATASET_CLASSES = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
 
@@ -57,9 +59,8 @@ def load_labelled_images(dataset: str, root: Path, train: bool = True) -> tuple[
         split = _DATASET_CLASSES[dataset](root=str(root), train=train, download=True)
     except (RuntimeError, OSError) as error:
         missing = [str(path) for path in expected_files(dataset, root) if not path.is_file()]
-        reason = " ".join(str(error).split())  # torchvision's message spans lines
         raise DataUnavailableError(
-            f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({reason}); "
+            f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({one_line(error)}); "
             f"expected files: {', '.join(missing)}"
         ) from None
     return split.data.contiguous(), split.targets

@@ -2,22 +2,22 @@
 
     python -m trainables.evaluate accuracy --dataset mnist
     python -m trainables.evaluate real --dataset fashion_mnist
-    python -m trainables.evaluate checkpoint PATH [--n 10000] [--save-samples FILE.pt]
+    python -m trainables.evaluate checkpoint PATH [--n N] [--save-samples FILE.pt]
 
 ``real`` prints what real data scores: the test set's Inception Score and class histogram, and
 every metric of the first 10,000 training images against the test set, the numbers a generator's
 are read against. ``checkpoint`` scores a trial checkpoint's generator on the trial's own
-evaluation noise, so with ``--n`` equal to the trial's ``eval_samples`` it repeats the trial's
-last evaluation; ``--save-samples`` writes those samples as a uint8 (N, 1, 28, 28) tensor
-(``torch.save``) for other tools. Every command takes ``--json`` for one JSON object instead.
-Bad input ends with a one-line error and exit code 2.
+evaluation noise, by default as many samples as the trial scored (its ``eval_samples``), so it
+repeats the trial's evaluation of that epoch, when the trial evaluated it (on the CPU here; a
+trial that ran on a GPU may differ in the last digits); ``--save-samples`` writes those samples
+as a uint8 (N, 1, 28, 28) tensor (``torch.save``) for other tools. Every command takes ``--json``
+for one JSON object instead. Bad input ends with a one-line error and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -25,9 +25,9 @@ from typing import Any
 
 import torch
 
-from trainables.checkpoint import STATE_FILE, read_state
+from trainables.checkpoint import STATE_FILE, CheckpointError, read_state
 from trainables.classifier import ClassifierWeightsError, accuracy, load_classifier
-from trainables.cli_args import OneLineErrorParser, int_at_least
+from trainables.cli_args import OneLineErrorParser, int_at_least, one_line
 from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
 from trainables.evaluation import QualityEvaluator, evaluation_noise, generate, real_reference
@@ -73,17 +73,21 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
     generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
     generator.load_state_dict(state["generator"])
     evaluator = QualityEvaluator(real_reference(config.dataset, resolve_data_dir(args.data_dir)))
-    images = generate(generator, evaluation_noise(config, args.n))
+    count = args.n or config.eval_samples
+    images = generate(generator, evaluation_noise(config, count))
     if images is None:
         raise EvaluateError(f"checkpoint {args.path}: its generator's samples are not finite (a diverged run)")
     if save_to is not None:
-        torch.save(images.cpu().unsqueeze(1), save_to)
+        try:
+            torch.save(images.cpu().unsqueeze(1), save_to)
+        except OSError as error:
+            raise EvaluateError(f"--save-samples {save_to}: cannot be written ({one_line(error)})") from None
     return {
         "checkpoint": str(args.path),
         "model": config.model,
         "dataset": config.dataset,
         "epoch": state["epoch"],
-        "samples": args.n,
+        "samples": count,
         **asdict(evaluator.score(images)),
     }
 
@@ -95,9 +99,8 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
         raise EvaluateError(f"checkpoint {path}: not a tune-gan trial checkpoint (no {STATE_FILE} there)")
     try:
         state = read_state(directory)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        reason = " ".join(str(error).split())[:200]
-        raise EvaluateError(f"checkpoint {path}: corrupt, cannot be read ({type(error).__name__}: {reason})") from None
+    except CheckpointError as error:
+        raise EvaluateError(f"checkpoint {path}: corrupt, cannot be read ({error})") from None
     if not isinstance(state, dict) or not {"config", "generator", "epoch"} <= state.keys():
         raise EvaluateError(f"checkpoint {path}: {STATE_FILE} is not a tune-gan training state")
     return state
@@ -125,8 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument(
         "--n",
         type=int_at_least(MIN_EVAL_SAMPLES),
-        default=10_000,
-        help="samples to score (default 10000, the trials' default)",
+        help="samples to score (default: the trial's eval_samples, so its evaluation of that epoch is repeated)",
     )
     command.add_argument("--save-samples", metavar="FILE.pt", help="also write the samples, uint8 (N, 1, 28, 28)")
     return parser

@@ -14,6 +14,7 @@ import math
 import os
 import pickle
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainables.classifier import ClassifierWeightsError, features_and_logits, load_classifier, recorded_sha256
+from trainables.classifier import ClassifierWeightsError, classify, load_classifier, recorded_sha256
+from trainables.cli_args import one_line
 from trainables.config import TrialConfig
-from trainables.data import cache_dir, load_labelled_images, to_uint8, to_unit_range
+from trainables.data import cache_dir, load_labelled_images, to_uint8
 from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
 from trainables.quality import (
@@ -40,7 +42,7 @@ from trainables.quality import (
 )
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
-_BATCH = 500  # images through G or the classifier at once: their activations stay a few tens of MB
+_BATCH = 500  # noise vectors through G at once
 # What a result reports for an epoch that was not evaluated.
 NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in QUALITY_METRICS}, EVAL_TIME_S: 0.0}
 
@@ -77,19 +79,14 @@ def real_reference(dataset: str, data_root: Path, directory: Path | None = None)
     reference = RealReference(
         dataset, recorded_sha256(dataset), features, neighbour_radii(features), feature_stats(features)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # a concurrent reader never sees half a file
-    torch.save({**asdict(reference), "stats": asdict(reference.stats)}, partial)
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({**asdict(reference), "stats": asdict(reference.stats)}, partial)
+        os.replace(partial, path)
+    except OSError as error:  # a read-only home, a full disk: score without the cache
+        warnings.warn(f"could not cache the real reference at {path} ({one_line(error)}); it will be computed again")
     return reference
-
-
-@torch.no_grad()
-def classify(classifier: nn.Sequential, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(features, logits) of uint8 (N, 28, 28) images, on the classifier's device."""
-    device = next(classifier.parameters()).device
-    outputs = [features_and_logits(classifier, to_unit_range(chunk).to(device)) for chunk in images.split(_BATCH)]
-    return torch.cat([features for features, _ in outputs]), torch.cat([logits for _, logits in outputs])
 
 
 @torch.no_grad()
@@ -100,14 +97,15 @@ def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor | None:
     generator.eval()
     device = next(generator.parameters()).device
     images = []
-    for chunk in noise.split(_BATCH):
-        samples = generator(chunk.to(device))
-        if not bool(torch.isfinite(samples).all()):
-            images = None
-            break
-        images.append(to_uint8(samples))
-    generator.train(was_training)
-    return None if images is None else torch.cat(images)
+    try:
+        for chunk in noise.split(_BATCH):
+            samples = generator(chunk.to(device))
+            if not bool(torch.isfinite(samples).all()):
+                return None
+            images.append(to_uint8(samples))
+    finally:
+        generator.train(was_training)
+    return torch.cat(images)
 
 
 def evaluation_noise(config: TrialConfig, count: int | None = None) -> torch.Tensor:

@@ -21,6 +21,7 @@ set's neighbour radii can be computed once per dataset and reused by every evalu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -72,7 +73,7 @@ def inception_score(logits: torch.Tensor, splits: int = IS_SPLITS) -> tuple[floa
     scores = []
     for split in range(splits):
         part = log_p[split * count // splits : (split + 1) * count // splits]
-        log_marginal = part.exp().mean(dim=0).log()
+        log_marginal = part.logsumexp(dim=0) - math.log(len(part))  # log p(y), finite even where p(y) underflows
         scores.append((part.exp() * (part - log_marginal)).sum(dim=1).mean().exp())
     scores = torch.stack(scores)
     return float(scores.mean()), float(scores.std(correction=0))

@@ -11,7 +11,7 @@ from ray import tune
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, QUALITY_METRICS
 from tune_gan.search_space import GRID_AXES, SweepSpec
 
-# The last result's losses and the quality of its evaluation (every trial evaluates at its last epoch).
+# The last result's losses and its quality: a trial is scored at its last epoch unless eval_every is 0.
 FINAL_METRICS = (
     "d_loss",
     "g_loss",
@@ -71,7 +71,8 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
 
 def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The table sorted by a quality metric of the last evaluation, best first; unevaluated trials last."""
-    return table.sort_values(metric, ascending=not HIGHER_IS_BETTER[metric], na_position="last", ignore_index=True)
+    ascending = not HIGHER_IS_BETTER[metric]
+    return table.sort_values(metric, ascending=ascending, na_position="last", kind="stable", ignore_index=True)
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow
 import pyarrow.fs
 
+from trainables.cli_args import one_line
+
 
 class StorageError(Exception):
     """The storage path cannot hold experiments; the message names the value the user gave."""
@@ -72,8 +74,3 @@ class StorageLocation:
         self.filesystem.create_dir(self.path, recursive=True)
         with self.filesystem.open_output_stream(f"{self.path}/{name}") as stream:
             stream.write(text.encode())
-
-
-def one_line(error: Exception) -> str:
-    """An error's message on one line, for a one-line user error (library messages may span several)."""
-    return " ".join(str(error).split())

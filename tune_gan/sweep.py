@@ -26,14 +26,13 @@ import argparse
 import dataclasses
 import datetime
 import math
-import pickle
 from typing import Any
 
 import ray
 import torch
 from ray import tune
 
-from trainables.checkpoint import read_state
+from trainables.checkpoint import CheckpointError, read_state
 from trainables.classifier import ClassifierWeightsError
 from trainables.cli_args import OneLineErrorParser, int_at_least
 from trainables.config import DATASETS, MIN_EVAL_SAMPLES, MODELS, SCHEDULERS, ConfigError, TrialConfig
@@ -43,7 +42,7 @@ from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
-from tune_gan.storage import StorageError, StorageLocation, one_line
+from tune_gan.storage import StorageError, StorageLocation
 
 GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
 TRIAL_FLAGS = (
@@ -224,10 +223,9 @@ def check_checkpoints(experiment: StorageLocation) -> None:
         try:
             with checkpoint.as_directory() as directory:  # a download first, when in an object store
                 read_state(Path(directory))
-        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            reason = one_line(error)[:200]
+        except CheckpointError as error:
             raise SweepError(
-                f"--resume: checkpoint {checkpoint.path} is missing or corrupt ({type(error).__name__}: {reason}); "
+                f"--resume: checkpoint {checkpoint.path} is missing or corrupt ({error}); "
                 "its trial cannot continue from it"
             ) from None
 
