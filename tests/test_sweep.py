@@ -103,6 +103,18 @@ def test_tensorboard_has_scalars_and_sample_images(smoke):
         images = [value.image for value in values if value.tag == "samples"]
         with Image.open(io.BytesIO(images[0].encoded_image_string)) as image:
             assert image.size == (GRID_PX, GRID_PX)
+        # The quality of every evaluated epoch is a TensorBoard scalar too, at the epoch as the step.
+        fid_by_step = {
+            event.step: value.simple_value
+            for path in trial.glob("events.out.tfevents.*")
+            for event in read_events(path)
+            for value in event.summary.value
+            if value.tag == "ray/tune/fid"
+        }
+        reported = {
+            row["epoch"]: row["fid"] for row in map(json.loads, (trial / "result.json").read_text().splitlines())
+        }
+        assert fid_by_step == pytest.approx(reported, rel=1e-6)
 
 
 def test_an_existing_experiment_is_not_overwritten(smoke):
