@@ -111,3 +111,9 @@ def test_class_histogram_kl_and_coverage():
     skewed = torch.tensor([0.6, 0.36, 0.04] + [0.0] * 7, dtype=torch.float64)
     assert classes_covered(skewed) == 2
     assert class_kl(skewed) == pytest.approx(sum(p * math.log(p * 10) for p in (0.6, 0.36, 0.04)))
+
+
+def test_radii_over_several_distance_blocks_equal_cdists():
+    points = correlated_features(1200, 16, seed=7)  # three blocks of at most 500 rows, the last one short
+    expected = torch.cdist(points, points).topk(4, dim=1, largest=False).values[:, 3]
+    assert torch.allclose(neighbour_radii(points), expected, rtol=1e-5, atol=1e-5)

@@ -85,7 +85,7 @@ def neighbour_radii(features: torch.Tensor, k: int = NEIGHBOURHOOD) -> torch.Ten
         raise ValueError(f"k-NN radii with k={k} need more than {k} points, got {len(features)}")
     distances = _DistanceRows(features)
     return torch.cat(
-        [distances.to(rows).topk(k + 1, dim=1, largest=False).values[:, k] for rows in features.split(_DISTANCE_ROWS)]
+        [distances.of(rows).topk(k + 1, dim=1, largest=False).values[:, k] for rows in features.split(_DISTANCE_ROWS)]
     )
 
 
@@ -99,7 +99,7 @@ def precision_recall(
     inside_real = []  # per generated sample: inside some real ball?
     covered = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # per real sample: inside a generated ball?
     for rows, radii in zip(generated.split(_DISTANCE_ROWS), generated_radii.split(_DISTANCE_ROWS)):
-        to_real = distances.to(rows)
+        to_real = distances.of(rows)
         mask = within[: len(rows)]
         inside_real.append(torch.le(to_real, real_radii, out=mask).any(dim=1))
         covered |= torch.le(to_real, radii[:, None], out=mask).any(dim=0)
@@ -119,7 +119,7 @@ class _DistanceRows:
         self.squared_norms = points.square().sum(dim=1)
         self.buffer = torch.empty(_DISTANCE_ROWS, len(points), dtype=points.dtype, device=points.device)
 
-    def to(self, rows: torch.Tensor) -> torch.Tensor:
+    def of(self, rows: torch.Tensor) -> torch.Tensor:
         """(len(rows), len(points)) distances, a view of the buffer valid until the next call."""
         out = self.buffer[: len(rows)]
         torch.addmm(self.squared_norms, rows, self.points.T, alpha=-2, out=out)
