@@ -138,11 +138,12 @@ COMMANDS = {"accuracy": accuracy_command, "real": real_command, "checkpoint": ch
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         result = COMMANDS[args.command](args)
     except (EvaluateError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
-        print(f"{build_parser().prog}: error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result) if args.json else _as_text(result))
     return 0
