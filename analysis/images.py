@@ -91,9 +91,9 @@ def final_grids(frame: pd.DataFrame) -> Figure | None:
     return fig
 
 
-def best_checkpoint(frame: pd.DataFrame) -> Path | None:
+def best_checkpoint(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> Path | None:
     """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine."""
-    best = stats.ranking(stats.summary(frame)).iloc[0]
+    best = stats.ranking(stats.summary(frame), rank_by).iloc[0]
     columns = config_columns(frame)
     trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values("seed")
     checkpoint = Path(trials["checkpoint"].iloc[0]) if len(trials) else None

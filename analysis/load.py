@@ -2,11 +2,15 @@
 
 Built on ``tune.ExperimentAnalysis`` (Tune's own loader), so it reads a finished,
 running or partly failed experiment, on a local path or a storage URI Tune accepts.
+
+A config column and a metric column never share a name (trainables.metric_keys refuses it at
+import); results written before the per-epoch LR got its own name are renamed on the way in.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +22,8 @@ from tune_gan.search_space import DEFAULT_STORAGE
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
+# Metrics of older results that were named like a config field (the LR in use, reported as lr_g / lr_d).
+_RENAMED_METRICS = {"lr_g": "lr_g_in_use", "lr_d": "lr_d_in_use"}
 # Tune's bookkeeping, not something the trial measured.
 _TUNE_COLUMNS = {
     "timestamp",
@@ -54,7 +60,13 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
         metrics = [
             column for column in history.columns if column not in _TUNE_COLUMNS and not column.startswith("config/")
         ]
-        history = history[metrics] if len(history) else pd.DataFrame({"epoch": [float("nan")]})
+        if len(history):
+            history = history[metrics].rename(columns=_RENAMED_METRICS)
+        else:
+            history = pd.DataFrame({"epoch": [math.nan]})
+        clashing = set(history.columns) & set(CONFIG_COLUMNS)
+        if clashing:
+            raise ValueError(f"trial {trial.trial_id} reports {sorted(clashing)}, which are also config fields")
         checkpoint = analysis.get_last_checkpoint(trial)
         diverged = DIVERGED in history and bool(history[DIVERGED].iloc[-1])
         trial_info = {
@@ -64,10 +76,19 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
             **{key: trial.config[key] for key in CONFIG_COLUMNS if key in trial.config},  # older runs lack new keys
         }
         frames.append(history.assign(**trial_info))
-    frame = pd.concat(frames, ignore_index=True)
+    frame = latest_per_epoch(pd.concat(frames, ignore_index=True))
     leading = [column for column in (*TRIAL_COLUMNS, *CONFIG_COLUMNS) if column in frame.columns]
     frame = frame[leading + [column for column in frame.columns if column not in leading]]
-    return frame.sort_values(["batch_size", "scheduler", "seed", "epoch"], ignore_index=True)
+    order = [column for column in ("batch_size", "scheduler", "lr_scaling", "seed") if column in frame.columns]
+    return frame.sort_values([*order, "epoch"], ignore_index=True)
+
+
+def latest_per_epoch(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each trial's epochs once: where a trial's results hold an epoch twice (a resume can leave a row its
+    checkpoint never knew of), the latest row, the one the resumed run wrote. Rows without an epoch stay."""
+    reported = frame["epoch"].notna()
+    latest = ~frame.duplicated(["trial_id", "epoch"], keep="last") | ~reported
+    return frame[latest]
 
 
 def newest_experiment(storage: str | Path = DEFAULT_STORAGE) -> Path:

@@ -1,30 +1,49 @@
-"""Per-config statistics of a tidy experiment table, the ranking, and findings written from the numbers.
+"""Per-trial outcomes, per-config estimates over seeds, the ranking, and findings written from the numbers.
 
-Definitions (also printed in the report):
-
-- **stability score** of a trial: the mean of its per-epoch ``d_loss_var`` (the variance of
-  the per-batch D losses within an epoch) over its last ``STABILITY_EPOCHS`` epochs. Lower is
-  steadier. A config's score is the mean over its seeds.
-- a config is **unstable** when its score is more than ``UNSTABLE_FACTOR`` times the median
-  score of all configs in the experiment.
-- **ranking**: by final FID (lower is better) when the trials measured it, else by stability score.
+The findings answer the study's three questions (:data:`QUESTIONS`) from this experiment's
+numbers, never typed in: each sentence names the values, the number of seeds and the interval it
+rests on (analysis.intervals), and a comparison whose interval covers zero says so. What "stable",
+"mode collapse" and the rest mean is defined once, in analysis.outcomes.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Iterator
 
 import pandas as pd
 
-from analysis.load import CONFIG_COLUMNS
+from analysis import outcomes
+from analysis.intervals import BETTER, NO_CONCLUSION, ONE_SEED, WORSE, difference, mean_interval
+from analysis.load import CONFIG_COLUMNS, latest_per_epoch
 from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
 
-STABILITY_EPOCHS = 5
-UNSTABLE_FACTOR = 2.0
+STABILITY, IMAGES, SCHEDULES = (
+    "Which batch sizes train stably?",
+    "Which settings give good images?",
+    "Does an LR schedule fix the unstable ones?",
+)
+QUESTIONS = (STABILITY, IMAGES, SCHEDULES)
 BASELINE_SCHEDULER = "constant"
-FINAL_METRICS = ("d_loss", "g_loss", "d_loss_var", "g_loss_var", "d_real", "d_fake", "d_acc")
+DEFAULT_RANK_BY = "fid"
 # The quality metrics the report shows (trainables.metric_keys.QualityMetrics; is_std is only is_score's spread).
 REPORTED_QUALITY = ("fid", "is_score", "precision", "recall", "class_kl", "classes_covered")
+RANKABLE = REPORTED_QUALITY
+FINAL_METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc", "g_updates")
+LATE_VARIANCES = ("d_loss_var", "d_loss_var_corrected", "g_loss_var", "g_loss_var_corrected")
+# Per-trial numbers estimated over seeds in the summary, besides the quality metrics.
+ESTIMATED = ("epochs_done", *FINAL_METRICS, *(f"late_{name}" for name in LATE_VARIANCES), "fid_fluctuation")
+
+# A config's verdict on stability (outcomes.DEFINITIONS).
+STABLE_CONFIG, UNSTABLE_CONFIG, UNDECIDED = "stable", "unstable", "undecided"
+_OUTCOME_WORDS = {
+    outcomes.DIVERGED: "diverged",
+    outcomes.MODE_COLLAPSE: "mode-collapsed",
+    outcomes.QUALITY_FELL: "lost quality at the end",
+    outcomes.STABLE: "stable",
+    outcomes.UNFINISHED: "unfinished",
+    outcomes.NOT_MEASURED: "finished without quality evaluations",
+}
 
 
 def config_columns(frame: pd.DataFrame) -> list[str]:
@@ -47,169 +66,328 @@ def quality_metrics(frame: pd.DataFrame) -> list[str]:
     return [name for name in REPORTED_QUALITY if name in frame.columns and frame[name].notna().any()]
 
 
+def _present(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if name in frame.columns]
+
+
 def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per trial: config, status, epochs done, final metrics, stability score, best quality."""
+    """One row per trial: config, status, outcome (and its epoch), final and late metrics, last quality."""
+    frame = latest_per_epoch(frame)
     rows = []
     for trial_id, history in frame.groupby("trial_id", sort=False):
         done = history.dropna(subset=["epoch"]).sort_values("epoch")
         first = history.iloc[0]
         row = {column: first[column] for column in ("trial_id", "status", *CONFIG_COLUMNS) if column in history}
         row["epochs_done"] = int(done["epoch"].max()) if len(done) else 0
-        final = done.iloc[-1] if len(done) else None
-        for metric in FINAL_METRICS:
-            row[metric] = final[metric] if final is not None else math.nan
-        row["stability"] = done["d_loss_var"].tail(STABILITY_EPOCHS).mean() if len(done) else math.nan
+        reason = str(done[DIVERGED_REASON].iloc[-1]) if DIVERGED_REASON in done and len(done) else ""
+        outcome = outcomes.trial_outcome(done, str(first["status"]), int(first["epochs"]), reason)
+        row.update(outcome=outcome.outcome, outcome_epoch=outcome.epoch, outcome_detail=outcome.detail)
+        for metric in _present(done, FINAL_METRICS):
+            row[metric] = done[metric].iloc[-1] if len(done) else math.nan
+        for metric in _present(done, LATE_VARIANCES):
+            row[f"late_{metric}"] = done[metric].tail(outcomes.LATE_EPOCHS).mean()
+        evaluations = done.dropna(subset=["fid"]) if "fid" in done else done.iloc[:0]
         for metric in quality_metrics(frame):
-            measured = done[metric].dropna()
-            row[metric] = measured.iloc[-1] if len(measured) else math.nan
-            best = measured.max() if HIGHER_IS_BETTER[metric] else measured.min()
-            row[f"best_{metric}"] = best if len(measured) else math.nan
+            row[metric] = evaluations[metric].iloc[-1] if len(evaluations) else math.nan
+        row["fid_fluctuation"] = outcomes.fid_fluctuation(evaluations) if len(evaluations) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def config_verdict(trial_outcomes: list[str]) -> str:
+    """STABLE_CONFIG when every seed (at least 2) is stable, UNSTABLE_CONFIG when a judged seed is not, else
+    UNDECIDED (one seed, unfinished seeds, or no quality measured)."""
+    judged = [outcome for outcome in trial_outcomes if outcome != outcomes.UNFINISHED]
+    if len(judged) < 2:
+        return UNDECIDED
+    if any(outcome in outcomes.UNSTABLE for outcome in judged):
+        return UNSTABLE_CONFIG
+    if len(judged) == len(trial_outcomes) and all(outcome == outcomes.STABLE for outcome in judged):
+        return STABLE_CONFIG
+    return UNDECIDED
+
+
+def outcome_counts(trials: pd.DataFrame) -> str:
+    """E.g. '2 of 3 seeds mode-collapsed (by epochs 10, 15); 1 of 3 seeds diverged (discriminator collapse by
+    epoch 12)'."""
+    parts = []
+    total = len(trials)
+    for outcome, word in _OUTCOME_WORDS.items():
+        matching = trials[trials["outcome"] == outcome].sort_values("outcome_epoch")
+        if matching.empty:
+            continue
+        text = f"{len(matching)} of {total} seed{'s' if total > 1 else ''} {word}"
+        if outcome == outcomes.DIVERGED:  # the loop's reason, up to its first colon: what kind of divergence
+            text += (
+                " ("
+                + "; ".join(
+                    f"{detail.split(':')[0] or 'stopped'} by epoch {int(epoch)}"
+                    for detail, epoch in zip(matching["outcome_detail"], matching["outcome_epoch"])
+                )
+                + ")"
+            )
+        elif outcome in outcomes.UNSTABLE:
+            epochs = ", ".join(str(int(epoch)) for epoch in matching["outcome_epoch"])
+            text += f" ({'by epoch' if len(matching) == 1 else 'by epochs'} {epochs})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per config: trial count, statuses, and mean and std over seeds of every per-trial number."""
+    """One row per config: seeds, outcome counts, verdict, and an :class:`Estimate` of every per-trial number."""
     trials = per_trial(frame)
     columns = config_columns(frame)
-    numbers = [
-        column
-        for column in trials.columns
-        if column not in (*CONFIG_COLUMNS, "trial_id", "status") and pd.api.types.is_numeric_dtype(trials[column])
-    ]
-    grouped = trials.groupby(columns, sort=True)
-    table = grouped[numbers].agg(["mean", "std"])
-    table.columns = [f"{metric}_{stat}" for metric, stat in table.columns]
-    table.insert(0, "seeds", grouped.size())
-    table.insert(1, "statuses", grouped["status"].agg(lambda statuses: ", ".join(sorted(set(statuses)))))
-    return table.reset_index()
+    estimated = [*_present(trials, ESTIMATED), *quality_metrics(frame)]
+    rows = []
+    for config, group in trials.groupby(columns, sort=True):
+        row = dict(zip(columns, config))
+        row.update(
+            label=config_label(config, columns),
+            seeds=len(group),
+            verdict=config_verdict(list(group["outcome"])),
+            outcomes=outcome_counts(group),
+            stable=int((group["outcome"] == outcomes.STABLE).sum()),
+            collapsed=int(group["outcome"].isin(outcomes.COLLAPSED).sum()),
+        )
+        row.update({metric: mean_interval(group[metric]) for metric in estimated})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def ranking(table: pd.DataFrame) -> pd.DataFrame:
-    """The summary sorted best first, with the metric it was ranked by in ``rank_by``."""
-    rank_by = "fid_mean" if "fid_mean" in table.columns and table["fid_mean"].notna().any() else "stability_mean"
-    ranked = table.sort_values(rank_by, na_position="last", ignore_index=True)
+def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
+    """The summary best first by ``rank_by``'s mean over seeds; configs with a collapsed seed last."""
+    if rank_by not in table.columns:
+        ranked = table.sort_values("collapsed", kind="stable", ignore_index=True)
+    else:
+        sign = -1 if HIGHER_IS_BETTER[rank_by] else 1
+        key = table[rank_by].map(lambda estimate: sign * estimate.mean)
+        ranked = (
+            table.assign(_key=key)
+            .sort_values(["collapsed", "_key"], na_position="last", kind="stable", ignore_index=True)
+            .drop(columns="_key")
+        )
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
-    return ranked.assign(rank_by=rank_by)
+    return ranked
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3g}"
+# ---- findings -----------------------------------------------------------------------------------------------
 
 
-def findings(frame: pd.DataFrame) -> list[str]:
-    """Sentences answering the study's three questions, each computed from this experiment's numbers."""
+def _comparison(description: str, a: str, b: str, values_a, values_b, higher_is_better: bool, words=None) -> str:
+    """'{description}, {a} − {b}: +x [lo, hi] (n=3 vs 3): {a} is worse.' or '…: within seed-to-seed spread,
+    no conclusion.' or '…: one seed cannot decide.'"""
+    better, worse = words or ("better", "worse")
+    result = difference(values_a, values_b, higher_is_better)
+    conclusion = {
+        BETTER: f"{a} is {better}",
+        WORSE: f"{a} is {worse}",
+        NO_CONCLUSION: "within seed-to-seed spread, no conclusion",
+        ONE_SEED: "one seed cannot decide",
+    }[result.verdict]
+    return f"{description}, {a} − {b}: {result}: {conclusion}."
+
+
+def _setting(column: str, value) -> str:
+    return {"batch_size": f"batch {value}", "scheduler": f"{value} LR"}.get(column, f"{column} {value}")
+
+
+def _pairs(trials: pd.DataFrame, columns: list[str], axis: str, baseline) -> Iterator[tuple[str, object, tuple]]:
+    """For each setting of the other config columns: (its label, a value of ``axis`` other than the baseline,
+    (trials at that value, trials at the baseline))."""
+    others = [column for column in columns if column != axis]
+    for context, group in trials.groupby(others, sort=True) if others else [((), trials)]:
+        context = context if isinstance(context, tuple) else (context,)
+        base = group[group[axis] == baseline]
+        if base.empty:
+            continue
+        label = " · ".join(_setting(column, value) for column, value in zip(others, context))
+        for value in sorted(set(group[axis]) - {baseline}):
+            yield label, value, (group[group[axis] == value], base)
+
+
+def findings(frame: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> dict[str, list[str]]:
+    """Sentences answering each of :data:`QUESTIONS`, computed from this experiment's numbers."""
+    trials = per_trial(frame)
+    if trials["epochs_done"].max() == 0:
+        return {question: ["No trial reported an epoch yet, so there is nothing to compare."] for question in QUESTIONS}
     table = summary(frame)
     columns = config_columns(frame)
-    label = {index: config_label(tuple(row[columns]), columns) for index, row in table.iterrows()}
-    scores = table["stability_mean"]
-    if scores.notna().sum() == 0:
-        return ["No trial reported an epoch yet, so there is nothing to compare."]
-    return [
-        *_stability_findings(table, scores, label),
-        *_divergence_findings(frame),
-        *_image_findings(frame, table, label),
-        *_schedule_findings(table, scores),
-    ]
+    return {
+        STABILITY: _stability_findings(trials, table, columns),
+        IMAGES: _image_findings(latest_per_epoch(frame), trials, table, columns, rank_by),
+        SCHEDULES: _schedule_findings(trials, table, columns, rank_by),
+    }
 
 
-def _divergence_findings(frame: pd.DataFrame) -> list[str]:
-    last = frame[frame["status"] == "DIVERGED"].sort_values("epoch").groupby("trial_id", sort=False).tail(1)
-    if last.empty:
-        return []
-    names = "; ".join(
-        f"batch {row['batch_size']} · {row['scheduler']} · seed {row['seed']} ({row[DIVERGED_REASON]})"
-        for _, row in last.iterrows()
-    )
-    return [f"Diverged and stopped early: {names}."]
-
-
-def _stability_findings(table: pd.DataFrame, scores: pd.Series, label: dict) -> list[str]:
-    median = scores.median()
-    out = [
-        f"Stability score = mean D-loss variance over the last {STABILITY_EPOCHS} epochs (lower is steadier); "
-        f"median over the {scores.notna().sum()} configs: {_fmt(median)}."
-    ]
-    steadiest, shakiest = scores.idxmin(), scores.idxmax()
-    out.append(
-        f"Steadiest: {label[steadiest]} ({_fmt(scores[steadiest])}); "
-        f"least steady: {label[shakiest]} ({_fmt(scores[shakiest])}, {scores[shakiest] / median:.1f}× the median)."
-    )
-    unstable = [index for index in scores.index if scores[index] > UNSTABLE_FACTOR * median]
-    if unstable:
-        names = "; ".join(f"{label[index]} ({scores[index] / median:.1f}× the median)" for index in unstable)
-        out.append(f"Unstable (score above {UNSTABLE_FACTOR:g}× the median): {names}.")
-    else:
-        out.append(f"No config is unstable: none scores above {UNSTABLE_FACTOR:g}× the median.")
-    for scheduler, group in table.groupby("scheduler"):
-        by_batch = group.groupby("batch_size")["stability_mean"].mean().dropna()
-        if len(by_batch) > 1:
-            smallest = by_batch.index.min()
-            ratios = ", ".join(
-                f"batch {batch}: {by_batch[batch] / by_batch[smallest]:.2g}×"
-                for batch in by_batch.index
-                if batch != smallest
-            )
-            out.append(f"With {scheduler} LR, relative to batch {smallest} ({_fmt(by_batch[smallest])}): {ratios}.")
-    return out
-
-
-def _image_findings(frame: pd.DataFrame, table: pd.DataFrame, label: dict) -> list[str]:
-    if "fid_mean" in table.columns and table["fid_mean"].notna().any():
-        fid = table["fid_mean"]
-        out = [
-            f"Best images by final FID: {label[fid.idxmin()]} ({_fmt(fid.min())}); "
-            f"worst: {label[fid.idxmax()]} ({_fmt(fid.max())})."
-        ]
-        if "classes_covered_mean" in table.columns:
-            partial = [label[index] for index, covered in table["classes_covered_mean"].items() if covered < 10]
-            out.append(
-                "Every config covers all 10 classes."
-                if not partial
-                else f"Fewer than 10 classes covered (mode collapse): {'; '.join(partial)}."
-            )
-        return out
-    fooled = table["d_fake_mean"]
-    strong = [label[index] for index, accuracy in table["d_acc_mean"].items() if accuracy >= 0.95]
-    out = [
-        "No image-quality metrics were measured in this experiment; judge images by the sample grids. "
-        f"As a proxy, final mean D(G(z)) (higher: G fools D more) is highest for {label[fooled.idxmax()]} "
-        f"({_fmt(fooled.max())}) and lowest for {label[fooled.idxmin()]} ({_fmt(fooled.min())})."
-    ]
-    out.append(
-        f"D separates real from fake almost perfectly (final D accuracy ≥ 0.95), a sign of weak samples, for: "
-        f"{'; '.join(strong)}."
-        if strong
-        else "No config ends with D accuracy ≥ 0.95."
-    )
-    return out
-
-
-def _schedule_findings(table: pd.DataFrame, scores: pd.Series) -> list[str]:
-    if BASELINE_SCHEDULER not in set(table["scheduler"]):
-        return [f"No {BASELINE_SCHEDULER}-LR baseline in this experiment, so schedules cannot be compared with it."]
-    median = scores.median()
-    baseline = table[table["scheduler"] == BASELINE_SCHEDULER].groupby("batch_size")["stability_mean"].mean()
+def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list[str]) -> list[str]:
     out = []
-    for scheduler in sorted(set(table["scheduler"]) - {BASELINE_SCHEDULER}):
-        own = table[table["scheduler"] == scheduler].groupby("batch_size")["stability_mean"].mean()
-        shared = [batch for batch in own.index if batch in baseline.index and not math.isnan(own[batch])]
-        if not shared:
-            continue
-        lower = [batch for batch in shared if own[batch] < baseline[batch]]
-        ratios = ", ".join(f"batch {batch}: {own[batch] / baseline[batch]:.2g}×" for batch in shared)
+    if (trials["outcome"] == outcomes.NOT_MEASURED).any():
         out.append(
-            f"{scheduler} vs constant LR, stability score ratio ({ratios}): lower at {len(lower)} of "
-            f"{len(shared)} batch sizes."
+            "Some trials measured no image quality (eval_every 0), so mode collapse cannot be judged for them: "
+            "they are undecided, whatever their loss variance."
         )
-        fixed = [
-            batch
-            for batch in shared
-            if baseline[batch] > UNSTABLE_FACTOR * median and own[batch] <= UNSTABLE_FACTOR * median
-        ]
-        if fixed:
+    for _, row in table.iterrows():
+        note = " (one seed cannot decide)" if row["seeds"] == 1 else ""
+        out.append(f"{row['label']}: {row['verdict']}{note}: {row['outcomes']}.")
+    smallest = trials["batch_size"].min()
+    for scheduler, group in table.groupby("scheduler", sort=True):
+        verdicts = {
+            verdict: sorted(set(group.loc[group["verdict"] == verdict, "batch_size"]))
+            for verdict in (STABLE_CONFIG, UNSTABLE_CONFIG, UNDECIDED)
+        }
+        listed = "; ".join(
+            f"{verdict}: {', '.join(map(str, batches))}" for verdict, batches in verdicts.items() if batches
+        )
+        out.append(f"Batch sizes with {scheduler} LR: {listed}.")
+    if "late_d_loss_var_corrected" in trials and trials["late_d_loss_var_corrected"].notna().any():
+        for context, batch, (larger, base) in _pairs(trials, columns, "batch_size", smallest):
             out.append(
-                f"{scheduler} brings the unstable constant-LR batch size(s) {', '.join(map(str, fixed))} "
-                f"back under {UNSTABLE_FACTOR:g}× the median."
+                _comparison(
+                    f"Loss movement (sampling-corrected D-loss variance, last {outcomes.LATE_EPOCHS} epochs) "
+                    f"at {context}",
+                    f"batch {batch}",
+                    f"batch {smallest}",
+                    larger["late_d_loss_var_corrected"],
+                    base["late_d_loss_var_corrected"],
+                    higher_is_better=False,
+                    words=("calmer", "less calm"),
+                )
             )
+    return out
+
+
+def _image_findings(
+    frame: pd.DataFrame, trials: pd.DataFrame, table: pd.DataFrame, columns: list[str], rank_by: str
+) -> list[str]:
+    if rank_by not in trials or trials[rank_by].isna().all():
+        return [
+            "No image-quality metrics were measured in this experiment (eval_every 0), so which settings give good "
+            "images cannot be answered from numbers: judge by the sample grids, or rerun with --eval-every."
+        ]
+    ranked = ranking(table, rank_by)
+    direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
+    listing = "; ".join(f"{row['rank']}. {row['label']}: {row[rank_by]}" for _, row in ranked.iterrows())
+    out = [f"Ranked by final {rank_by} ({direction} is better), configs with a collapsed seed last: {listing}."]
+    best = ranked.iloc[0]
+    shown = [metric for metric in REPORTED_QUALITY if metric in ranked.columns and metric != rank_by]
+    out.append(
+        f"Best: {best['label']}, {rank_by} {best[rank_by]}; "
+        + ", ".join(f"{metric} {best[metric]}" for metric in shown)
+        + f"; {best['outcomes']}."
+    )
+    if len(ranked) > 1:
+        runner_up = ranked.iloc[1]
+        out.append(
+            _comparison(
+                f"Final {rank_by}",
+                best["label"],
+                runner_up["label"],
+                _values(trials, columns, best, rank_by),
+                _values(trials, columns, runner_up, rank_by),
+                HIGHER_IS_BETTER[rank_by],
+            )
+        )
+    collapsed = table[table["outcomes"].str.contains("mode-collapsed")]
+    out.append(
+        "Mode collapse: " + "; ".join(f"{row['label']}: {row['outcomes']}" for _, row in collapsed.iterrows()) + "."
+        if len(collapsed)
+        else "No seed ends in mode collapse."
+    )
+    out += _batch_size_comparisons(frame, trials, columns, rank_by)
+    return out
+
+
+def _values(trials: pd.DataFrame, columns: list[str], config: pd.Series, metric: str) -> pd.Series:
+    return trials[(trials[columns] == config[columns]).all(axis=1)][metric]
+
+
+def _batch_size_comparisons(frame: pd.DataFrame, trials: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
+    """Each batch size against the smallest, at equal epochs and at equal generator updates."""
+    smallest = trials["batch_size"].min()
+    out = []
+    for context, batch, (larger, base) in _pairs(trials, columns, "batch_size", smallest):
+        epochs = int(larger["epochs_done"].min())
+        out.append(
+            _comparison(
+                f"At equal epochs (last evaluation, epoch {epochs}) with {context}, final {rank_by}",
+                f"batch {batch}",
+                f"batch {smallest}",
+                larger[rank_by],
+                base[rank_by],
+                HIGHER_IS_BETTER[rank_by],
+            )
+        )
+        out.append(_equal_updates_comparison(frame, context, batch, smallest, larger, base, rank_by))
+    return out
+
+
+def _equal_updates_comparison(
+    frame: pd.DataFrame, context: str, batch: int, smallest: int, larger: pd.DataFrame, base: pd.DataFrame, rank_by: str
+) -> str:
+    """The smaller batch's last evaluation within the updates the larger batch took in all, against the larger's."""
+    updates = larger["g_updates"].min() if "g_updates" in larger else math.nan
+    if math.isnan(updates):
+        return f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: no update counts."
+    early = [_last_evaluation_within(frame[frame["trial_id"] == trial_id], updates) for trial_id in base["trial_id"]]
+    early = [row for row in early if row is not None]
+    if not early:
+        return (
+            f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: batch {smallest} has no "
+            f"evaluation within batch {batch}'s {updates:,.0f} generator updates; evaluate more often (--eval-every) "
+            "or train longer."
+        )
+    epochs = sorted({int(row["epoch"]) for row in early})
+    return _comparison(
+        f"At equal generator updates (≤ {updates:,.0f}: batch {smallest} at epoch {', '.join(map(str, epochs))}) "
+        f"with {context}, {rank_by}",
+        f"batch {batch}",
+        f"batch {smallest}",
+        larger[rank_by],
+        [row[rank_by] for row in early],
+        HIGHER_IS_BETTER[rank_by],
+    )
+
+
+def _last_evaluation_within(history: pd.DataFrame, updates: float) -> pd.Series | None:
+    """A trial's last evaluated epoch with at most ``updates`` generator updates, if any."""
+    evaluated = history[history["fid"].notna() & (history["g_updates"] <= updates)].sort_values("epoch")
+    return evaluated.iloc[-1] if len(evaluated) else None
+
+
+def _schedule_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
+    if BASELINE_SCHEDULER not in set(trials["scheduler"]):
+        return [f"No {BASELINE_SCHEDULER}-LR baseline in this experiment, so schedules cannot be compared with it."]
+    verdicts = {tuple(row[columns]): row for _, row in table.iterrows()}
+    out = [
+        "A decaying LR lowers the loss variances and the FID fluctuation by construction, so those are not "
+        "evidence here; a schedule fixes a config when its seeds finish stable where constant LR's did not."
+    ]
+    unstable_baselines = 0
+    for context, scheduler, (scheduled, base) in _pairs(trials, columns, "scheduler", BASELINE_SCHEDULER):
+        base_row = verdicts[tuple(base.iloc[0][columns])]
+        own_row = verdicts[tuple(scheduled.iloc[0][columns])]
+        if base_row["verdict"] == UNSTABLE_CONFIG:
+            unstable_baselines += 1
+            fixed = {
+                STABLE_CONFIG: "fixes it",
+                UNSTABLE_CONFIG: "does not fix it",
+                UNDECIDED: "undecided (one seed or unfinished seeds cannot decide)",
+            }[own_row["verdict"]]
+            out.append(
+                f"{context}: with {BASELINE_SCHEDULER} LR, unstable: {base_row['outcomes']}; with {scheduler}: "
+                f"{own_row['outcomes']}; so {scheduler} {fixed}."
+            )
+        if rank_by in scheduled and scheduled[rank_by].notna().any():
+            out.append(
+                _comparison(
+                    f"Final {rank_by} at {context}",
+                    scheduler,
+                    BASELINE_SCHEDULER,
+                    scheduled[rank_by],
+                    base[rank_by],
+                    HIGHER_IS_BETTER[rank_by],
+                )
+            )
+    if not unstable_baselines:
+        out.append(f"No {BASELINE_SCHEDULER}-LR config is unstable, so there is no instability for a schedule to fix.")
     return out

@@ -5,21 +5,27 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
+import json
+import math
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 import ray
+import scipy.stats
 from nbclient import NotebookClient
 from PIL import Image
 from ray import tune
 
-from analysis import plots, stats
-from analysis.load import CONFIG_COLUMNS, export, load_experiment, newest_experiment
-from tests.helpers import REPO
+from analysis import outcomes, plots, stats
+from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
+from tests.helpers import REPO, run_sweep
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
 from trainables.evaluation import real_reference
@@ -28,11 +34,14 @@ from trainables.trainable import train_gan
 
 REPORT_PNGS = {
     "loss_curves.png",
+    "loss_curves_by_updates.png",
     "stability_curves.png",
+    "stability_by_updates.png",
     "stability_heatmap.png",
     "lr_schedules.png",
     "discriminator.png",
     "quality.png",
+    "quality_by_updates.png",
     "stage_montage.png",
     "final_grids.png",
     "interpolation.png",
@@ -95,8 +104,15 @@ def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     assert frame[frame["status"] == "TERMINATED"]["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
     assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 4 + [True] * 2
     assert diverged["fid"].notna().tolist() == [False] * 3 + [True]  # scored where it stopped
-    text = " ".join(stats.findings(frame))
-    assert "Diverged and stopped early: batch 64 · constant · seed 0 (discriminator saturated" in text
+    assert (
+        "batch 64 · constant · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged "
+        "(discriminator saturated by epoch 4)." in sentences(frame)
+    )
+
+
+def shown(value: float) -> str:
+    """How the report prints a number: 3 significant digits, or whole with thousands separators from 1,000."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
@@ -120,19 +136,118 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| rank")]
     assert len(rows) == 4
-    # The quality columns hold each config's last evaluation (one seed: no ± spread), read back from its results.
+    # The quality columns hold each config's last evaluation (one seed: no interval), read back from its results.
     header = [cell.strip() for cell in table.split("| rank")[1].splitlines()[0].split("|")[:-1]]
     frame = load_experiment(experiment)
     for row in rows:
         cells = dict(zip(["rank", *header[1:]], [cell.strip() for cell in row.split("|")[1:-1]]))
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
-        assert cells["fid"] == f"{trial['fid'].iloc[-1]:.4g}" and cells["recall"] == f"{trial['recall'].iloc[-1]:.4g}"
+        assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
+        assert cells["recall"] == f"{shown(trial['recall'].iloc[-1])} (n=1)"
     assert all(f"]({name})" in markdown for name in pngs)
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]
     assert len(embedded) == len(pngs)
     Image.open(io.BytesIO(base64.b64decode(embedded[0].split('"')[0]))).verify()
     assert len(pd.read_parquet(tmp_path / "results.parquet")) == 8
+
+
+@pytest.fixture(scope="module")
+def three_seeds(tmp_path_factory) -> Path:
+    """A real sweep of 2 batch sizes x 2 schedules x 3 seeds, 3 epochs on 1,024 images, scored every epoch."""
+    storage = tmp_path_factory.mktemp("seeds")
+    finished = run_sweep(
+        *("--batch-sizes", "64", "128", "--schedulers", "constant", "warmup_cosine", "--seeds", "0", "1", "2"),
+        *("--epochs", "3", "--subset", "1024", "--warmup-epochs", "1", "--sample-every", "1"),
+        *("--eval-every", "1", "--eval-samples", "500", "--storage-path", str(storage), "--name", "seeds"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return storage / "seeds"
+
+
+def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
+    """Each config's trials' last result, read straight from their result.json files."""
+    finals: dict[tuple[int, str], list[dict]] = {}
+    for result_file in sorted(experiment.glob("*/result.json")):
+        last = json.loads(result_file.read_text().splitlines()[-1])
+        finals.setdefault((last["config"]["batch_size"], last["config"]["scheduler"]), []).append(last)
+    return finals
+
+
+def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_path):
+    finished = subprocess.run(
+        [sys.executable, "analysis/report.py", str(three_seeds), "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    markdown = (tmp_path / "report.md").read_text()
+    headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
+    assert headings[:3] == list(stats.QUESTIONS)
+    table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| rank")]
+    header = [cell.strip() for cell in table.split("| rank")[1].splitlines()[0].split("|")[:-1]]
+    finals = _final_results(three_seeds)
+    assert len(rows) == len(finals) == 4 and all(len(trials) == 3 for trials in finals.values())
+    for row in rows:
+        cells = dict(zip(["rank", *header[1:]], [cell.strip() for cell in row.split("|")[1:-1]]))
+        fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["scheduler"])]]
+        half = scipy.stats.t.ppf(0.975, 2) * np.std(fids, ddof=1) / math.sqrt(3)
+        mean = np.mean(fids)
+        assert cells["fid"] == f"{shown(mean)} [{shown(mean - half)}, {shown(mean + half)}] (n=3)"
+        assert cells["seeds"] == "3"
+    # Every comparison between batch sizes is stated at equal epochs and at equal updates (evaluated every epoch,
+    # batch 64's epoch 1, 16 updates, is within batch 128's 24).
+    images_section = markdown.split(f"## {stats.IMAGES}")[1].split("## ")[0]
+    assert images_section.count("At equal epochs") == images_section.count("At equal generator updates") == 2
+    assert "(n=3 vs 3)" in images_section
+    assert {"quality_by_updates.png", "loss_curves_by_updates.png", "stability_by_updates.png"} <= {
+        path.name for path in tmp_path.glob("*.png")
+    }
+
+
+def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist_images):
+    """The per-epoch LR columns against the schedules' closed forms (the config's peak lr_g stays its own column)."""
+    ray.init(address="local", num_cpus=2, include_dashboard=False)
+    try:
+        tune.Tuner(
+            tune.with_parameters(train_gan, images=mnist_images[:256].numpy(), reference=None),
+            param_space={
+                **TrialConfig(
+                    epochs=4, subset=256, batch_size=64, eval_every=0, step_every=1, step_gamma=0.5
+                ).to_dict(),
+                "warmup_epochs": 1,
+                "scheduler": tune.grid_search(["step", "warmup_cosine"]),
+            },
+            run_config=tune.RunConfig(name="lrs", storage_path=str(tmp_path)),
+        ).fit()
+    finally:
+        ray.shutdown()
+    frame = load_experiment(tmp_path / "lrs")
+    peak, floor = 2e-4, 0.01
+    cosine = [peak * floor + (peak - peak * floor) * (1 + math.cos(math.pi * t / 2)) / 2 for t in range(3)]
+    expected = {"step": [peak * 0.5**epoch for epoch in range(4)], "warmup_cosine": [peak * floor, *cosine]}
+    for scheduler, lrs in expected.items():
+        runs = frame[frame["scheduler"] == scheduler]
+        assert runs["lr_g_in_use"].tolist() == pytest.approx(lrs, rel=1e-9)
+        assert runs["lr_d_in_use"].tolist() == pytest.approx(lrs, rel=1e-9)
+        assert set(runs["lr_g"]) == {peak}
+
+
+def test_loader_keeps_the_latest_row_of_an_epoch_recorded_twice(smoke, tmp_path):
+    """As a resume can leave it: epoch 2's row, then the resumed run's epoch 2 again."""
+    experiment = tmp_path / "copy"
+    shutil.copytree(smoke[0], experiment)
+    result_file = sorted(experiment.glob("*/result.json"))[0]
+    rows = result_file.read_text().splitlines()
+    stale = json.dumps({**json.loads(rows[1]), "d_loss": 99.0})
+    result_file.write_text("\n".join([rows[0], stale, rows[1]]) + "\n")
+    frame = load_experiment(experiment)
+    trial = frame[frame["trial_id"] == json.loads(rows[0])["trial_id"]]
+    assert trial["epoch"].tolist() == [1, 2]
+    assert trial["d_loss"].tolist() == [json.loads(rows[0])["d_loss"], json.loads(rows[1])["d_loss"]]
 
 
 def test_report_rejects_a_directory_without_an_experiment(tmp_path):
@@ -161,62 +276,226 @@ def test_notebook_runs_top_to_bottom(smoke, monkeypatch):
     assert len(figures) == len(REPORT_PNGS)
 
 
-def crafted(unstable: tuple[int, str], quality: bool = False) -> pd.DataFrame:
-    """2 batch sizes x 2 schedulers x 2 seeds x 6 epochs; the ``unstable`` config's D-loss variance is 50x."""
+EPOCHS = 6
+IMAGES = 60_000
+
+
+@dataclasses.dataclass
+class Seed:
+    """One crafted trial: its final FID (earlier evaluations are higher), classes covered per epoch, status."""
+
+    fid: float
+    classes: tuple[int, ...] = (10,) * EPOCHS
+    status: str = "TERMINATED"
+    d_loss_var: float = 0.01
+    fid_path: tuple[float, ...] | None = None
+
+
+def crafted(configs: dict[tuple[int, str], list[Seed]]) -> pd.DataFrame:
+    """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated."""
     rows = []
-    for batch_size in (128, 1024):
-        for scheduler in ("constant", "warmup_cosine"):
-            for seed in (0, 1):
-                config = TrialConfig(batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=6, warmup_epochs=1)
-                variance = (0.5 if (batch_size, scheduler) == unstable else 0.01) * (1 + 0.1 * seed)
-                for epoch in range(1, 7):
-                    rows.append(
-                        {
-                            **dataclasses.asdict(config),
-                            "trial_id": f"{batch_size}_{scheduler}_{seed}",
-                            "status": "TERMINATED",
-                            "checkpoint": None,
-                            "epoch": epoch,
-                            "d_loss": 1.2,
-                            "g_loss": 0.9,
-                            "d_loss_var": variance,
-                            "g_loss_var": variance,
-                            "d_real": 0.6,
-                            "d_fake": 0.4,
-                            "d_acc": 0.99 if batch_size == 1024 else 0.7,
-                            "lr_g": 2e-4,
-                            "lr_d": 2e-4,
-                            **(
-                                {"fid": 5.0 + batch_size / 100, "is_score": 8.0, "classes_covered": 10 if seed else 9}
-                                if quality
-                                else {}
-                            ),
-                        }
-                    )
+    for (batch_size, scheduler), seeds in configs.items():
+        for seed, spec in enumerate(seeds):
+            config = TrialConfig(batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=EPOCHS, warmup_epochs=1)
+            fids = spec.fid_path or tuple(spec.fid * (1 + 0.5 * (EPOCHS - epoch) / EPOCHS) for epoch in range(1, 7))
+            for epoch in range(1, len(spec.classes) + 1):
+                rows.append(
+                    {
+                        **dataclasses.asdict(config),
+                        "trial_id": f"{batch_size}_{scheduler}_{seed}",
+                        "status": spec.status,
+                        "checkpoint": None,
+                        "epoch": epoch,
+                        "d_loss": 1.2,
+                        "g_loss": 0.9,
+                        "d_loss_var": spec.d_loss_var,
+                        "d_loss_var_corrected": spec.d_loss_var / 2,
+                        "g_loss_var": spec.d_loss_var,
+                        "g_loss_var_corrected": spec.d_loss_var / 2,
+                        "d_real": 0.6,
+                        "d_fake": 0.4,
+                        "d_acc": 0.7,
+                        "lr_g_in_use": 2e-4,
+                        "lr_d_in_use": 2e-4,
+                        "g_updates": epoch * (IMAGES // batch_size),
+                        "images_seen": epoch * (IMAGES // batch_size) * batch_size,
+                        "fid": fids[epoch - 1],
+                        "is_score": 5.0,
+                        "precision": 0.7,
+                        "recall": 0.05,
+                        "class_kl": 0.1,
+                        "classes_covered": spec.classes[epoch - 1],
+                        "diverged_reason": "discriminator collapse: …" if spec.status == "DIVERGED" else "",
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def test_findings_name_the_unstable_config_and_follow_the_data():
-    first = " ".join(stats.findings(crafted(unstable=(1024, "constant"))))
-    assert "Unstable (score above 2× the median): batch 1024 · constant" in first
-    assert "least steady: batch 1024 · constant" in first
-    assert "warmup_cosine brings the unstable constant-LR batch size(s) 1024 back under 2× the median" in first
-    assert "With constant LR, relative to batch 128 (0.0105): batch 1024: 50×" in first
-    assert "final D accuracy ≥ 0.95" in first and "for: batch 1024 · constant; batch 1024 · warmup_cosine" in first
-
-    second = " ".join(stats.findings(crafted(unstable=(128, "warmup_cosine"))))
-    assert "Unstable (score above 2× the median): batch 128 · warmup_cosine" in second
-    assert "batch 1024 · constant" not in second.split("Unstable")[1].split(".")[0]
-    assert "warmup_cosine vs constant LR, stability score ratio (batch 128: 50×, batch 1024: 1×)" in second
-    assert "brings the unstable" not in second
+def welch_interval(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Welch's 95 % interval for mean(a) - mean(b), from the textbook formulas (scipy only for the t quantile)."""
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = scipy.stats.t.ppf(0.975, df) * math.sqrt(va + vb)
+    diff = np.mean(a) - np.mean(b)
+    return diff - half, diff + half
 
 
-def test_quality_metrics_drive_ranking_findings_and_plots():
-    frame = crafted(unstable=(1024, "constant"), quality=True)
+def sentences(frame: pd.DataFrame) -> str:
+    return " ".join(sentence for section in stats.findings(frame).values() for sentence in section)
+
+
+def test_a_config_worse_on_every_seed_is_called_worse_with_an_interval_that_excludes_zero():
+    small, large = [100.0, 110.0, 105.0], [300.0, 320.0, 310.0]
+    frame = crafted({(128, "constant"): [Seed(f) for f in small], (1024, "constant"): [Seed(f) for f in large]})
+    low, high = welch_interval(large, small)
+    assert low > 0
+    text = sentences(frame)
+    assert (
+        f"At equal epochs (last evaluation, epoch 6) with constant LR, final fid, batch 1024 − batch 128: "
+        f"+{np.mean(large) - np.mean(small):.3g} [+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
+    )
     ranked = stats.ranking(stats.summary(frame))
-    assert ranked["rank_by"].iloc[0] == "fid_mean" and ranked["batch_size"].iloc[0] == 128
-    text = " ".join(stats.findings(frame))
-    assert "Best images by final FID: batch 128 · constant (6.28)" in text
-    assert "Fewer than 10 classes covered (mode collapse): batch 128 · constant" in text
+    assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · constant"]
+    estimate = ranked["fid"].iloc[0]
+    half = scipy.stats.t.ppf(0.975, 2) * np.std(small, ddof=1) / math.sqrt(3)
+    assert (estimate.mean, estimate.low, estimate.high, estimate.n) == pytest.approx(
+        (105.0, 105.0 - half, 105.0 + half, 3)
+    )
+    assert str(estimate) == f"105 [{105 - half:.3g}, {105 + half:.3g}] (n=3)"
+
+
+def test_overlapping_seeds_are_no_conclusion():
+    frame = crafted(
+        {
+            (128, "constant"): [Seed(f) for f in (100, 150, 125)],
+            (128, "warmup_cosine"): [Seed(f) for f in (110, 140, 130)],
+        }
+    )
+    low, high = welch_interval([110, 140, 130], [100, 150, 125])
+    assert low < 0 < high
+    assert (
+        f"Final fid at batch 128, warmup_cosine − constant: +1.67 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): "
+        "within seed-to-seed spread, no conclusion." in sentences(frame)
+    )
+
+
+def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance():
+    collapsed = (10, 9, 3, 2, 2, 2)  # mode collapse from epoch 3 on
+    frame = crafted(
+        {
+            # The best FID and the calmest losses, but its generators draw two classes.
+            (1024, "warmup_cosine"): [Seed(50.0 + seed, classes=collapsed, d_loss_var=1e-6) for seed in range(3)],
+            (128, "constant"): [Seed(100.0 + 5 * seed, d_loss_var=0.05) for seed in range(3)],
+        }
+    )
+    trials = stats.per_trial(frame)
+    assert set(trials.loc[trials["batch_size"] == 1024, "outcome"]) == {outcomes.MODE_COLLAPSE}
+    assert set(trials.loc[trials["batch_size"] == 1024, "outcome_epoch"]) == {3.0}
+    ranked = stats.ranking(stats.summary(frame))
+    assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · warmup_cosine"]
+    assert ranked.set_index("label")["verdict"].to_dict() == {
+        "batch 128 · constant": stats.STABLE_CONFIG,
+        "batch 1024 · warmup_cosine": stats.UNSTABLE_CONFIG,
+    }
+    text = sentences(frame)
+    assert "batch 1024 · warmup_cosine: unstable: 3 of 3 seeds mode-collapsed (by epochs 3, 3, 3)." in text
+    assert "Best: batch 128 · constant" in text
+
+
+def test_one_seed_decides_nothing():
+    frame = crafted({(128, "constant"): [Seed(100.0)], (128, "warmup_cosine"): [Seed(300.0, classes=(2,) * 6)]})
+    table = stats.summary(frame)
+    assert set(table["verdict"]) == {stats.UNDECIDED}
+    text = sentences(frame)
+    assert "Final fid at batch 128, warmup_cosine − constant: +200 (n=1 vs 1): one seed cannot decide." in text
+    assert (
+        "batch 128 · warmup_cosine: undecided (one seed cannot decide): 1 of 1 seed mode-collapsed (by epoch 1)."
+        in (text)
+    )
+
+
+def test_mode_collapse_needs_every_later_evaluation_and_falling_recall_counts():
+    evaluations = pd.DataFrame(
+        {
+            "epoch": [5, 10, 15, 20, 25],
+            "classes_covered": [9, 4, 9, 10, 10],
+            "recall": [0.05, 0.2, 0.3, 0.12, 0.1],  # best 0.3, then below half of it
+        }
+    )
+    assert outcomes.mode_collapsed(evaluations).tolist() == [False, True, False, True, True]
+    assert outcomes.mode_collapse_epoch(evaluations) == 20.0
+    assert math.isnan(outcomes.mode_collapse_epoch(evaluations.iloc[:3]))
+
+
+def test_quality_that_falls_at_the_end_is_not_stable():
+    frame = crafted(
+        {
+            (128, "constant"): [
+                Seed(0, fid_path=(400, 300, 200, 150, 160, 200)),
+                Seed(0, fid_path=(400, 300, 200, 150, 140, 130)),
+            ]
+        }
+    )
+    trials = stats.per_trial(frame).set_index("seed")
+    assert trials.loc[0, "outcome"] == outcomes.QUALITY_FELL  # 200 > 1.25 x 150
+    assert trials.loc[1, "outcome"] == outcomes.STABLE
+    assert trials.loc[0, "fid_fluctuation"] == pytest.approx((200 - 150) / 150)
+    assert stats.summary(frame)["verdict"].tolist() == [stats.UNSTABLE_CONFIG]
+
+
+def test_batch_sizes_compared_at_equal_updates():
+    """Batch 1024 takes 58 updates an epoch, batch 128 468: after 6 epochs (348 updates) batch 1024 meets batch 128's
+    last evaluation within 348 updates, which is none (its first is at 468)... so use batch 256 (234 an epoch)."""
+    small = [
+        Seed(0, fid_path=tuple(100.0 + 10 * seed + 50 * (6 - epoch) for epoch in range(1, 7))) for seed in range(3)
+    ]
+    large = [Seed(300.0 + 10 * seed) for seed in range(3)]
+    frame = crafted({(256, "constant"): small, (1024, "constant"): large})
+    # 1024: 58 updates an epoch, 348 after 6; 256: 234 an epoch, so its last evaluation within 348 is epoch 1.
+    at_epoch_1 = [100.0 + 10 * seed + 250 for seed in range(3)]
+    low, high = welch_interval([300.0 + 10 * seed for seed in range(3)], at_epoch_1)
+    text = sentences(frame)
+    assert (
+        f"At equal generator updates (≤ 348: batch 256 at epoch 1) with constant LR, fid, batch 1024 − batch 256: "
+        f"-50 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
+    )
+    frame = crafted({(128, "constant"): small, (1024, "constant"): large})
+    assert "batch 128 has no evaluation within batch 1024's 348 generator updates" in sentences(frame)
+
+
+def test_a_schedule_fixes_an_unstable_baseline_only_when_all_its_seeds_are_stable():
+    collapsed = (10, 9, 3, 2, 2, 2)
+    frame = crafted(
+        {
+            (1024, "constant"): [Seed(300.0, classes=collapsed), Seed(310.0), Seed(320.0, classes=collapsed)],
+            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
+            (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
+        }
+    )
+    text = sentences(frame)
+    assert (
+        "batch 1024: with constant LR, unstable: 2 of 3 seeds mode-collapsed (by epochs 3, 3); 1 of 3 seeds stable; "
+        "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine fixes it." in text
+    )
+    assert "with step: 1 of 3 seeds mode-collapsed (by epoch 3); 2 of 3 seeds stable; so step does not fix it." in text
+    assert "A decaying LR lowers the loss variances and the FID fluctuation by construction" in text
+
+
+def test_duplicate_epoch_rows_count_once_the_latest():
+    frame = crafted({(128, "constant"): [Seed(100.0), Seed(110.0)]})
+    stale = frame[frame["epoch"] == 6].assign(fid=999.0)
+    doubled = pd.concat([frame.iloc[:5], stale.iloc[:1], frame.iloc[5:]], ignore_index=True)  # stale row first
+    assert len(latest_per_epoch(doubled)) == len(frame)
+    assert stats.per_trial(doubled)["fid"].tolist() == [100.0, 110.0]
+    assert stats.per_trial(doubled)["epochs_done"].tolist() == [6, 6]
+
+
+def test_quality_metrics_drive_plots():
+    frame = crafted({(128, "constant"): [Seed(100.0)], (1024, "constant"): [Seed(300.0)]})
     assert plots.quality_curves(frame) is not None
-    assert plots.quality_curves(crafted(unstable=(1024, "constant"))) is None
+    assert plots.quality_curves(frame.drop(columns=list(stats.REPORTED_QUALITY))) is None
+    figure = plots.quality_curves(frame, x="g_updates")
+    fid_axis = figure.axes[0]
+    lines = {line.get_label(): line.get_xdata().tolist() for line in fid_axis.get_lines()}
+    assert lines["batch 1024 · constant"] == [58 * epoch for epoch in range(1, 7)]
+    assert lines["batch 128 · constant"] == [468 * epoch for epoch in range(1, 7)]

@@ -1,3 +1,4 @@
+import math
 import re
 
 import pytest
@@ -6,8 +7,27 @@ from trainables.config import ConfigError, TrialConfig
 
 
 def test_round_trip_through_tune_params():
-    config = TrialConfig(model="dcgan", spectral_norm=True, latent_dim=256, batch_size=512, scheduler="step")
+    config = TrialConfig(
+        model="dcgan", spectral_norm=True, latent_dim=256, batch_size=512, scheduler="step", lr_scaling="sqrt"
+    )
     assert TrialConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    "lr_scaling, batch_size, scale",
+    [
+        ("none", 1024, 1.0),
+        ("linear", 1024, 1024 / 128),
+        ("linear", 64, 64 / 128),
+        ("sqrt", 1024, math.sqrt(1024 / 128)),
+        ("sqrt", 128, 1.0),
+    ],
+)
+def test_lr_scaling_scales_both_peak_lrs(lr_scaling, batch_size, scale):
+    config = TrialConfig(lr_scaling=lr_scaling, batch_size=batch_size, lr_g=1e-4, lr_d=3e-4)
+    assert config.lr_scale == pytest.approx(scale, rel=1e-15)
+    assert config.peak_lr_g == pytest.approx(1e-4 * scale, rel=1e-15)
+    assert config.peak_lr_d == pytest.approx(3e-4 * scale, rel=1e-15)
 
 
 def test_ints_are_accepted_for_floats():
@@ -30,6 +50,12 @@ def test_unknown_keys_are_named():
         ({"model": "resnet"}, "model='resnet': allowed are mlp, dcgan"),
         ({"dataset": "cifar10"}, "dataset='cifar10': allowed are mnist, fashion_mnist"),
         ({"lr_g": 0.0}, "lr_g=0.0: must be in"),
+        ({"lr_scaling": "cubic"}, "lr_scaling='cubic': allowed are none, sqrt, linear"),
+        (
+            {"lr_g": 0.2, "lr_scaling": "linear", "batch_size": 1024},
+            "lr_g=0.2 with lr_scaling='linear' at batch_size=1024: the scaled LR 1.6 must be in (0, 1)",
+        ),
+        ({"lr_d": 0.5, "lr_scaling": "sqrt", "batch_size": 512}, "lr_d=0.5 with lr_scaling='sqrt' at batch_size=512"),
         ({"beta2": 1.0}, "beta2=1.0"),
         ({"subset": 10, "batch_size": 128}, "subset=10: must be at least batch_size=128"),
         ({"spectral_norm": True}, "only allowed with model='dcgan'"),

@@ -3,6 +3,7 @@
 import dataclasses
 import math
 import random
+import statistics
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ from PIL import Image
 
 from trainables.checkpoint import read_state, restore_checkpoint, save_sample_grid, write_checkpoint
 from trainables.config import TrialConfig
-from trainables.data import epoch_batches, take_subset
-from trainables.loop import GANTraining
+from trainables.data import batch_indices, epoch_batches, take_subset, to_unit_range
+from trainables.loop import BATCH_STATS, GANTraining, batch_stats, discriminator_loss, epoch_stats, generator_loss
 from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
 from trainables.models import build_models
 
@@ -55,9 +56,142 @@ def test_epoch_metrics_are_complete_and_finite(mnist_images):
     assert all(math.isfinite(value) for value in values.values())
     assert metrics.epoch == 1 and metrics.d_loss > 0 and metrics.g_loss > 0
     assert metrics.d_loss_var > 0 and metrics.g_loss_var > 0  # 8 batches of different losses
+    # Each batch's per-sample losses differ, so some of that variance is sampling noise.
+    assert metrics.d_loss_var_corrected < metrics.d_loss_var and metrics.g_loss_var_corrected < metrics.g_loss_var
     assert 0 < metrics.d_real < 1 and 0 < metrics.d_fake < 1 and 0 <= metrics.d_acc <= 1
-    assert metrics.lr_g == metrics.lr_d == pytest.approx(2e-4 * 0.01)  # warmup starts at the floor
+    assert metrics.lr_g_in_use == metrics.lr_d_in_use == pytest.approx(2e-4 * 0.01)  # warmup starts at the floor
+    assert metrics.g_updates == 512 // 64 and metrics.images_seen == 512
     assert metrics.images_per_s == pytest.approx(512 / metrics.epoch_time_s)
+
+
+def test_updates_and_images_seen_count_full_batches(mnist_images):
+    """epoch_batches drops the last partial batch: 300 images at batch 64 are 4 steps of 64 an epoch."""
+    config = dataclasses.replace(SMALL, subset=300)
+    done = list(GANTraining(config, mnist_images).epochs())
+    assert [m.g_updates for m in done] == [epoch * (300 // 64) for epoch in (1, 2, 3)]
+    assert [m.images_seen for m in done] == [epoch * (300 // 64) * 64 for epoch in (1, 2, 3)]
+    assert all(m.images_per_s == pytest.approx(4 * 64 / m.epoch_time_s) for m in done)
+
+
+@pytest.mark.parametrize("lr_scaling, factor", [("none", 1.0), ("sqrt", math.sqrt(1024 / 128)), ("linear", 1024 / 128)])
+def test_lr_scaling_scales_the_peak_lrs_by_the_batch_size(mnist_images, lr_scaling, factor):
+    config = TrialConfig(epochs=1, subset=1024, batch_size=1024, lr_scaling=lr_scaling, lr_d=1e-4)
+    metrics = GANTraining(config, mnist_images).train_epoch()
+    assert metrics.lr_g_in_use == pytest.approx(2e-4 * factor, rel=1e-12)
+    assert metrics.lr_d_in_use == pytest.approx(1e-4 * factor, rel=1e-12)
+
+
+def test_schedules_act_on_the_scaled_peak(mnist_images):
+    """warmup_cosine over 5 epochs with 2 of warmup, in closed form: from the floor to the scaled peak in two
+    linear steps, then half a cosine period per epoch back down to the floor."""
+    config = TrialConfig(
+        epochs=5, subset=256, batch_size=256, scheduler="warmup_cosine", warmup_epochs=2, lr_scaling="linear"
+    )
+    peak = 2e-4 * 256 / 128
+    floor = peak * config.lr_floor
+    expected = [floor, (floor + peak) / 2, peak, (floor + peak) / 2, floor]
+    done = list(GANTraining(config, mnist_images).epochs())
+    assert [m.lr_g_in_use for m in done] == pytest.approx(expected, rel=1e-9)
+    assert [m.lr_d_in_use for m in done] == pytest.approx(expected, rel=1e-9)
+
+
+def test_batch_stats_names_each_column():
+    """Three samples, their per-sample losses written out as -log: the sampling variances are the losses'
+    unbiased variances / 3 (D's the sum of its real and its fake part)."""
+    d_on_real, d_on_fake, d_on_fake_in_g_step = (0.9, 0.6, 0.3), (0.2, 0.5, 0.4), (0.25, 0.55, 0.45)
+
+    def as_d_output(probabilities: tuple[float, ...]) -> torch.Tensor:
+        return torch.tensor(probabilities).unsqueeze(1)  # D's output shape, (B, 1)
+
+    row = batch_stats(
+        torch.tensor(1.5), torch.tensor(0.7), *map(as_d_output, (d_on_real, d_on_fake, d_on_fake_in_g_step))
+    )
+    stats = dict(zip(BATCH_STATS, row.tolist()))
+    real_losses = [-math.log(p) for p in d_on_real]
+    fake_losses = [-math.log(1 - p) for p in d_on_fake]
+    g_losses = [-math.log(p) for p in d_on_fake_in_g_step]
+    assert stats["d_loss"] == 1.5 and stats["g_loss"] == pytest.approx(0.7)
+    assert stats["d_real"] == pytest.approx(0.6) and stats["d_fake"] == pytest.approx(1.1 / 3)
+    assert stats["d_acc"] == pytest.approx((2 / 3 + 2 / 3) / 2)  # 0.9, 0.6 > 0.5 on real; 0.2, 0.4 < 0.5 on fake
+    expected_d = statistics.variance(real_losses) / 3 + statistics.variance(fake_losses) / 3
+    assert stats["d_loss_sampling_var"] == pytest.approx(expected_d, rel=1e-5)
+    assert stats["g_loss_sampling_var"] == pytest.approx(statistics.variance(g_losses) / 3, rel=1e-5)
+
+
+def test_epoch_stats_reduces_each_column_by_name():
+    columns = {
+        "d_loss": [1.0, 1.2, 1.6],
+        "g_loss": [0.5, 0.9, 0.7],
+        "d_real": [0.6, 0.7, 0.8],
+        "d_fake": [0.4, 0.3, 0.2],
+        "d_acc": [0.5, 0.75, 1.0],
+        "d_loss_sampling_var": [0.01, 0.02, 0.06],
+        "g_loss_sampling_var": [0.001, 0.002, 0.003],
+    }
+    per_batch = torch.tensor([[columns[name][batch] for name in BATCH_STATS] for batch in range(3)])
+    stats = epoch_stats(per_batch)
+    assert set(stats) <= set(TRAIN_METRICS)
+    for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_acc"):
+        assert stats[name] == pytest.approx(statistics.mean(columns[name]))
+    for loss in ("d_loss", "g_loss"):
+        assert stats[f"{loss}_var"] == pytest.approx(statistics.pvariance(columns[loss]))
+        corrected = statistics.pvariance(columns[loss]) - statistics.mean(columns[f"{loss}_sampling_var"])
+        assert stats[f"{loss}_var_corrected"] == pytest.approx(corrected)
+
+
+def fixed_pair_outputs(images: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """D(x) on every image and D(G(z)) on as many fakes, from a seeded untrained MLP G and D in eval mode.
+
+    Fixed networks give each sample the same output whichever batch it lands in, so many passes of
+    batches can index these outputs instead of running the networks again."""
+    torch.manual_seed(seed)
+    generator, discriminator = build_models("mlp", SMALL.latent_dim)
+    generator.eval(), discriminator.eval()
+    with torch.no_grad():
+        d_on_real = torch.cat([discriminator(to_unit_range(chunk)) for chunk in images.split(4096)])
+        d_on_fake = torch.cat(
+            [discriminator(generator(torch.randn(len(chunk), SMALL.latent_dim))) for chunk in images.split(4096)]
+        )
+    return d_on_real, d_on_fake
+
+
+def fixed_pair_epoch_stats(
+    d_on_real: torch.Tensor, d_on_fake: torch.Tensor, batch_size: int, passes: int, seed: int
+) -> dict[str, float]:
+    """epoch_stats over ``passes`` shuffled passes of full batches, real and fake alike, with the
+    networks fixed: D's outputs serve both steps' losses, as the loop's would without an update."""
+    order = torch.Generator().manual_seed(seed)
+    rows = []
+    for _ in range(passes):
+        real_batches = batch_indices(len(d_on_real), batch_size, order)
+        fake_batches = batch_indices(len(d_on_fake), batch_size, order)
+        for real_rows, fake_rows in zip(real_batches, fake_batches):
+            real, fake = d_on_real[real_rows], d_on_fake[fake_rows]
+            rows.append(batch_stats(discriminator_loss(real, fake), generator_loss(fake), real, fake, fake))
+    return epoch_stats(torch.stack(rows))
+
+
+FIXED_PAIR_PASSES = 32
+
+
+def test_corrected_loss_variance_is_near_zero_for_a_fixed_pair_at_any_batch_size(mnist_images):
+    """With G and D fixed, the per-batch losses vary only by which samples each batch drew.
+
+    Raw: a batch mean of B of N samples drawn without replacement varies by sigma^2 / B x (N - B) / (N - 1),
+    so batch 128's variance is 8 x 0.998 / 0.983 = 8.1 times batch 1024's. Corrected: the sampling part
+    removes all of that but a bias of -raw x B / N (-1.7 % at batch 1024). Noise: a variance estimated from n
+    batch means has a relative std of sqrt(2 / (n - 1)); 32 passes are 1,856 batches at 1024 (3.3 %) and
+    14,976 at 128 (1.2 %). So the ratio is 8.1 +- 0.3 (both bounds at least 7 std away) and the corrected
+    variance is -1.7 +- 3.3 % of the raw one (the bound, 20 %, over 5 std away), for any seed."""
+    d_on_real, d_on_fake = fixed_pair_outputs(mnist_images, seed=0)
+    small, large = (
+        fixed_pair_epoch_stats(d_on_real, d_on_fake, batch_size, FIXED_PAIR_PASSES, seed=0)
+        for batch_size in (128, 1024)
+    )
+    for loss in ("d_loss", "g_loss"):
+        assert 6 < small[f"{loss}_var"] / large[f"{loss}_var"] < 10.5
+        for stats in (small, large):
+            assert abs(stats[f"{loss}_var_corrected"]) < 0.2 * stats[f"{loss}_var"]
 
 
 def test_same_seed_same_metrics_other_seed_different(mnist_images):

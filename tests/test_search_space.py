@@ -1,6 +1,7 @@
 """Presets, flags and resources -> the sweep's spec, without starting Ray."""
 
 import dataclasses
+import json
 
 import pytest
 
@@ -24,29 +25,50 @@ def test_no_preset_is_the_assignment():
     spec = spec_for()
     assert spec.batch_sizes == (128, 256, 512, 1024)
     assert spec.schedulers == ("constant", "step", "warmup_cosine")
+    assert spec.lr_scalings == ("none",)
     assert spec.num_trials == 12 and spec.base.epochs == 50 and spec.base.subset == 0
     assert {(c.batch_size, c.scheduler) for c in spec.trial_configs()} == {
         (b, s) for b in spec.batch_sizes for s in spec.schedulers
     }
 
 
-def test_param_space_is_a_grid_over_the_three_axes():
-    space = spec_for("--preset", "smoke", "--seeds", "0", "1").param_space()
+def test_param_space_is_a_grid_over_the_four_axes():
+    space = spec_for("--preset", "smoke", "--seeds", "0", "1", "--lr-scalings", "none", "sqrt").param_space()
     assert space["batch_size"] == {"grid_search": [128, 256]}
     assert space["scheduler"] == {"grid_search": ["constant", "warmup_cosine"]}
+    assert space["lr_scaling"] == {"grid_search": ["none", "sqrt"]}
     assert space["seed"] == {"grid_search": [0, 1]}
     assert space["epochs"] == 2 and space["model"] == "mlp"
 
 
+def test_lr_scalings_multiply_the_grid():
+    spec = spec_for("--lr-scalings", "none", "linear")
+    assert spec.num_trials == 2 * 12
+    assert {(c.batch_size, c.scheduler, c.lr_scaling) for c in spec.trial_configs()} == {
+        (b, s, scaling) for b in spec.batch_sizes for s in spec.schedulers for scaling in ("none", "linear")
+    }
+
+
 def test_spec_survives_its_json():
-    spec = spec_for("--preset", "dcgan", "--latent-dim", "256", "--cpus-per-trial", "2", "--gpus-per-trial", "0.5")
+    flags = "--preset dcgan --latent-dim 256 --cpus-per-trial 2 --gpus-per-trial 0.5 --lr-scalings sqrt linear"
+    spec = spec_for(*flags.split())
     assert SweepSpec.from_json(spec.to_json()) == spec
+
+
+def test_a_spec_saved_before_lr_scaling_still_loads():
+    spec = spec_for("--preset", "smoke")
+    saved = json.loads(spec.to_json())
+    del saved["lr_scalings"], saved["base"]["lr_scaling"]
+    assert SweepSpec.from_json(json.dumps(saved)) == spec
 
 
 def test_every_grid_point_is_validated():
     # warmup_epochs=1 is fine for 'step', not for warmup_cosine with 2 epochs
     with pytest.raises(ConfigError, match="warmup_epochs=1"):
         spec_for("--preset", "smoke", "--schedulers", "step", "warmup_cosine", "--warmup-epochs", "1")
+    # lr_g 0.2 is fine unscaled and at batch 128, not scaled linearly at batch 1024
+    with pytest.raises(ConfigError, match="lr_g=0.2 with lr_scaling='linear' at batch_size=1024"):
+        spec_for("--batch-sizes", "128", "1024", "--lr-scalings", "none", "linear", "--lr-g", "0.2")
 
 
 @pytest.mark.parametrize(

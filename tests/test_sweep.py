@@ -27,6 +27,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     assert header == [
         "batch_size",
         "scheduler",
+        "lr_scaling",
         "seed",
         "status",
         "epochs_done",
@@ -42,7 +43,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     ]
     rows = [line.split() for line in table.splitlines()[1:5]]
     assert {(int(row[0]), row[1]) for row in rows} == GRID
-    assert all(row[3] == "TERMINATED" and row[4] == "2" for row in rows)
+    assert all(row[2] == "none" and row[4] == "TERMINATED" and row[5] == "2" for row in rows)
     assert f"Experiment: {experiment.as_uri()}" in finished.stdout
 
 
@@ -98,7 +99,7 @@ def test_tensorboard_has_scalars_and_sample_images(smoke):
             for value in event.summary.value
         ]
         tags = {value.tag for value in values}
-        assert {"ray/tune/d_loss", "ray/tune/g_loss_var", "ray/tune/lr_g"} <= tags
+        assert {"ray/tune/d_loss", "ray/tune/g_loss_var", "ray/tune/lr_g_in_use"} <= tags
         assert sample_grid_steps(trial) == [1, 2]  # one grid per sample epoch, at the epoch as the step
         images = [value.image for value in values if value.tag == "samples"]
         with Image.open(io.BytesIO(images[0].encoded_image_string)) as image:
@@ -159,8 +160,8 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     )
     assert finished.returncode == 0, finished.stderr[-3000:]  # diverging is an outcome, not a failure
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
-    assert table[1].split()[:5] == ["128", "constant", "0", "DIVERGED", "4"]
-    assert table[2].startswith("diverged: batch 128 · constant · seed 0: discriminator saturated")
+    assert table[1].split()[:6] == ["128", "constant", "none", "0", "DIVERGED", "4"]
+    assert table[2].startswith("diverged: batch 128 · constant · lr_scaling none · seed 0: discriminator saturated")
 
 
 def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):

@@ -9,12 +9,15 @@ message names the value and what is allowed (the CLI prints it as a one-line err
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
 SCHEDULERS = ("constant", "step", "warmup_cosine")
+LR_SCALINGS = ("none", "sqrt", "linear")
+LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are used as given, whatever lr_scaling
 MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
 
 
@@ -36,8 +39,11 @@ class TrialConfig:
     step_gamma: float = 0.1
     warmup_epochs: int = 5  # warmup_cosine: linear rise over this many epochs ...
     lr_floor: float = 0.01  # ... from and back down to this fraction of the peak LR
-    lr_g: float = 2e-4
+    lr_g: float = 2e-4  # peak LRs, before lr_scaling
     lr_d: float = 2e-4
+    # The peak LRs scaled by batch_size / LR_SCALING_REFERENCE_BATCH (linear) or its square root (sqrt), the standard
+    # large-batch remedy: a bigger batch takes fewer, less noisy steps per epoch. none: as given.
+    lr_scaling: str = "none"
     beta1: float = 0.5
     beta2: float = 0.999
     spectral_norm: bool = False  # dcgan only: spectral norm on D's weights
@@ -53,11 +59,18 @@ class TrialConfig:
         _choice("model", self.model, MODELS)
         _choice("dataset", self.dataset, DATASETS)
         _choice("scheduler", self.scheduler, SCHEDULERS)
+        _choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
         for name in ("latent_dim", "batch_size", "epochs", "step_every", "sample_every"):
             _positive(name, getattr(self, name))
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in (0, 1)")
+        for name, peak in (("lr_g", self.peak_lr_g), ("lr_d", self.peak_lr_d)):
+            if peak >= 1:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} with lr_scaling={self.lr_scaling!r} at "
+                    f"batch_size={self.batch_size}: the scaled LR {peak:g} must be in (0, 1)"
+                )
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
@@ -88,6 +101,22 @@ class TrialConfig:
                 f"warmup_epochs={self.warmup_epochs!r}: warmup_cosine needs 0 <= warmup_epochs <= epochs - 2 "
                 f"(epochs={self.epochs}) to leave room for the cosine"
             )
+
+    @property
+    def lr_scale(self) -> float:
+        """The factor lr_scaling multiplies both peak LRs by at this trial's batch size."""
+        ratio = self.batch_size / LR_SCALING_REFERENCE_BATCH
+        return {"none": 1.0, "sqrt": math.sqrt(ratio), "linear": ratio}[self.lr_scaling]
+
+    @property
+    def peak_lr_g(self) -> float:
+        """The generator's LR before its schedule: lr_g after lr_scaling."""
+        return self.lr_g * self.lr_scale
+
+    @property
+    def peak_lr_d(self) -> float:
+        """The discriminator's LR before its schedule: lr_d after lr_scaling."""
+        return self.lr_d * self.lr_scale
 
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> "TrialConfig":

@@ -9,6 +9,10 @@ Per batch (the assignment's recipe, as in pytorch/examples' dcgan):
 "Frozen" is ``requires_grad_(False)`` on the other network's parameters, so a step can
 only ever write gradients into the network it updates. Per-batch statistics stay on
 the device until the epoch ends, so a GPU is not synchronised every batch.
+
+The per-batch statistics (:func:`batch_stats`) and their reduction to an epoch's
+(:func:`epoch_stats`) are pure functions of D's outputs and the losses, so they can be
+checked on a fixed generator and discriminator without training.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any, Iterator
 
 import numpy as np
 import torch
-from torch import nn
+import torch.nn.functional as F
 
 from trainables.config import TrialConfig
 from trainables.data import epoch_batches, take_subset
@@ -33,6 +37,79 @@ from trainables.schedules import build_scheduler
 
 SAMPLE_GRID_SIZE = 25  # the 5x5 grid of fixed-noise samples
 _FIXED_NOISE_SEED_OFFSET = 1_000_003  # keeps the sample noise apart from the training noise stream
+# One batch's statistics, the columns of a row of :func:`batch_stats`. The sampling variances are the parts of
+# the batch's D and G losses that come from which samples the batch drew (see :func:`sampling_variance`).
+BATCH_STATS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc", "d_loss_sampling_var", "g_loss_sampling_var")
+# Reported as their means over the epoch's batches.
+EPOCH_MEANS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
+LOSSES = ("d_loss", "g_loss")  # reported with their within-epoch variance, raw and corrected for sampling
+
+
+def discriminator_loss(d_on_real: torch.Tensor, d_on_fake: torch.Tensor) -> torch.Tensor:
+    """BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over its batch."""
+    real_loss = F.binary_cross_entropy(d_on_real, torch.ones_like(d_on_real))
+    return real_loss + F.binary_cross_entropy(d_on_fake, torch.zeros_like(d_on_fake))
+
+
+def generator_loss(d_on_fake: torch.Tensor) -> torch.Tensor:
+    """The non-saturating BCE(D(G(z)), 1), a mean over the batch."""
+    return F.binary_cross_entropy(d_on_fake, torch.ones_like(d_on_fake))
+
+
+def sampling_variance(per_sample_losses: torch.Tensor) -> torch.Tensor:
+    """How much a batch-mean loss varies only because of which samples the batch drew.
+
+    The mean of B independent per-sample losses varies by their variance / B, estimated here
+    with the batch's own unbiased per-sample variance.
+    """
+    return per_sample_losses.var(correction=1) / per_sample_losses.numel()
+
+
+def batch_stats(
+    d_loss: torch.Tensor,
+    g_loss: torch.Tensor,
+    d_on_real: torch.Tensor,
+    d_on_fake: torch.Tensor,
+    d_on_fake_in_g_step: torch.Tensor,
+) -> torch.Tensor:
+    """One batch's row of :data:`BATCH_STATS`, on the batch's device (nothing is synchronised).
+
+    ``d_loss`` and ``g_loss`` are the losses the steps trained on, ``d_on_real`` and ``d_on_fake``
+    D's detached outputs in its own step, ``d_on_fake_in_g_step`` the updated D's outputs in G's step.
+    The per-sample losses are recomputed from those outputs rather than taken from the training loss,
+    so the training computes exactly what it did without them. D's loss is the sum of two independent
+    batch means (real and fake), so its sampling variance is the sum of theirs.
+    """
+    real_losses = F.binary_cross_entropy(d_on_real, torch.ones_like(d_on_real), reduction="none")
+    fake_losses = F.binary_cross_entropy(d_on_fake, torch.zeros_like(d_on_fake), reduction="none")
+    g_losses = F.binary_cross_entropy(d_on_fake_in_g_step, torch.ones_like(d_on_fake_in_g_step), reduction="none")
+    stats = {
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_real": d_on_real.mean(),
+        "d_fake": d_on_fake.mean(),
+        "d_acc": ((d_on_real > 0.5).float().mean() + (d_on_fake < 0.5).float().mean()) / 2,
+        "d_loss_sampling_var": sampling_variance(real_losses) + sampling_variance(fake_losses),
+        "g_loss_sampling_var": sampling_variance(g_losses),
+    }
+    return torch.stack([stats[name] for name in BATCH_STATS])
+
+
+def epoch_stats(per_batch: torch.Tensor) -> dict[str, float]:
+    """The epoch's loss and D statistics, named as in :class:`EpochMetrics`, from its (batches, BATCH_STATS) rows.
+
+    Each loss's variance is the population variance of its per-batch values. That variance shrinks
+    with the batch size even when the losses do not move, because a bigger batch's mean is less noisy;
+    its ``_corrected`` version subtracts the epoch's mean sampling variance (:func:`sampling_variance`),
+    leaving the movement of the losses themselves, comparable across batch sizes.
+    """
+    column = dict(zip(BATCH_STATS, per_batch.double().unbind(dim=1)))
+    stats = {name: column[name].mean().item() for name in EPOCH_MEANS}
+    for loss in LOSSES:
+        variance = column[loss].var(correction=0).item()
+        stats[f"{loss}_var"] = variance
+        stats[f"{loss}_var_corrected"] = variance - column[f"{loss}_sampling_var"].mean().item()
+    return stats
 
 
 class GANTraining:
@@ -54,16 +131,17 @@ class GANTraining:
         self.discriminator = discriminator.to(self.device)
         betas = (config.beta1, config.beta2)
         # fused: one kernel per step for all parameters, instead of a handful of ops per tensor
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas, fused=True)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas, fused=True)
+        # The peak LRs after lr_scaling; the schedules act relative to them.
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.peak_lr_g, betas=betas, fused=True)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.peak_lr_d, betas=betas, fused=True)
         self.sched_g = build_scheduler(self.opt_g, config)
         self.sched_d = build_scheduler(self.opt_d, config)
-        self.bce = nn.BCELoss()
         self.images = take_subset(images, config.subset).to(self.device)
         self.batch_order = torch.Generator().manual_seed(config.seed)
         noise_rng = torch.Generator().manual_seed(config.seed + _FIXED_NOISE_SEED_OFFSET)
         self.fixed_noise = torch.randn(SAMPLE_GRID_SIZE, config.latent_dim, generator=noise_rng).to(self.device)
         self.epoch = 0
+        self.g_updates = 0  # generator steps taken, counted as they complete
         self.recent: list[EpochMetrics] = []  # the last few epochs, for the divergence rule
         self.diverged: str | None = None  # why training stopped early, once it has
 
@@ -78,7 +156,8 @@ class GANTraining:
         return self.epoch >= self.config.epochs or self.diverged is not None
 
     def train_epoch(self) -> EpochMetrics:
-        lr_g, lr_d = self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]
+        lr_g_in_use, lr_d_in_use = self.opt_g.param_groups[0]["lr"], self.opt_d.param_groups[0]["lr"]
+        g_updates_before = self.g_updates
         self.generator.train()
         self.discriminator.train()
         started = time.perf_counter()
@@ -87,30 +166,24 @@ class GANTraining:
             for real in epoch_batches(self.images, self.config.batch_size, self.batch_order):
                 rows.append(self.train_step(real))
         except RuntimeError:
-            # BCELoss refuses D outputs outside [0, 1], which is how NaN weights first show up.
+            # Binary cross-entropy refuses D outputs outside [0, 1], which is how NaN weights first show up.
             if self._parameters_finite():
                 raise
-            rows.append(torch.full((5,), math.nan, device=self.device))  # the epoch's losses are undefined
-        per_batch = torch.stack(rows).double().cpu()  # (batches, 5); .cpu() waits for the device
+            rows.append(torch.full((len(BATCH_STATS),), math.nan, device=self.device))  # the epoch's stats: undefined
+        per_batch = torch.stack(rows).cpu()  # (batches, BATCH_STATS); .cpu() waits for the device
         elapsed = time.perf_counter() - started
         self.sched_g.step()
         self.sched_d.step()
         self.epoch += 1
-        d_loss, g_loss, d_real, d_fake, d_acc = per_batch.mean(dim=0).tolist()
-        d_loss_var, g_loss_var = per_batch[:, :2].var(dim=0, correction=0).tolist()
         metrics = EpochMetrics(
             epoch=self.epoch,
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_loss_var=d_loss_var,
-            g_loss_var=g_loss_var,
-            d_real=d_real,
-            d_fake=d_fake,
-            d_acc=d_acc,
-            lr_g=lr_g,
-            lr_d=lr_d,
+            **epoch_stats(per_batch),
+            lr_g_in_use=lr_g_in_use,
+            lr_d_in_use=lr_d_in_use,
+            g_updates=self.g_updates,
+            images_seen=self.g_updates * self.config.batch_size,  # each G step follows D's step on one real batch
             epoch_time_s=elapsed,
-            images_per_s=len(rows) * self.config.batch_size / elapsed,
+            images_per_s=(self.g_updates - g_updates_before) * self.config.batch_size / elapsed,
             peak_rss_mib=peak_rss_mib(),
         )
         self.recent = (self.recent + [metrics])[-max(1, self.config.divergence_patience) :]
@@ -122,36 +195,40 @@ class GANTraining:
         return all(bool(torch.isfinite(parameter).all()) for parameter in parameters)
 
     def train_step(self, real: torch.Tensor) -> torch.Tensor:
-        """One D step and one G step; returns [d_loss, g_loss, mean D(x), mean D(G(z)), D accuracy]."""
+        """One D step and one G step; returns the batch's row of :data:`BATCH_STATS`."""
         z = torch.randn(len(real), self.config.latent_dim, device=self.device)
         fake = self.generator(z)
         d_loss, d_on_real, d_on_fake = self.discriminator_step(real, fake)
-        g_loss = self.generator_step(fake)
-        d_acc = ((d_on_real > 0.5).float().mean() + (d_on_fake < 0.5).float().mean()) / 2
-        return torch.stack([d_loss, g_loss, d_on_real.mean(), d_on_fake.mean(), d_acc])
+        g_loss, d_on_fake_in_g_step = self.generator_step(fake)
+        return batch_stats(d_loss, g_loss, d_on_real, d_on_fake, d_on_fake_in_g_step)
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Update D on real (label 1) and detached fake (label 0) images, with G frozen."""
+        """Update D on real (label 1) and detached fake (label 0) images, with G frozen.
+
+        Returns the loss, D(x) and D(G(z)), all detached."""
         self.generator.requires_grad_(False)
         self.discriminator.requires_grad_(True)
         d_on_real = self.discriminator(real)
         d_on_fake = self.discriminator(fake.detach())
-        d_loss = self.bce(d_on_real, torch.ones_like(d_on_real)) + self.bce(d_on_fake, torch.zeros_like(d_on_fake))
+        d_loss = discriminator_loss(d_on_real, d_on_fake)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
         return d_loss.detach(), d_on_real.detach(), d_on_fake.detach()
 
-    def generator_step(self, fake: torch.Tensor) -> torch.Tensor:
-        """Update G so D calls its fakes real (non-saturating loss), with D frozen."""
+    def generator_step(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Update G so D calls its fakes real (non-saturating loss), with D frozen.
+
+        Returns the loss and the updated D's D(G(z)), both detached."""
         self.generator.requires_grad_(True)
         self.discriminator.requires_grad_(False)
         d_on_fake = self.discriminator(fake)
-        g_loss = self.bce(d_on_fake, torch.ones_like(d_on_fake))
+        g_loss = generator_loss(d_on_fake)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
-        return g_loss.detach()
+        self.g_updates += 1
+        return g_loss.detach(), d_on_fake.detach()
 
     @torch.no_grad()
     def sample(self) -> torch.Tensor:
@@ -173,6 +250,7 @@ class GANTraining:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return {
             "epoch": self.epoch,
+            "g_updates": self.g_updates,
             "config": self.config.to_dict(),
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
@@ -190,6 +268,7 @@ class GANTraining:
         if saved != self.config:
             raise ValueError(f"checkpoint was written by a different config: {saved} != {self.config}")
         self.epoch = state["epoch"]
+        self.g_updates = state["g_updates"]
         self.recent = [EpochMetrics(**metrics) for metrics in state["recent"]]
         self.diverged = state["diverged"]
         self.generator.load_state_dict(state["generator"])

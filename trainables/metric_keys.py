@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from trainables.config import TrialConfig
+
 
 @dataclass(frozen=True)
 class EpochMetrics:
@@ -12,13 +14,19 @@ class EpochMetrics:
     epoch: int  # 1-based: the number of epochs finished
     d_loss: float  # BCE(D(x), 1) + BCE(D(G(z)), 0)
     g_loss: float  # non-saturating BCE(D(G(z)), 1)
-    d_loss_var: float  # variance of the per-batch D losses within the epoch: the stability metric
+    d_loss_var: float  # variance of the per-batch D losses within the epoch: the design's stability metric
     g_loss_var: float  # variance of the per-batch G losses within the epoch
+    # d_loss_var minus the part mini-batch sampling explains (per-sample loss variance / batch size, averaged
+    # over the epoch's batches): what is left is the losses' movement, comparable across batch sizes.
+    d_loss_var_corrected: float
+    g_loss_var_corrected: float
     d_real: float  # mean D(x) on real images
     d_fake: float  # mean D(G(z)) on generated images, before D's step
     d_acc: float  # D accuracy on real + fake at threshold 0.5
-    lr_g: float  # the LR in use during this epoch
-    lr_d: float
+    lr_g_in_use: float  # the LR in use during this epoch (the config's lr_g is the peak, before lr_scaling)
+    lr_d_in_use: float
+    g_updates: int  # generator steps taken so far (cumulative): batch sizes compared at equal updates
+    images_seen: int  # real training images D has seen so far (cumulative)
     epoch_time_s: float  # wall time of the epoch's training steps
     images_per_s: float  # real images consumed per second
     peak_rss_mib: float  # the process's peak resident memory so far (in Tune: since the trial started)
@@ -60,3 +68,10 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "class_kl": False,
     "classes_covered": True,
 }
+
+# Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value
+# (or be overwritten by it) in every table that holds both, as lr_g once did: refused here, at import.
+REPORTED_KEYS: tuple[str, ...] = (*TRAIN_METRICS, *QUALITY_METRICS, EVAL_TIME_S, DIVERGED, DIVERGED_REASON)
+_CONFIG_FIELDS = {field.name for field in fields(TrialConfig)}
+if _CONFIG_FIELDS & set(REPORTED_KEYS):
+    raise ImportError(f"metric keys {sorted(_CONFIG_FIELDS & set(REPORTED_KEYS))} are also TrialConfig fields")

@@ -1,6 +1,7 @@
 """Learning-rate schedules, built from ``torch.optim.lr_scheduler`` and stepped once per epoch.
 
-Epoch ``e`` (0-based) trains entirely at the LR the scheduler holds after ``e`` steps:
+Epoch ``e`` (0-based) trains entirely at the LR the scheduler holds after ``e`` steps. The base LR is
+the optimizer's, the config's peak LR after ``lr_scaling`` (``TrialConfig.peak_lr_g`` / ``peak_lr_d``):
 
 - ``constant``: the base LR throughout.
 - ``step``: base LR x ``step_gamma`` ** (e // ``step_every``); by default x0.1 at epochs 20, 40, ...

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from ray import tune
 
+from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, QUALITY_METRICS
 from tune_gan.search_space import GRID_AXES, SweepSpec
 
@@ -39,14 +40,20 @@ def trial_config(result: tune.Result) -> dict[str, Any] | None:
         return None  # never started
 
 
+def grid_point(config: TrialConfig) -> tuple:
+    """The config's values of the grid axes, in GRID_AXES order."""
+    return tuple(getattr(config, axis) for axis in GRID_AXES)
+
+
 def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
     """Rows sorted by grid point; status is TERMINATED (all epochs done), DIVERGED (stopped early, see
     ``reason``), ERROR, UNFINISHED or PENDING."""
     rows = {}
     for result in results:
-        config = trial_config(result)
-        if config is None:
+        params = trial_config(result)
+        if params is None:
             continue
+        config = TrialConfig.from_dict(params)  # fills in fields added since an older experiment started
         metrics = result.metrics or {}
         epochs_done = metrics.get("epoch", 0)
         reason = ""
@@ -55,8 +62,8 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         elif metrics.get(DIVERGED):
             status, reason = "DIVERGED", metrics[DIVERGED_REASON]
         else:
-            status = "TERMINATED" if epochs_done == config["epochs"] else "UNFINISHED"
-        rows[tuple(config[axis] for axis in GRID_AXES)] = {
+            status = "TERMINATED" if epochs_done == config.epochs else "UNFINISHED"
+        rows[grid_point(config)] = {
             "status": status,
             "epochs_done": epochs_done,
             **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
@@ -64,7 +71,7 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         }
     table = [
         {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": "PENDING", "epochs_done": 0, "reason": ""})}
-        for point in ((c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs())
+        for point in map(grid_point, spec.trial_configs())
     ]
     return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
 
@@ -80,7 +87,8 @@ def format_table(table: pd.DataFrame) -> str:
     text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
     diverged = table[table["status"] == "DIVERGED"]
     lines = [
-        f"diverged: batch {row.batch_size} · {row.scheduler} · seed {row.seed}: {row.reason}"
+        f"diverged: batch {row.batch_size} · {row.scheduler} · lr_scaling {row.lr_scaling} · seed {row.seed}: "
+        f"{row.reason}"
         for row in diverged.itertuples()
     ]
     return "\n".join([text, *lines])

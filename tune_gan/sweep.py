@@ -1,7 +1,8 @@
-"""Run a Ray Tune grid of GAN trials (batch size x LR schedule x seed) and print a table of how each went.
+"""Run a Ray Tune grid of GAN trials (batch size x LR schedule x LR scaling x seed) and print a table of how each went.
 
     python tune_gan/sweep.py --preset smoke
     python tune_gan/sweep.py --batch-sizes 128 512 --schedulers constant warmup_cosine --epochs 30 --seeds 0 1 2
+    python tune_gan/sweep.py --batch-sizes 128 1024 --lr-scalings none sqrt linear
     python tune_gan/sweep.py --resume --storage-path ~/ray_results --name NAME
 
 Bad input ends with a one-line error and exit code 2, before anything is written.
@@ -35,16 +36,25 @@ from ray import tune
 from trainables.checkpoint import CheckpointError, read_state
 from trainables.classifier import ClassifierWeightsError
 from trainables.cli_args import OneLineErrorParser, int_at_least
-from trainables.config import DATASETS, MIN_EVAL_SAMPLES, MODELS, SCHEDULERS, ConfigError, TrialConfig
+from trainables.config import (
+    DATASETS,
+    LR_SCALING_REFERENCE_BATCH,
+    LR_SCALINGS,
+    MIN_EVAL_SAMPLES,
+    MODELS,
+    SCHEDULERS,
+    ConfigError,
+    TrialConfig,
+)
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.evaluation import real_reference
 from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
 from tune_gan.sample_logger import SampleGridLogger
-from tune_gan.search_space import DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
+from tune_gan.search_space import DEFAULT_LR_SCALINGS, DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 from tune_gan.storage import StorageError, StorageLocation
 
-GRID_FLAGS = ("batch_sizes", "schedulers", "seeds")
+GRID_FLAGS = ("batch_sizes", "schedulers", "lr_scalings", "seeds")
 TRIAL_FLAGS = (
     "epochs",
     "model",
@@ -84,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     positive, non_negative = int_at_least(1), int_at_least(0)
     parser = OneLineErrorParser(
         prog="sweep.py",
-        description="Grid-search GAN training over batch size x LR schedule x seed with Ray Tune.",
+        description="Grid-search GAN training over batch size x LR schedule x LR scaling x seed with Ray Tune.",
         epilog=f"Presets: {', '.join(f'{name} {values}' for name, values in PRESETS.items())}. "
         "Flags override the preset's values.",
     )
@@ -92,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     grid.add_argument("--preset", choices=PRESETS, help="starting values for the grid and trials (default: assignment)")
     grid.add_argument("--batch-sizes", nargs="+", type=positive, metavar="N", help="batch sizes to sweep")
     grid.add_argument("--schedulers", nargs="+", choices=SCHEDULERS, help="LR schedules to sweep")
+    grid.add_argument(
+        "--lr-scalings",
+        nargs="+",
+        choices=LR_SCALINGS,
+        help=f"peak-LR scalings to sweep: x (batch size / {LR_SCALING_REFERENCE_BATCH}), its square root, "
+        "or none (default: none)",
+    )
     grid.add_argument("--seeds", nargs="+", type=non_negative, metavar="S", help="random seeds to sweep")
 
     trial = parser.add_argument_group("every trial")
@@ -155,14 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The preset's values, overridden by every flag the user gave."""
-    chosen: dict[str, Any] = dict(PRESETS[args.preset or "assignment"])
+    chosen: dict[str, Any] = {"lr_scalings": DEFAULT_LR_SCALINGS, **PRESETS[args.preset or "assignment"]}
     chosen.update(
         {name: getattr(args, name) for name in (*GRID_FLAGS, *TRIAL_FLAGS) if getattr(args, name) is not None}
     )
-    batch_sizes, schedulers, seeds = (tuple(chosen.pop(axis)) for axis in GRID_FLAGS)
-    base = TrialConfig(batch_size=batch_sizes[0], scheduler=schedulers[0], seed=seeds[0], **chosen)
+    batch_sizes, schedulers, lr_scalings, seeds = (tuple(chosen.pop(axis)) for axis in GRID_FLAGS)
+    base = TrialConfig(
+        batch_size=batch_sizes[0], scheduler=schedulers[0], lr_scaling=lr_scalings[0], seed=seeds[0], **chosen
+    )
     resources = Resources(**{name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None})
-    return SweepSpec(base, batch_sizes, schedulers, seeds, resources)
+    return SweepSpec(base, batch_sizes, schedulers, lr_scalings, seeds, resources)
 
 
 def experiment_name(args: argparse.Namespace) -> str:
