@@ -18,6 +18,7 @@ if __package__ in (None, ""):
 import base64
 import html
 from dataclasses import dataclass
+from typing import Callable
 
 import markdown
 import matplotlib
@@ -51,33 +52,22 @@ class Plot:
 def all_plots(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> list[Plot]:
     """Every figure of the report; a figure the data cannot support (e.g. no quality metrics) is None."""
     best_checkpoint = images.best_checkpoint(frame, rank_by)
-    by_updates = "g_updates" in frame.columns and frame["g_updates"].notna().any()
     return [
         Plot(
             "loss_curves.png",
             "D and G loss per epoch (dashed: equilibrium values log 4 and log 2)",
             plots.loss_curves(frame),
         ),
-        Plot(
-            "loss_curves_by_updates.png",
-            "D and G loss per generator update",
-            plots.loss_curves(frame, x="g_updates") if by_updates else None,
-        ),
+        _per_update(frame, "loss_curves_by_updates.png", "D and G loss per generator update", plots.loss_curves),
         Plot("stability_curves.png", "Within-epoch loss variance per epoch", plots.stability_curves(frame)),
-        Plot(
-            "stability_by_updates.png",
-            "Within-epoch loss variance per generator update",
-            plots.stability_curves(frame, x="g_updates") if by_updates else None,
+        _per_update(
+            frame, "stability_by_updates.png", "Within-epoch loss variance per generator update", plots.stability_curves
         ),
         Plot("stability_heatmap.png", "Stable seeds by batch size and scheduler", plots.stability_heatmap(frame)),
         Plot("lr_schedules.png", "Learning rate per epoch, as the trials ran", plots.lr_curves(frame)),
         Plot("discriminator.png", "D(x), D(G(z)) and D accuracy per epoch", plots.discriminator_curves(frame)),
         Plot("quality.png", "Image quality per evaluated epoch", plots.quality_curves(frame)),
-        Plot(
-            "quality_by_updates.png",
-            "Image quality per generator update",
-            plots.quality_curves(frame, x="g_updates") if by_updates else None,
-        ),
+        _per_update(frame, "quality_by_updates.png", "Image quality per generator update", plots.quality_curves),
         Plot("stage_montage.png", "Fixed-noise samples across training", images.stage_montage(frame)),
         Plot("final_grids.png", "Final 25 generated images per config", images.final_grids(frame)),
         Plot(
@@ -87,6 +77,12 @@ def all_plots(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> list
         ),
         Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(frame)),
     ]
+
+
+def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[..., Figure | None]) -> Plot:
+    """A figure drawn against generator updates; None for results written before trials counted them."""
+    counted = "g_updates" in frame.columns and frame["g_updates"].notna().any()
+    return Plot(file, caption, draw(frame, x="g_updates") if counted else None)
 
 
 def config_table(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> pd.DataFrame:

@@ -115,32 +115,42 @@ def shown(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
-    experiment, _ = smoke
+def write_report(experiment: Path, out: Path) -> tuple[str, str]:
+    """Run report.py as a user does; (its stdout, the report.md it wrote)."""
     finished = subprocess.run(
-        [sys.executable, "analysis/report.py", str(experiment), "--out", str(tmp_path)],
+        [sys.executable, "analysis/report.py", str(experiment), "--out", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert f"Report: {tmp_path / 'report.md'}" in finished.stdout
+    return finished.stdout, (out / "report.md").read_text()
+
+
+def ranked_rows(markdown: str) -> list[dict[str, str]]:
+    """The 'Configs, ranked' table of a report.md, one dict per config row."""
+    table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
+    lines = [line for line in table.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].split("|")[1:-1]]
+    return [dict(zip(header, [cell.strip() for cell in line.split("|")[1:-1]])) for line in lines[1:]]
+
+
+def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
+    experiment, _ = smoke
+    stdout, markdown = write_report(experiment, tmp_path)
+    assert f"Report: {tmp_path / 'report.md'}" in stdout
     pngs = {path.name for path in tmp_path.glob("*.png")}
     assert pngs == REPORT_PNGS  # the smoke trials scored their samples, so quality.png is there
     for name in pngs:
         with Image.open(tmp_path / name) as image:
             assert image.width >= 300 and image.height >= 200
             assert len(set(image.convert("L").resize((64, 64)).tobytes())) > 5  # not a blank canvas
-    markdown = (tmp_path / "report.md").read_text()
-    table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
-    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| rank")]
+    rows = ranked_rows(markdown)
     assert len(rows) == 4
     # The quality columns hold each config's last evaluation (one seed: no interval), read back from its results.
-    header = [cell.strip() for cell in table.split("| rank")[1].splitlines()[0].split("|")[:-1]]
     frame = load_experiment(experiment)
-    for row in rows:
-        cells = dict(zip(["rank", *header[1:]], [cell.strip() for cell in row.split("|")[1:-1]]))
+    for cells in rows:
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
         assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
         assert cells["recall"] == f"{shown(trial['recall'].iloc[-1])} (n=1)"
@@ -175,24 +185,13 @@ def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
 
 
 def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_path):
-    finished = subprocess.run(
-        [sys.executable, "analysis/report.py", str(three_seeds), "--out", str(tmp_path)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    markdown = (tmp_path / "report.md").read_text()
+    _, markdown = write_report(three_seeds, tmp_path)
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
     assert headings[:3] == list(stats.QUESTIONS)
-    table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
-    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| rank")]
-    header = [cell.strip() for cell in table.split("| rank")[1].splitlines()[0].split("|")[:-1]]
+    rows = ranked_rows(markdown)
     finals = _final_results(three_seeds)
     assert len(rows) == len(finals) == 4 and all(len(trials) == 3 for trials in finals.values())
-    for row in rows:
-        cells = dict(zip(["rank", *header[1:]], [cell.strip() for cell in row.split("|")[1:-1]]))
+    for cells in rows:
         fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["scheduler"])]]
         half = scipy.stats.t.ppf(0.975, 2) * np.std(fids, ddof=1) / math.sqrt(3)
         mean = np.mean(fids)

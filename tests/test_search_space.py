@@ -26,9 +26,10 @@ def test_no_preset_is_the_assignment():
     assert spec.batch_sizes == (128, 256, 512, 1024)
     assert spec.schedulers == ("constant", "step", "warmup_cosine")
     assert spec.lr_scalings == ("none",)
-    assert spec.num_trials == 12 and spec.base.epochs == 50 and spec.base.subset == 0
-    assert {(c.batch_size, c.scheduler) for c in spec.trial_configs()} == {
-        (b, s) for b in spec.batch_sizes for s in spec.schedulers
+    assert spec.seeds == (0, 1, 2)  # enough for a 95 % interval over seeds
+    assert spec.num_trials == 36 and spec.base.epochs == 50 and spec.base.subset == 0
+    assert {(c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs()} == {
+        (b, s, seed) for b in spec.batch_sizes for s in spec.schedulers for seed in spec.seeds
     }
 
 
@@ -43,7 +44,7 @@ def test_param_space_is_a_grid_over_the_four_axes():
 
 def test_lr_scalings_multiply_the_grid():
     spec = spec_for("--lr-scalings", "none", "linear")
-    assert spec.num_trials == 2 * 12
+    assert spec.num_trials == 2 * 36  # the assignment grid, 36 trials, once per scaling
     assert {(c.batch_size, c.scheduler, c.lr_scaling) for c in spec.trial_configs()} == {
         (b, s, scaling) for b in spec.batch_sizes for s in spec.schedulers for scaling in ("none", "linear")
     }
@@ -75,10 +76,10 @@ def test_every_grid_point_is_validated():
     "cluster, resources, expected",
     [
         ({"CPU": 2.0}, Resources(), 0.0),
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(), 0.0833),  # 12 trials share one GPU
+        ({"CPU": 16.0, "GPU": 1.0}, Resources(), 0.0625),  # 16 CPUs run 16 of the 36 trials at once on one GPU
         ({"CPU": 16.0, "GPU": 1.0}, Resources(max_concurrent=4), 0.25),
         ({"CPU": 8.0, "GPU": 1.0}, Resources(cpus_per_trial=2), 0.25),  # 4 trials fit the CPUs at once
-        ({"CPU": 64.0, "GPU": 16.0}, Resources(), 1.0),  # never more than one GPU a trial
+        ({"CPU": 64.0, "GPU": 64.0}, Resources(), 1.0),  # never more than one GPU a trial
         ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.5), 0.5),
     ],
 )

@@ -135,7 +135,7 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     resumed = run_sweep("--resume", "--storage-path", str(experiment.parent), "--name", "smoke")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     rows = resumed.stdout.split("Results, one row per trial:\n")[1].splitlines()[1:5]
-    assert all(row.split()[3:5] == ["TERMINATED", "2"] for row in rows)
+    assert all(row.split()[4:6] == ["TERMINATED", "2"] for row in rows)
     assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
 
 
