@@ -32,8 +32,13 @@ def _finite(values: Sequence[float]) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """How the report prints a number: 3 significant digits, or whole with thousands separators from 1,000."""
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def signed(value: float) -> str:
+    return ("+" if value > 0 else "") + number(value)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,8 @@ class Estimate:
         if self.n == 0:
             return "n/a"
         if self.n == 1:
-            return f"{_number(self.mean)} (n=1)"
-        return f"{_number(self.mean)} [{_number(self.low)}, {_number(self.high)}] (n={self.n})"
+            return f"{number(self.mean)} (n=1)"
+        return f"{number(self.mean)} [{number(self.low)}, {number(self.high)}] (n={self.n})"
 
 
 def mean_interval(values: Sequence[float]) -> Estimate:
@@ -91,8 +96,8 @@ class Difference:
 
     def __str__(self) -> str:
         if min(self.n_a, self.n_b) < 2:
-            return f"{self.value:+.3g} (n={self.n_a} vs {self.n_b})"
-        return f"{self.value:+.3g} [{self.low:+.3g}, {self.high:+.3g}] (n={self.n_a} vs {self.n_b})"
+            return f"{signed(self.value)} (n={self.n_a} vs {self.n_b})"
+        return f"{signed(self.value)} [{signed(self.low)}, {signed(self.high)}] (n={self.n_a} vs {self.n_b})"
 
 
 def difference(a: Sequence[float], b: Sequence[float], higher_is_better: bool) -> Difference:

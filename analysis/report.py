@@ -17,6 +17,7 @@ if __package__ in (None, ""):
 
 import base64
 import html
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -98,6 +99,42 @@ def config_table(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> p
     return shown
 
 
+# Per-trial columns of the trials table: how each seed ended and its last evaluation.
+TRIAL_COLUMNS = (
+    "seed",
+    "status",
+    "outcome",
+    "outcome_epoch",
+    "outcome_detail",
+    "fid",
+    "is_score",
+    "precision",
+    "recall",
+    "classes_covered",
+    "fid_fluctuation",
+    "late_d_loss_var_corrected",
+    "late_d_loss_var",
+)
+
+
+def trial_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per trial, by config then seed: its outcome, from which epoch, its last quality and loss variances."""
+    trials = stats.per_trial(frame)
+    columns = stats.config_columns(frame)
+    trials = trials.sort_values([*columns, "seed"], ignore_index=True)
+    shown = pd.DataFrame({"config": [stats.config_label(tuple(row[columns]), columns) for _, row in trials.iterrows()]})
+    for column in TRIAL_COLUMNS:
+        if column in trials.columns:
+            shown[column] = trials[column].map(_cell)
+    return shown
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else intervals.number(value)
+    return str(value)
+
+
 def _markdown_table(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
@@ -123,6 +160,10 @@ def report_markdown(frame: pd.DataFrame, experiment: str, plots_written: list[Pl
         "## Configs, ranked",
         "",
         _markdown_table(config_table(frame, rank_by)),
+        "",
+        "## Trials",
+        "",
+        _markdown_table(trial_table(frame)),
         "",
         "## Definitions",
         "",

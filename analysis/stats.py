@@ -117,20 +117,20 @@ def outcome_counts(trials: pd.DataFrame) -> str:
         if matching.empty:
             continue
         text = f"{len(matching)} of {total} seed{'s' if total > 1 else ''} {word}"
-        if outcome == outcomes.DIVERGED:  # the loop's reason, up to its first colon: what kind of divergence
-            text += (
-                " ("
-                + "; ".join(
-                    f"{detail.split(':')[0] or 'stopped'} by epoch {int(epoch)}"
-                    for detail, epoch in zip(matching["outcome_detail"], matching["outcome_epoch"])
-                )
-                + ")"
-            )
+        if outcome == outcomes.DIVERGED:
+            stops = zip(matching["outcome_detail"], matching["outcome_epoch"])
+            text += f" ({'; '.join(f'{_divergence_kind(detail)} by epoch {int(epoch)}' for detail, epoch in stops)})"
         elif outcome in outcomes.UNSTABLE:
             epochs = ", ".join(str(int(epoch)) for epoch in matching["outcome_epoch"])
             text += f" ({'by epoch' if len(matching) == 1 else 'by epochs'} {epochs})"
         parts.append(text)
     return "; ".join(parts)
+
+
+def _divergence_kind(reason: str) -> str:
+    """The kind of divergence from the loop's reason (trainables.divergence): 'discriminator collapse: d_loss < …'
+    gives 'discriminator collapse', 'non-finite d_loss (nan) at epoch 3' gives 'non-finite d_loss'."""
+    return reason.split(":")[0].split(" (")[0] or "stopped"
 
 
 def summary(frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from ray import tune
 
 from analysis import outcomes, plots, stats
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
+from analysis.report import trial_table
 from tests.helpers import REPO, run_sweep
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
@@ -259,6 +260,19 @@ def test_report_rejects_a_directory_without_an_experiment(tmp_path):
     )
 
 
+def test_report_rejects_an_unknown_ranking_metric(tmp_path):
+    finished = subprocess.run(
+        [sys.executable, "analysis/report.py", str(tmp_path), "--rank-by", "d_loss_var"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 2 and finished.stderr.count("\n") == 1
+    assert "argument --rank-by: invalid choice: 'd_loss_var'" in finished.stderr
+    assert all(metric in finished.stderr for metric in stats.RANKABLE)
+
+
 def test_notebook_runs_top_to_bottom(smoke, monkeypatch):
     monkeypatch.setenv("TUNE_GAN_EXPERIMENT", str(smoke[0]))
     notebook = nbformat.read(REPO / "analysis" / "analysis.ipynb", as_version=4)
@@ -290,18 +304,26 @@ class Seed:
     fid_path: tuple[float, ...] | None = None
 
 
-def crafted(configs: dict[tuple[int, str], list[Seed]]) -> pd.DataFrame:
-    """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated."""
+def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
+    """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated. A config is
+    (batch size, scheduler) or (batch size, scheduler, lr_scaling)."""
     rows = []
-    for (batch_size, scheduler), seeds in configs.items():
+    for (batch_size, scheduler, *scaling), seeds in configs.items():
         for seed, spec in enumerate(seeds):
-            config = TrialConfig(batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=EPOCHS, warmup_epochs=1)
+            config = TrialConfig(
+                batch_size=batch_size,
+                scheduler=scheduler,
+                lr_scaling=scaling[0] if scaling else "none",
+                seed=seed,
+                epochs=EPOCHS,
+                warmup_epochs=1,
+            )
             fids = spec.fid_path or tuple(spec.fid * (1 + 0.5 * (EPOCHS - epoch) / EPOCHS) for epoch in range(1, 7))
             for epoch in range(1, len(spec.classes) + 1):
                 rows.append(
                     {
                         **dataclasses.asdict(config),
-                        "trial_id": f"{batch_size}_{scheduler}_{seed}",
+                        "trial_id": f"{batch_size}_{scheduler}_{config.lr_scaling}_{seed}",
                         "status": spec.status,
                         "checkpoint": None,
                         "epoch": epoch,
@@ -493,8 +515,44 @@ def test_quality_metrics_drive_plots():
     frame = crafted({(128, "constant"): [Seed(100.0)], (1024, "constant"): [Seed(300.0)]})
     assert plots.quality_curves(frame) is not None
     assert plots.quality_curves(frame.drop(columns=list(stats.REPORTED_QUALITY))) is None
-    figure = plots.quality_curves(frame, x="g_updates")
-    fid_axis = figure.axes[0]
-    lines = {line.get_label(): line.get_xdata().tolist() for line in fid_axis.get_lines()}
-    assert lines["batch 1024 · constant"] == [58 * epoch for epoch in range(1, 7)]
-    assert lines["batch 128 · constant"] == [468 * epoch for epoch in range(1, 7)]
+    for x, per_epoch in (("g_updates", {128: 468, 1024: 58}), ("images_seen", {128: 59_904, 1024: 59_392})):
+        figure = plots.quality_curves(frame, x=x)
+        lines = {line.get_label(): line.get_xdata().tolist() for line in figure.axes[0].get_lines()}
+        for batch, step in per_epoch.items():
+            assert lines[f"batch {batch} · constant"] == [step * epoch for epoch in range(1, 7)]
+        assert figure.axes[0].get_xlabel() == plots.X_AXES[x]
+
+
+def test_lr_scaling_is_one_more_config_dimension():
+    frame = crafted(
+        {
+            (128, "constant", "none"): [Seed(100.0 + seed) for seed in range(3)],
+            (1024, "constant", "none"): [Seed(300.0 + seed) for seed in range(3)],
+            (128, "constant", "linear"): [Seed(110.0 + seed) for seed in range(3)],
+            (1024, "constant", "linear"): [Seed(150.0 + seed) for seed in range(3)],
+        }
+    )
+    assert stats.config_columns(frame) == ["batch_size", "scheduler", "lr_scaling"]
+    ranked = stats.ranking(stats.summary(frame))
+    assert ranked["label"].tolist()[:2] == [
+        "batch 128 · constant · lr_scaling none",
+        "batch 128 · constant · lr_scaling linear",
+    ]
+    text = sentences(frame)
+    # Batch sizes compared within each scaling: +200 unscaled, +40 with linear scaling.
+    for scaling, large in (("none", 300.0), ("linear", 150.0)):
+        small = 100.0 if scaling == "none" else 110.0
+        low, high = welch_interval([large + seed for seed in range(3)], [small + seed for seed in range(3)])
+        assert (
+            f"with constant LR · lr_scaling {scaling}, final fid, batch 1024 − batch 128: +{large - small:.3g} "
+            f"[+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
+        )
+
+
+def test_trial_table_names_each_seeds_outcome_and_epoch():
+    frame = crafted({(128, "constant"): [Seed(100.0), Seed(120.0, classes=(10, 10, 10, 4, 3, 3))]})
+    table = trial_table(frame)
+    assert table[["config", "seed", "outcome", "outcome_epoch", "fid"]].values.tolist() == [
+        ["batch 128 · constant", "0", outcomes.STABLE, "", "100"],
+        ["batch 128 · constant", "1", outcomes.MODE_COLLAPSE, "4", "120"],
+    ]
