@@ -100,7 +100,7 @@ def config_table(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> p
 
 
 # Per-trial columns of the trials table: how each seed ended and its last evaluation.
-TRIAL_COLUMNS = (
+TRIAL_TABLE_COLUMNS = (
     "seed",
     "status",
     "outcome",
@@ -123,7 +123,7 @@ def trial_table(frame: pd.DataFrame) -> pd.DataFrame:
     columns = stats.config_columns(frame)
     trials = trials.sort_values([*columns, "seed"], ignore_index=True)
     shown = pd.DataFrame({"config": [stats.config_label(tuple(row[columns]), columns) for _, row in trials.iterrows()]})
-    for column in TRIAL_COLUMNS:
+    for column in TRIAL_TABLE_COLUMNS:
         if column in trials.columns:
             shown[column] = trials[column].map(_cell)
     return shown

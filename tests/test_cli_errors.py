@@ -8,8 +8,10 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from tests.helpers import REPO
+from trainables.checkpoint import CHECKPOINT_FORMAT
 from tune_gan import sweep
 
 
@@ -162,17 +164,29 @@ def test_offline_without_the_dataset(tmp_path, storage):
     assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]
 
 
-@pytest.mark.parametrize("damage", ["corrupt", "missing"])
-def test_resume_with_a_broken_checkpoint(smoke, tmp_path, capsys, damage):
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        ("corrupt", "RuntimeError"),
+        ("missing", "FileNotFoundError"),
+        ("older", f"checkpoint format 1, but this tune-gan resumes only format {CHECKPOINT_FORMAT}: older code"),
+        ("newer", f"checkpoint format 99, but this tune-gan resumes only format {CHECKPOINT_FORMAT}: newer code"),
+    ],
+)
+def test_resume_with_a_broken_checkpoint(smoke, tmp_path, capsys, damage, says):
     experiment = tmp_path / "copy"
     shutil.copytree(smoke[0], experiment)
     latest = sorted(next(experiment.glob("train_gan_*")).glob("checkpoint_*"))[-1]
+    state_file = latest / "state.pt"
     if damage == "corrupt":
-        state = latest / "state.pt"
-        state.write_bytes(state.read_bytes()[:1000])
-    else:
+        state_file.write_bytes(state_file.read_bytes()[:1000])
+    elif damage == "missing":
         shutil.rmtree(latest)
+    else:  # the state as a checkpoint format before it was recorded (1), or one from the future
+        state = torch.load(state_file, weights_only=True)
+        del state["format"]
+        torch.save(state if damage == "older" else {**state, "format": 99}, state_file)
     before = sorted(path.relative_to(experiment) for path in experiment.rglob("*"))
     code, stderr = run_cli(["--resume", "--storage-path", str(tmp_path), "--name", "copy"], capsys)
-    assert_one_line_error(code, stderr, f"--resume: checkpoint {latest} is missing or corrupt")
+    assert_one_line_error(code, stderr, f"--resume: checkpoint {latest} cannot be resumed (", says)
     assert sorted(path.relative_to(experiment) for path in experiment.rglob("*")) == before

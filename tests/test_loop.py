@@ -10,7 +10,15 @@ import pytest
 import torch
 from PIL import Image
 
-from trainables.checkpoint import read_state, restore_checkpoint, save_sample_grid, write_checkpoint
+from trainables.checkpoint import (
+    CHECKPOINT_FORMAT,
+    STATE_FILE,
+    CheckpointError,
+    read_state,
+    restore_checkpoint,
+    save_sample_grid,
+    write_checkpoint,
+)
 from trainables.config import TrialConfig
 from trainables.data import batch_indices, epoch_batches, take_subset, to_unit_range
 from trainables.loop import BATCH_STATS, GANTraining, batch_stats, discriminator_loss, epoch_stats, generator_loss
@@ -235,6 +243,20 @@ def test_checkpoint_from_another_config_is_refused(mnist_images, tmp_path):
     other = GANTraining(dataclasses.replace(SMALL, seed=3), mnist_images)
     with pytest.raises(ValueError, match="different config"):
         other.load_state_dict(read_state(tmp_path))
+
+
+def test_checkpoint_of_another_format_is_refused_for_training_but_still_read(mnist_images, tmp_path):
+    training = GANTraining(SMALL, mnist_images)
+    write_checkpoint(tmp_path, training, tmp_path)
+    state = torch.load(tmp_path / STATE_FILE, weights_only=True)
+    assert state["format"] == CHECKPOINT_FORMAT
+    del state["format"]  # as written before the format was recorded
+    torch.save(state, tmp_path / STATE_FILE)
+    with pytest.raises(
+        CheckpointError, match=f"checkpoint format 1, but this tune-gan resumes only format {CHECKPOINT_FORMAT}"
+    ):
+        restore_checkpoint(tmp_path, GANTraining(SMALL, mnist_images), tmp_path / "samples")
+    assert torch.equal(read_state(tmp_path)["generator"]["0.weight"], training.generator.state_dict()["0.weight"])
 
 
 def test_sample_grid_is_a_5x5_png_and_sampling_uses_no_rng(mnist_images, tmp_path):

@@ -8,6 +8,9 @@ Layout of a checkpoint directory::
 Each checkpoint carries all earlier grids, so pruning old checkpoints (Tune keeps
 the last few) never loses the image-quality-over-training record, and the grids
 reach the experiment's storage path on a multi-node cluster along with the checkpoint.
+
+``state.pt`` records its :data:`CHECKPOINT_FORMAT`. Training resumes only from the format
+this code writes; reading a generator out of any format (to score or plot it) still works.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from trainables.loop import GANTraining
 
 STATE_FILE = "state.pt"
 SAMPLES_DIR = "samples"
+# The layout of GANTraining.state_dict(). 1: before it was recorded; 2: the generator-update count and the
+# divergence window's metrics under their current names (lr_g_in_use, d_loss_var_corrected, ...).
+CHECKPOINT_FORMAT = 2
+_FORMAT_KEY = "format"
 
 
 def sample_grid_name(epoch: int) -> str:
@@ -47,7 +54,7 @@ def save_sample_grid(images: torch.Tensor, path: Path) -> None:
 
 
 def write_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) -> None:
-    torch.save(training.state_dict(), directory / STATE_FILE)
+    torch.save({**training.state_dict(), _FORMAT_KEY: CHECKPOINT_FORMAT}, directory / STATE_FILE)
     shutil.copytree(samples_dir, directory / SAMPLES_DIR, dirs_exist_ok=True)
 
 
@@ -63,8 +70,20 @@ def read_state(directory: Path) -> dict[str, Any]:
         raise CheckpointError(f"{type(error).__name__}: {one_line(error)[:200]}") from None
 
 
+def read_resumable_state(directory: Path) -> dict[str, Any]:
+    """The training state of a checkpoint training can continue from: one of this code's :data:`CHECKPOINT_FORMAT`."""
+    state = read_state(directory)
+    found = state.get(_FORMAT_KEY, 1)
+    if found != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"checkpoint format {found}, but this tune-gan resumes only format {CHECKPOINT_FORMAT}: "
+            f"{'older' if found < CHECKPOINT_FORMAT else 'newer'} code wrote it"
+        )
+    return state
+
+
 def restore_checkpoint(directory: Path, training: GANTraining, samples_dir: Path) -> None:
     """Load the training state into ``training`` and the saved grids into ``samples_dir``."""
-    training.load_state_dict(read_state(directory))
+    training.load_state_dict(read_resumable_state(directory))
     if (directory / SAMPLES_DIR).is_dir():
         shutil.copytree(directory / SAMPLES_DIR, samples_dir, dirs_exist_ok=True)

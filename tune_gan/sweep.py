@@ -33,7 +33,7 @@ import ray
 import torch
 from ray import tune
 
-from trainables.checkpoint import CheckpointError, read_state
+from trainables.checkpoint import CheckpointError, read_resumable_state
 from trainables.classifier import ClassifierWeightsError
 from trainables.cli_args import OneLineErrorParser, int_at_least
 from trainables.config import (
@@ -241,11 +241,10 @@ def check_checkpoints(experiment: StorageLocation) -> None:
             continue
         try:
             with checkpoint.as_directory() as directory:  # a download first, when in an object store
-                read_state(Path(directory))
+                read_resumable_state(Path(directory))
         except CheckpointError as error:
             raise SweepError(
-                f"--resume: checkpoint {checkpoint.path} is missing or corrupt ({error}); "
-                "its trial cannot continue from it"
+                f"--resume: checkpoint {checkpoint.path} cannot be resumed ({error}); its trial cannot continue from it"
             ) from None
 
 
