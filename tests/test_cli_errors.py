@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tests.helpers import REPO
+from tests.test_data import damaged_copy
 from trainables.checkpoint import CHECKPOINT_FORMAT
 from tune_gan import sweep
 
@@ -123,6 +124,15 @@ def test_more_resources_than_the_cluster_has(argv, fragments, storage, capsys):
     code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(storage), "--name", "big", *argv], capsys)
     assert_one_line_error(code, stderr.splitlines()[-1], *fragments)
     assert not (storage / "big").exists()
+
+
+def test_a_damaged_dataset_file_stops_the_sweep_before_any_trial(tmp_path, storage, capsys):
+    root, images = damaged_copy(tmp_path, "truncated")
+    code, stderr = run_cli(
+        ["--preset", "smoke", "--storage-path", str(storage), "--name", "damaged", "--data-dir", str(root)], capsys
+    )
+    assert_one_line_error(code, stderr, f"data file {images} is truncated or corrupt")
+    assert not (storage / "damaged").exists()
 
 
 def test_offline_without_the_dataset(tmp_path, storage):

@@ -1,10 +1,14 @@
+import shutil
+
 import pytest
 import torch
 
 from trainables.data import (
     DataUnavailableError,
+    check_idx_file,
     epoch_batches,
     expected_files,
+    load_train_images,
     resolve_data_dir,
     take_subset,
     to_unit_range,
@@ -54,8 +58,6 @@ def test_missing_dataset_is_one_line_naming_dir_and_files(tmp_path):
     root = tmp_path / "not_a_dir"
     root.write_text("")
     with pytest.raises(DataUnavailableError) as error:
-        from trainables.data import load_train_images
-
         load_train_images("fashion_mnist", root)
     message = str(error.value)
     assert "\n" not in message
@@ -67,3 +69,38 @@ def test_missing_dataset_is_one_line_naming_dir_and_files(tmp_path):
         "t10k-images-idx3-ubyte",
         "t10k-labels-idx1-ubyte",
     ]
+
+
+def damaged_copy(tmp_path, damage: str):
+    """A copy of the MNIST data dir whose training images are truncated or whose header is overwritten."""
+    source = resolve_data_dir(None) / "MNIST" / "raw"
+    raw = tmp_path / "MNIST" / "raw"
+    shutil.copytree(source, raw, ignore=shutil.ignore_patterns("*.gz"))
+    images = raw / "train-images-idx3-ubyte"
+    data = images.read_bytes()
+    images.write_bytes(data[: len(data) - 784] if damage == "truncated" else b"\x50\x4b\x03\x04" + data[4:])
+    return tmp_path, images
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        # 60,000 images of 28 x 28 bytes after a 16-byte header, one image short
+        ("truncated", f"it holds {16 + 59_999 * 784:,} bytes where its header promises {16 + 60_000 * 784:,}"),
+        ("corrupt", "its header 504b0304 is not an IDX array of unsigned bytes with 1 or 3 dimensions"),
+    ],
+)
+def test_a_damaged_dataset_file_is_named(tmp_path, damage, says):
+    root, images = damaged_copy(tmp_path, damage)
+    with pytest.raises(DataUnavailableError) as error:
+        load_train_images("mnist", root)
+    assert str(error.value) == (
+        f"data file {images} is truncated or corrupt: {says}; delete it to download it again, "
+        "or replace it with the official file"
+    )
+
+
+def test_every_shipped_idx_file_passes_the_check():
+    for dataset in ("mnist", "fashion_mnist"):
+        for path in expected_files(dataset, resolve_data_dir(None)):
+            check_idx_file(path)  # 60,000 or 10,000 images of 28 x 28 bytes, and as many labels

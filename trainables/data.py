@@ -9,6 +9,7 @@ permutation of that tensor and scales them to [-1, 1] in one vectorised op.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,7 @@ from torchvision import datasets
 from trainables.cli_args import one_line
 
 DATA_DIR_ENV = "TUNE_GAN_DATA"
+_IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's and FashionMNIST's images and labels
 _DATASET_CLASSES = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
 
 
@@ -53,8 +55,37 @@ def expected_files(dataset: str, root: Path) -> list[Path]:
     return [raw / Path(url).name.removesuffix(".gz") for url, _md5 in cls.resources]
 
 
+def check_idx_file(path: Path) -> None:
+    """Refuse a truncated or corrupt IDX file, naming it: its header must describe an unsigned-byte array and its
+    size must be exactly what the header promises. torchvision only checks that the files exist, and would
+    otherwise fail on such a file with a reshape error that names neither the file nor the cause."""
+    with path.open("rb") as file:
+        header = file.read(4)
+        ndim = header[3] if len(header) == 4 else 0
+        dims = file.read(4 * ndim)
+    problem = None
+    if len(header) < 4 or header[:2] != b"\0\0" or header[2] != _IDX_UNSIGNED_BYTE or ndim not in (1, 3):
+        problem = f"its header {header.hex()} is not an IDX array of unsigned bytes with 1 or 3 dimensions"
+    elif len(dims) < 4 * ndim:
+        problem = "it ends inside its header"
+    else:
+        expected = 4 + 4 * ndim + math.prod(int.from_bytes(dims[i : i + 4], "big") for i in range(0, 4 * ndim, 4))
+        if path.stat().st_size != expected:
+            problem = f"it holds {path.stat().st_size:,} bytes where its header promises {expected:,}"
+    if problem:
+        raise DataUnavailableError(
+            f"data file {path} is truncated or corrupt: {problem}; delete it to download it again, "
+            "or replace it with the official file"
+        )
+
+
 def load_labelled_images(dataset: str, root: Path, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """One split as (N, 28, 28) uint8 images and (N,) int64 labels; downloads into ``root`` when online."""
+    """One split as (N, 28, 28) uint8 images and (N,) int64 labels; downloads into ``root`` when online.
+
+    Every file of the dataset already on disk is checked first (:func:`check_idx_file`)."""
+    for path in expected_files(dataset, root):
+        if path.is_file():
+            check_idx_file(path)
     try:
         split = _DATASET_CLASSES[dataset](root=str(root), train=train, download=True)
     except (RuntimeError, OSError) as error:
