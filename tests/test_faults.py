@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -63,8 +62,8 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
     grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
     driver = start_sweep(*grid.split(), "--max-failures", "1", "--storage-path", str(tmp_path), "--name", "killed")
     experiment = tmp_path / "killed"
+    # Killed once its first epoch is recorded: mid-way through a later epoch, whichever the worker has reached.
     first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
-    time.sleep(0.5)  # into epoch 2, which has no checkpoint yet
     os.kill(first["pid"], signal.SIGKILL)
     output, _ = driver.communicate(timeout=600)
     assert driver.returncode == 0, output[-4000:]
@@ -101,7 +100,7 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
     partial = load_experiment(experiment)  # analysis works on the unfinished experiment
     assert partial["trial_id"].nunique() == 4
     assert (partial.drop_duplicates("trial_id")["status"] != "TERMINATED").any()
-    assert stats.findings(partial)
+    assert list(stats.findings(partial)) == list(stats.QUESTIONS)
 
     resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
