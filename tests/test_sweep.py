@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from PIL import Image
@@ -137,6 +139,29 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     rows = resumed.stdout.split("Results, one row per trial:\n")[1].splitlines()[1:5]
     assert all(row.split()[4:6] == ["TERMINATED", "2"] for row in rows)
     assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
+
+
+def test_resume_removes_result_rows_past_the_recorded_checkpoint(smoke, tmp_path):
+    """What a driver stopped between Tune's state save and its result upload leaves: a row the state does not
+    know of (here an epoch 3 after the recorded epoch-2 checkpoint). --resume removes it before Tune reads the
+    files back."""
+    experiment = tmp_path / "copy"
+    shutil.copytree(smoke[0], experiment)
+    trial = sorted(experiment.glob("train_gan_*"))[0]
+    results, progress = trial / "result.json", trial / "progress.csv"
+    original_results, original_progress = results.read_text(), progress.read_text()
+    last = json.loads(original_results.splitlines()[-1])
+    results.write_text(original_results + json.dumps({**last, "epoch": 3, "d_loss": 99.0}) + "\n")
+    table = pd.read_csv(progress)
+    progress.write_text(original_progress + table.tail(1).assign(epoch=3).to_csv(header=False, index=False))
+    assert pd.read_csv(progress)["epoch"].tolist() == [1, 2, 3]
+
+    resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "copy")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "removed 2 result row(s) past the trials' recorded checkpoints" in resumed.stdout
+    assert [json.loads(line)["epoch"] for line in results.read_text().splitlines()] == [1, 2]
+    assert results.read_text() == original_results
+    assert pd.read_csv(progress).equals(pd.read_csv(io.StringIO(original_progress)))
 
 
 def test_a_diverging_trial_is_stopped_and_reported(tmp_path):

@@ -33,7 +33,7 @@ import ray
 import torch
 from ray import tune
 
-from trainables.checkpoint import CheckpointError, read_resumable_state
+from trainables.checkpoint import CheckpointError
 from trainables.classifier import ClassifierWeightsError
 from trainables.cli_args import OneLineErrorParser, int_at_least
 from trainables.config import (
@@ -50,6 +50,7 @@ from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_image
 from trainables.evaluation import real_reference
 from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
+from tune_gan.resume import prepare_resume
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_LR_SCALINGS, DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 from tune_gan.storage import StorageError, StorageLocation
@@ -232,22 +233,6 @@ def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -
     return spec_from_args(args)
 
 
-def check_checkpoints(experiment: StorageLocation) -> None:
-    """Every trial's latest checkpoint must load: better a clear refusal now than trials failing mid-resume."""
-    analysis = tune.ExperimentAnalysis(experiment.uri)
-    for trial in analysis.trials:
-        checkpoint = analysis.get_last_checkpoint(trial)
-        if checkpoint is None:
-            continue
-        try:
-            with checkpoint.as_directory() as directory:  # a download first, when in an object store
-                read_resumable_state(Path(directory))
-        except CheckpointError as error:
-            raise SweepError(
-                f"--resume: checkpoint {checkpoint.path} cannot be resumed ({error}); its trial cannot continue from it"
-            ) from None
-
-
 def run_sweep(args: argparse.Namespace) -> int:
     storage = StorageLocation.parse(args.storage_path)
     name = experiment_name(args)
@@ -255,7 +240,12 @@ def run_sweep(args: argparse.Namespace) -> int:
     spec = load_or_create_spec(args, experiment)
     storage.ensure_writable_dir()
     if args.resume:
-        check_checkpoints(experiment)
+        try:
+            removed = prepare_resume(experiment.uri)
+        except CheckpointError as error:
+            raise SweepError(f"--resume: {error}; its trial cannot continue from it") from None
+        if removed:
+            print(f"tune-gan: removed {removed} result row(s) past the trials' recorded checkpoints")
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images(spec.base.dataset, data_root)
     if spec.base.subset > len(images):
