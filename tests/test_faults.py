@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import torch
@@ -32,22 +32,31 @@ def results(trial: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.is_file() else []
 
 
-def recorded_epochs(experiment: Path) -> dict[str, int]:
-    """Per trial directory, the epoch of the latest checkpoint Tune's saved experiment state knows of."""
+def recorded_epochs(experiment: str | Path) -> dict[str, int]:
+    """Per trial directory name, the epoch of the latest checkpoint Tune's saved experiment state knows of;
+    the experiment on a local path or a storage URI."""
     try:
         analysis = tune.ExperimentAnalysis(str(experiment))
     except (ValueError, OSError):  # not saved yet, or being written right now
         return {}
-    checkpoints = [analysis.get_last_checkpoint(trial) for trial in analysis.trials]
-    return {Path(cp.path).parent.name: read_state(Path(cp.path))["epoch"] for cp in checkpoints if cp}
+    epochs = {}
+    for trial in analysis.trials:
+        checkpoint = analysis.get_last_checkpoint(trial)
+        if checkpoint:
+            with checkpoint.as_directory() as directory:  # a download first, from object storage
+                epochs[PurePosixPath(checkpoint.path).parent.name] = read_state(Path(directory))["epoch"]
+    return epochs
 
 
 COMPARABLE = [name for name in (*TRAIN_METRICS, *QUALITY_METRICS) if name not in MACHINE_METRICS]
 
 
-def uninterrupted_metrics(trial: Path, images: torch.Tensor) -> list[dict]:
+def trial_config(trial: Path) -> TrialConfig:
+    return TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
+
+
+def uninterrupted_metrics(config: TrialConfig, images: torch.Tensor) -> list[dict]:
     """The same trial trained and scored straight through, in this process, without Ray (1 thread, like the trial)."""
-    config = TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
     training = GANTraining(config, images)
     evaluator = TrialEvaluator(config, real_reference(config.dataset, resolve_data_dir(None)))
     rows = [{**dataclasses.asdict(metrics), **evaluator.after_epoch(training)} for metrics in training.epochs()]
@@ -74,7 +83,7 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
     assert rows[-1]["pid"] != first["pid"]  # a new worker finished it
     assert "TERMINATED" in output.split("Results, one row per trial:")[1]
     torch.set_num_threads(1)
-    assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
+    assert reported_metrics(trial) == uninterrupted_metrics(trial_config(trial), mnist_images)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
@@ -110,7 +119,7 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
         rows, kept = results(trial), recorded.get(trial.name, 0)
         assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
         assert rows[:kept] == before[trial.name][:kept]  # the same rows, same pid and time: not trained again
-        assert reported_metrics(trial) == uninterrupted_metrics(trial, mnist_images)
+        assert reported_metrics(trial) == uninterrupted_metrics(trial_config(trial), mnist_images)
         assert sample_grid_steps(trial) == [1, 2, 3, 4]  # no grid logged twice across the resume
         assert [path.name for path in sorted(trial.glob("checkpoint_*"))] == ["checkpoint_000002", "checkpoint_000003"]
 

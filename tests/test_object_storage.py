@@ -1,0 +1,91 @@
+"""A sweep on S3-compatible object storage for real: moto's S3 server on loopback, pyarrow and boto3 pointed at it
+by ``AWS_ENDPOINT_URL`` with dummy credentials. Interrupted, resumed and reported from the bucket."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from ray import tune
+
+from analysis import stats
+from analysis.load import load_experiment
+from tests.helpers import REPO, kill_session, run_sweep, start_sweep, wait_for
+from tests.test_faults import COMPARABLE, free_port, recorded_epochs, uninterrupted_metrics
+from trainables.config import TrialConfig
+
+BUCKET = "tune-gan"
+
+
+def _accepts_connections(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def bucket(monkeypatch) -> str:
+    """An empty bucket on a moto S3 server of this test's own; the environment (inherited by the sweeps the test
+    starts and their Ray workers) points every S3 client at it. Yields the bucket's ``s3://`` URI."""
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    settings = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    try:
+        wait_for(lambda: _accepts_connections(port), timeout=120)
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        yield f"s3://{BUCKET}"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_path, mnist_images):
+    storage = f"{bucket}/runs"
+    experiment = f"{storage}/cut"
+    grid = "--preset smoke --batch-sizes 128 --subset 2048 --epochs 3 --warmup-epochs 1 --name cut"
+    driver = start_sweep(*grid.split(), "--storage-path", storage)
+    try:
+        wait_for(lambda: any(recorded_epochs(experiment).values()), every=0.5)  # a checkpoint in the bucket
+        driver.send_signal(signal.SIGINT)
+        output, _ = driver.communicate(timeout=300)
+    finally:
+        kill_session(driver)
+    assert driver.returncode == 1, output[-3000:]  # cut short: trials left to resume
+    assert f"--resume --storage-path {storage} --name cut" in output
+
+    resumed = run_sweep("--resume", "--storage-path", storage, "--name", "cut")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    frame = load_experiment(experiment)  # read back from the bucket
+    assert frame["trial_id"].nunique() == 2
+    assert frame.groupby("trial_id")["epoch"].apply(list).tolist() == [[1, 2, 3]] * 2  # every epoch once
+    for trial in tune.ExperimentAnalysis(experiment).trials:
+        rows = frame[frame["trial_id"] == trial.trial_id]
+        expected = uninterrupted_metrics(TrialConfig.from_dict(trial.config), mnist_images)
+        assert rows[COMPARABLE].to_dict("records") == expected
+
+    finished = subprocess.run(
+        [sys.executable, "analysis/report.py", experiment, "--out", str(tmp_path / "report")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(stats.QUESTIONS)
