@@ -124,6 +124,42 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
         assert [path.name for path in sorted(trial.glob("checkpoint_*"))] == ["checkpoint_000002", "checkpoint_000003"]
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 160 MiB tmpfs: room for about three of an MLP trial's 35 MB checkpoints. Skipped where mounting is not
+    allowed (it needs root, or CAP_SYS_ADMIN)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()}): the full-disk fault needs one")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=True)
+
+
+def test_a_filling_storage_path_stops_the_sweep_resumably(small_disk, mnist_images):
+    grid = "--preset smoke --batch-sizes 128 --schedulers constant --epochs 4 --subset 1024 --name full"
+    stopped = run_sweep(*grid.split(), "--storage-path", str(small_disk))
+    assert stopped.returncode == 1, stopped.stderr[-3000:]  # stopped, trials left to resume
+    errors = [line for line in stopped.stderr.splitlines() if line.startswith("sweep.py: error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"sweep.py: error: --storage-path {small_disk}: ")
+    assert "MiB free, less than the" in errors[0] and errors[0].endswith("(make room, then --resume)")
+    (trial,) = trial_dirs(small_disk / "full")
+    done = [row["epoch"] for row in results(trial)]
+    assert done and done == list(range(1, len(done) + 1)) and len(done) < 4  # intact, and cut short
+    # Every checkpoint written stays loadable (one may be a step past the recorded results: the trial ran on
+    # until the interrupt reached it; --resume goes on from the one the experiment state recorded).
+    assert {read_state(checkpoint)["epoch"] for checkpoint in trial.glob("checkpoint_*")} <= {*done, len(done) + 1}
+
+    subprocess.run(["mount", "-o", "remount,size=400m", str(small_disk)], check=True)  # room again
+    resumed = run_sweep("--resume", "--storage-path", str(small_disk), "--name", "full")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert [row["epoch"] for row in results(trial)] == [1, 2, 3, 4]
+    assert reported_metrics(trial) == uninterrupted_metrics(trial_config(trial), mnist_images)
+
+
 TOKEN_AUTH = {**os.environ, "RAY_AUTH_MODE": "token"}  # a node or driver joining by host:port must know
 
 

@@ -46,6 +46,11 @@ class StorageLocation:
     def child(self, name: str) -> "StorageLocation":
         return StorageLocation(self.filesystem, f"{self.path}/{name}", f"{self.uri}/{name}")
 
+    @property
+    def is_local(self) -> bool:
+        """A local or mounted directory (a plain path or ``file://``), whose free space can be asked."""
+        return isinstance(self.filesystem, pyarrow.fs.LocalFileSystem)
+
     def exists(self) -> bool:
         return self.filesystem.get_file_info(self.path).type != pyarrow.fs.FileType.NotFound
 

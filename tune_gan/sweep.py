@@ -54,6 +54,7 @@ from tune_gan.resume import prepare_resume
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_LR_SCALINGS, DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 from tune_gan.storage import StorageError, StorageLocation
+from tune_gan.storage_guard import StorageGuard
 
 GRID_FLAGS = ("batch_sizes", "schedulers", "lr_scalings", "seeds")
 TRIAL_FLAGS = (
@@ -289,7 +290,7 @@ def run_sweep(args: argparse.Namespace) -> int:
                     storage_path=storage.uri,
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
                     failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
-                    callbacks=[SampleGridLogger()],
+                    callbacks=[SampleGridLogger(), *([StorageGuard(storage.path)] if storage.is_local else [])],
                 ),
             )
         table = results_table(tuner.fit(), spec)
