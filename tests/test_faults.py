@@ -2,69 +2,33 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 import torch
-from ray import tune
 
 from analysis import stats
 from analysis.load import load_experiment
-from tests.helpers import kill_session, run_sweep, sample_grid_steps, session_pids, start_sweep, trial_dirs, wait_for
+from tests.helpers import (
+    free_port,
+    kill_session,
+    recorded_epochs,
+    reported_metrics,
+    results,
+    run_sweep,
+    sample_grid_steps,
+    session_pids,
+    start_sweep,
+    trial_config,
+    trial_dirs,
+    uninterrupted_metrics,
+    wait_for,
+)
 from trainables.checkpoint import read_state
-from trainables.config import TrialConfig
-from trainables.data import resolve_data_dir
-from trainables.evaluation import TrialEvaluator, real_reference
-from trainables.loop import GANTraining
-from trainables.metric_keys import MACHINE_METRICS, QUALITY_METRICS, TRAIN_METRICS
-
-
-def results(trial: Path) -> list[dict]:
-    """The trial's result rows; complete lines only, as the file may be mid-copy from Tune's staging dir."""
-    path = trial / "result.json"
-    return [json.loads(line) for line in path.read_text().split("\n")[:-1]] if path.is_file() else []
-
-
-def recorded_epochs(experiment: str | Path) -> dict[str, int]:
-    """Per trial directory name, the epoch of the latest checkpoint Tune's saved experiment state knows of;
-    the experiment on a local path or a storage URI."""
-    try:
-        analysis = tune.ExperimentAnalysis(str(experiment))
-    except (ValueError, OSError):  # not saved yet, or being written right now
-        return {}
-    epochs = {}
-    for trial in analysis.trials:
-        checkpoint = analysis.get_last_checkpoint(trial)
-        if checkpoint:
-            with checkpoint.as_directory() as directory:  # a download first, from object storage
-                epochs[PurePosixPath(checkpoint.path).parent.name] = read_state(Path(directory))["epoch"]
-    return epochs
-
-
-COMPARABLE = [name for name in (*TRAIN_METRICS, *QUALITY_METRICS) if name not in MACHINE_METRICS]
-
-
-def trial_config(trial: Path) -> TrialConfig:
-    return TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
-
-
-def uninterrupted_metrics(config: TrialConfig, images: torch.Tensor) -> list[dict]:
-    """The same trial trained and scored straight through, in this process, without Ray (1 thread, like the trial)."""
-    training = GANTraining(config, images)
-    evaluator = TrialEvaluator(config, real_reference(config.dataset, resolve_data_dir(None)))
-    rows = [{**dataclasses.asdict(metrics), **evaluator.after_epoch(training)} for metrics in training.epochs()]
-    return [{name: row[name] for name in COMPARABLE} for row in rows]
-
-
-def reported_metrics(trial: Path) -> list[dict]:
-    return [{name: row[name] for name in COMPARABLE} for row in results(trial)]
 
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
@@ -161,12 +125,6 @@ def test_a_filling_storage_path_stops_the_sweep_resumably(small_disk, mnist_imag
 
 
 TOKEN_AUTH = {**os.environ, "RAY_AUTH_MODE": "token"}  # a node or driver joining by host:port must know
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_node(*args: str) -> subprocess.Popen:

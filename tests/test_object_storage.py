@@ -15,8 +15,17 @@ from ray import tune
 
 from analysis import stats
 from analysis.load import load_experiment
-from tests.helpers import REPO, kill_session, run_sweep, start_sweep, wait_for
-from tests.test_faults import COMPARABLE, free_port, recorded_epochs, uninterrupted_metrics
+from tests.helpers import (
+    COMPARABLE,
+    REPO,
+    free_port,
+    kill_session,
+    recorded_epochs,
+    run_sweep,
+    start_sweep,
+    uninterrupted_metrics,
+    wait_for,
+)
 from trainables.config import TrialConfig
 
 BUCKET = "tune-gan"
