@@ -6,7 +6,7 @@ VENV ?= .venv
 STORAGE ?= results
 NAME := smoke_$(shell date +%Y-%m-%d_%H-%M-%S)
 
-.PHONY: demo test benchmark
+.PHONY: demo test benchmark soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +22,6 @@ test: $(VENV)/.installed
 
 benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/throughput.py
+
+soak: $(VENV)/.installed
+	$(VENV)/bin/python benchmarks/soak.py --json benchmarks/results/soak-cpu-2core-vm.json
