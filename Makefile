@@ -24,4 +24,4 @@ benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/throughput.py
 
 soak: $(VENV)/.installed
-	$(VENV)/bin/python benchmarks/soak.py --json benchmarks/results/soak-cpu-2core-vm.json
+	$(VENV)/bin/python benchmarks/soak.py
