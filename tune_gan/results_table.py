@@ -47,11 +47,13 @@ def grid_point(config: TrialConfig) -> tuple:
 
 def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
     """Rows sorted by grid point; status is TERMINATED (all epochs done), DIVERGED (stopped early, see
-    ``reason``), ERROR, UNFINISHED or PENDING."""
+    ``reason``), ERROR, UNFINISHED or PENDING (not started)."""
     rows = {}
+    unplaced_errors = 0  # errored before Tune wrote their params (e.g. the worker died as the trial started)
     for result in results:
         params = trial_config(result)
         if params is None:
+            unplaced_errors += result.error is not None
             continue
         config = TrialConfig.from_dict(params)  # fills in fields added since an older experiment started
         metrics = result.metrics or {}
@@ -69,9 +71,14 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
             **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
             "reason": reason,
         }
+    points = [grid_point(config) for config in spec.trial_configs()]
+    unplaced = [point for point in points if point not in rows]
+    # Which config an errored trial without params had is unknown, but when they account for every grid point
+    # without a row, each of those errored.
+    missing = "ERROR" if unplaced and unplaced_errors == len(unplaced) else "PENDING"
     table = [
-        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": "PENDING", "epochs_done": 0, "reason": ""})}
-        for point in map(grid_point, spec.trial_configs())
+        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": missing, "epochs_done": 0, "reason": ""})}
+        for point in points
     ]
     return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
 

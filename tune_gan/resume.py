@@ -1,11 +1,16 @@
-"""Before a sweep resumes: each trial's recorded checkpoint must load, and its results must end at that checkpoint.
+"""A trial's result files end at the checkpoint it continues from, so every epoch is recorded once.
 
-Tune writes the experiment state (which checkpoint each trial is at) and then uploads the trials'
-result files from its staging directory in a background sync; a result that arrives in between,
-or just before a Ctrl-C or a kill, reaches ``result.json`` while the state still points to the
-checkpoint before it. Resumed from that checkpoint, the trial trains the epoch again and reports it
-again, and the file would hold it twice. So the rows past each trial's recorded checkpoint are
-removed here, before Tune reads the files back, and every epoch is recorded once.
+Two places where Tune can record a result whose checkpoint it never registers:
+
+- Tune writes the experiment state (which checkpoint each trial is at) and then uploads the trials'
+  result files from its staging directory in a background sync; a result that arrives in between,
+  or just before a Ctrl-C or a kill of the driver, reaches ``result.json`` while the state still
+  points to the checkpoint before it. :func:`prepare_resume` cuts the files in the storage path
+  back before ``--resume`` lets Tune read them.
+- Tune logs a result, then registers its checkpoint in a second task on the trial's actor (``save``);
+  a worker that dies in between leaves the row without its checkpoint, and the restarted trial trains
+  and reports that epoch again. :class:`ResultsBackToCheckpoint` cuts the trial's staging files back
+  when Tune restarts it.
 """
 
 from __future__ import annotations
@@ -55,6 +60,30 @@ def _trim(filesystem: pyarrow.fs.FileSystem, path: str, epoch: int) -> int:
         stream.write(kept.encode())
     filesystem.move(f"{path}.trimmed", path)
     return text.count("\n") - kept.count("\n")
+
+
+def trim_in_place(path: Path, epoch: int) -> None:
+    """Rewrite a local result file without the rows after ``epoch``, keeping the file itself: Tune's loggers hold
+    it open for appending, and their next rows must land after the kept ones."""
+    if not path.is_file():
+        return
+    with path.open("r+") as file:
+        text = file.read()
+        kept = _TRIMMERS[path.name](text, epoch)
+        if kept != text:
+            file.seek(0)
+            file.write(kept)
+            file.truncate()
+
+
+class ResultsBackToCheckpoint(tune.Callback):
+    """When Tune restarts a failed trial, cut its staging result files back to the checkpoint it restarts from."""
+
+    def on_trial_recover(self, iteration, trials, trial, **info) -> None:
+        latest = trial.latest_checkpoint_result
+        epoch = latest.metrics["epoch"] if latest else 0
+        for name in _TRIMMERS:
+            trim_in_place(Path(trial.local_path, name), epoch)
 
 
 def prepare_resume(experiment_uri: str) -> int:

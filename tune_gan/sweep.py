@@ -50,7 +50,7 @@ from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_image
 from trainables.evaluation import real_reference
 from trainables.trainable import train_gan
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
-from tune_gan.resume import prepare_resume
+from tune_gan.resume import ResultsBackToCheckpoint, prepare_resume
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import DEFAULT_LR_SCALINGS, DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
 from tune_gan.storage import StorageError, StorageLocation
@@ -290,7 +290,11 @@ def run_sweep(args: argparse.Namespace) -> int:
                     storage_path=storage.uri,
                     checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
                     failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
-                    callbacks=[SampleGridLogger(), *([StorageGuard(storage.path)] if storage.is_local else [])],
+                    callbacks=[
+                        SampleGridLogger(),
+                        ResultsBackToCheckpoint(),
+                        *([StorageGuard(storage.path)] if storage.is_local else []),
+                    ],
                 ),
             )
         table = results_table(tuner.fit(), spec)

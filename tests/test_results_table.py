@@ -1,0 +1,32 @@
+"""The sweep's final table on hand-made Tune results: a trial that errored before Tune wrote its params."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pyarrow.fs
+
+from tune_gan.results_table import results_table
+from tune_gan.search_space import SweepSpec
+
+
+def spec() -> SweepSpec:
+    return SweepSpec.from_json(
+        '{"base": {"epochs": 4}, "batch_sizes": [128, 256], "schedulers": ["constant"], "seeds": [0], "resources": {}}'
+    )
+
+
+def result(tmp_path, name: str, config=None, metrics=None, error=None) -> SimpleNamespace:
+    return SimpleNamespace(
+        config=config, metrics=metrics, error=error, path=str(tmp_path / name), filesystem=pyarrow.fs.LocalFileSystem()
+    )
+
+
+def test_a_trial_that_died_before_its_params_were_written_is_an_error_not_pending(tmp_path):
+    finished = result(tmp_path, "a", {**spec().trial_configs()[0].to_dict()}, {"epoch": 4})
+    died = result(tmp_path, "b", error=RuntimeError("The actor died unexpectedly before finishing this task."))
+    table = results_table([finished, died], spec())
+    assert table[["batch_size", "status", "epochs_done"]].values.tolist() == [[128, "TERMINATED", 4], [256, "ERROR", 0]]
+    # Without that error the missing grid point has simply not started.
+    table = results_table([finished], spec())
+    assert table["status"].tolist() == ["TERMINATED", "PENDING"]
