@@ -131,7 +131,7 @@ def write_report(experiment: Path, out: Path) -> tuple[str, str]:
 
 def ranked_rows(markdown: str) -> list[dict[str, str]]:
     """The 'Configs, ranked' table of a report.md, one dict per config row."""
-    table = markdown.split("## Configs, ranked")[1].split("## Definitions")[0]
+    table = markdown.split("## Configs, ranked")[1].split("\n## ")[0]
     lines = [line for line in table.splitlines() if line.startswith("| ")]
     header = [cell.strip() for cell in lines[0].split("|")[1:-1]]
     return [dict(zip(header, [cell.strip() for cell in line.split("|")[1:-1]])) for line in lines[1:]]
