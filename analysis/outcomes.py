@@ -54,9 +54,10 @@ DEFINITIONS = f"""\
 - **A decaying LR lowers by construction**: the raw and corrected loss variances and the FID
   fluctuation (smaller steps move the networks less), so a schedule's calmer numbers are not evidence
   that it fixed anything; this report judges schedules by collapses and image quality instead.
-- Ranking: by the ranking metric (mean over seeds), configs with a diverged or mode-collapsed seed
-  last. Batch sizes are compared at equal epochs (each trial's last evaluation) and at equal
-  generator updates (each trial's last evaluation within the larger batch's total updates).
+- Ranking: first by how many seeds diverged or mode-collapsed (fewest first), then by the ranking
+  metric's mean over seeds; never by loss variance. Batch sizes are compared at equal epochs (each
+  trial's last evaluation) and at equal generator updates (each trial's last evaluation within the
+  larger batch's total updates).
 """
 
 

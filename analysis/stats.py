@@ -155,7 +155,7 @@ def summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
-    """The summary best first by ``rank_by``'s mean over seeds; configs with a collapsed seed last."""
+    """The summary best first: by how many seeds collapsed (fewest first), then by ``rank_by``'s mean over seeds."""
     if rank_by not in table.columns:
         ranked = table.sort_values("collapsed", kind="stable", ignore_index=True)
     else:
@@ -267,7 +267,10 @@ def _image_findings(
     ranked = ranking(table, rank_by)
     direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
     listing = "; ".join(f"{row['rank']}. {row['label']}: {row[rank_by]}" for _, row in ranked.iterrows())
-    out = [f"Ranked by final {rank_by} ({direction} is better), configs with a collapsed seed last: {listing}."]
+    out = [
+        f"Ranked by how many seeds collapsed (fewest first), then by final {rank_by} ({direction} is better): "
+        f"{listing}."
+    ]
     best = ranked.iloc[0]
     shown = [metric for metric in REPORTED_QUALITY if metric in ranked.columns and metric != rank_by]
     out.append(
