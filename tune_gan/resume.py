@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pyarrow.fs
 from ray import tune
-from ray.air.constants import EXPR_PROGRESS_FILE, EXPR_RESULT_FILE
 
 from trainables.checkpoint import CheckpointError, read_resumable_state
 
@@ -44,7 +43,9 @@ def csv_rows_up_to(text: str, epoch: int) -> str:
     return out.getvalue()
 
 
-_TRIMMERS = {EXPR_RESULT_FILE: json_lines_up_to, EXPR_PROGRESS_FILE: csv_rows_up_to}
+# The per-trial result files Tune writes: one JSON object per line, and the same rows as CSV.
+RESULT_FILE, PROGRESS_FILE = "result.json", "progress.csv"
+_TRIMMERS = {RESULT_FILE: json_lines_up_to, PROGRESS_FILE: csv_rows_up_to}
 
 
 def _trim(filesystem: pyarrow.fs.FileSystem, path: str, epoch: int) -> int:
