@@ -6,7 +6,7 @@ VENV ?= .venv
 STORAGE ?= results
 NAME := smoke_$(shell date +%Y-%m-%d_%H-%M-%S)
 
-.PHONY: demo test benchmark soak
+.PHONY: demo test test-fast benchmark soak
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,11 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest
 
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -m "not slow"
+
 benchmark: $(VENV)/.installed
 	$(VENV)/bin/python benchmarks/throughput.py
 
 soak: $(VENV)/.installed
-	$(VENV)/bin/python benchmarks/soak.py
+	$(VENV)/bin/python -m benchmarks.soak

@@ -1,7 +1,8 @@
 """Image figures: sample grids across training, the final grids, and latent-space interpolation.
 
 They read each trial's latest checkpoint directory (the ``checkpoint`` column of the tidy
-table), which holds every sample grid the trial saved and its generator.
+table), which holds every sample grid the trial saved and its generator. Laid out like the plots
+(analysis.plots): constrained layout, long titles and labels broken to fit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
-from analysis import stats
+from analysis.plots import fit, suptitle
 from analysis.stats import config_columns, config_label
 from trainables.checkpoint import read_state, saved_sample_grids
 from trainables.config import TrialConfig
@@ -52,7 +53,9 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
     if not rows:
         return None
     columns = max(len(_stages(list(grids))) for _, grids in rows)
-    fig, axes = plt.subplots(len(rows), columns, squeeze=False, figsize=(1.9 * columns + 1.2, 2.0 * len(rows)))
+    fig, axes = plt.subplots(
+        len(rows), columns, squeeze=False, figsize=(1.9 * columns + 1.2, 2.0 * len(rows)), layout="constrained"
+    )
     for row, (label, grids) in enumerate(rows):
         stages = _stages(list(grids))
         for column in range(columns):
@@ -62,10 +65,16 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
                 ax.imshow(Image.open(grids[stages[column]]), cmap="gray")
                 ax.set_title(f"epoch {stages[column]}", fontsize=8)
         axes[row, 0].text(
-            -0.08, 0.5, label, transform=axes[row, 0].transAxes, rotation=90, ha="right", va="center", fontsize=8
+            -0.08,
+            0.5,
+            fit(label, 1.8, 8),
+            transform=axes[row, 0].transAxes,
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=8,
         )
-    fig.suptitle("Samples from the same noise across training (first seed of each config)")
-    fig.tight_layout()
+    suptitle(fig, "Samples from the same noise across training (first seed of each config)")
     return fig
 
 
@@ -80,20 +89,20 @@ def final_grids(frame: pd.DataFrame) -> Figure | None:
         return None
     columns = min(4, len(finals))
     rows = -(-len(finals) // columns)
-    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(2.6 * columns, 2.8 * rows))
+    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(2.6 * columns, 2.8 * rows), layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, (label, grid) in zip(axes.flat, finals):
         ax.imshow(Image.open(grid), cmap="gray")
-        ax.set_title(f"{label}\nepoch {int(grid.stem.removeprefix('epoch_'))}", fontsize=8)
-    fig.suptitle("Final 25 generated images of each config")
-    fig.tight_layout()
+        ax.set_title(f"{fit(label, 2.4, 8)}\nepoch {int(grid.stem.removeprefix('epoch_'))}", fontsize=8)
+    suptitle(fig, "Final 25 generated images of each config")
     return fig
 
 
-def best_checkpoint(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> Path | None:
-    """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine."""
-    best = stats.ranking(stats.summary(frame), rank_by).iloc[0]
+def best_checkpoint(frame: pd.DataFrame, ranked: pd.DataFrame) -> Path | None:
+    """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine; ``ranked`` is
+    :func:`analysis.stats.ranking`'s table of the experiment."""
+    best = ranked.iloc[0]
     columns = config_columns(frame)
     trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values("seed")
     checkpoint = Path(trials["checkpoint"].iloc[0]) if len(trials) else None
@@ -123,13 +132,11 @@ def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Fi
     spherical = torch.stack([slerp(start, end, fraction) for fraction in fractions])
     images = generator(torch.cat([linear, spherical]))
     strip = make_grid(images, nrow=steps, padding=2, normalize=True, value_range=(-1, 1))
-    fig, ax = plt.subplots(figsize=(1.0 * steps, 2.6))
+    fig, ax = plt.subplots(figsize=(1.0 * steps, 2.6), layout="constrained")
     ax.imshow(strip.permute(1, 2, 0).numpy())
     ax.set_yticks([15, 45], ["linear", "spherical"])
     ax.set_xticks([])
     ax.set_xlabel(f"z₀ → z₁ in {steps} steps (epoch {state['epoch']})")
-    ax.set_title(
-        f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}", fontsize=9
-    )
-    fig.tight_layout()
+    title = f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}"
+    ax.set_title(fit(title, steps - 0.3, 9), fontsize=9)
     return fig

@@ -18,7 +18,7 @@ from ray import tune
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED
-from tune_gan.search_space import DEFAULT_STORAGE
+from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
@@ -79,8 +79,9 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
     frame = latest_per_epoch(pd.concat(frames, ignore_index=True))
     leading = [column for column in (*TRIAL_COLUMNS, *CONFIG_COLUMNS) if column in frame.columns]
     frame = frame[leading + [column for column in frame.columns if column not in leading]]
-    order = [column for column in ("batch_size", "scheduler", "lr_scaling", "seed") if column in frame.columns]
-    return frame.sort_values([*order, "epoch"], ignore_index=True)
+    # The study's axes first, then any other setting (e.g. a --sweep axis), then the epoch.
+    order = [column for column in (*GRID_AXES, *CONFIG_COLUMNS) if column in frame.columns]
+    return frame.sort_values([*dict.fromkeys(order), "epoch"], ignore_index=True)
 
 
 def latest_per_epoch(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,17 +8,13 @@ HTML page is the Markdown report rendered by python-markdown, with its images em
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    # Run as a script: put the repo root, not this folder, first on the import path.
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
 import base64
 import html
+import io
 import math
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import markdown
@@ -44,15 +40,50 @@ TABLE_ESTIMATES = (
 
 
 @dataclass(frozen=True)
+class ReportData:
+    """Everything the report states, computed once from the experiment's tidy table; the rendering functions below
+    only format it, so the tables, findings and plots cannot disagree about a number."""
+
+    experiment: str
+    frame: pd.DataFrame
+    rank_by: str
+    columns: list[str]  # what tells configs apart (stats.config_columns)
+    trials: pd.DataFrame  # stats.per_trial
+    summary: pd.DataFrame  # stats.summary, by config
+    ranked: pd.DataFrame  # stats.ranking of the summary, best first
+    findings: dict[str, list[str]]  # stats.findings: sentences per question of stats.QUESTIONS
+    best_checkpoint: Path | None  # the best-ranked config's lowest seed's, when on this machine
+
+
+def report_data(frame: pd.DataFrame, experiment: str | Path, rank_by: str = stats.DEFAULT_RANK_BY) -> ReportData:
+    """The report's numbers for ``frame`` (:func:`analysis.load.load_experiment`'s table of ``experiment``): each
+    per-trial and per-config table once, handed to the findings rather than recomputed there."""
+    trials = stats.per_trial(frame)
+    table = stats.summary(trials)
+    ranked = stats.ranking(table, rank_by)
+    return ReportData(
+        experiment=str(experiment),
+        frame=frame,
+        rank_by=rank_by,
+        columns=stats.config_columns(trials),
+        trials=trials,
+        summary=table,
+        ranked=ranked,
+        findings=stats.findings(frame, rank_by, trials=trials, table=table),
+        best_checkpoint=images.best_checkpoint(frame, ranked),
+    )
+
+
+@dataclass(frozen=True)
 class Plot:
     file: str
     caption: str
     figure: Figure | None
 
 
-def all_plots(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> list[Plot]:
+def all_plots(data: ReportData) -> list[Plot]:
     """Every figure of the report; a figure the data cannot support (e.g. no quality metrics) is None."""
-    best_checkpoint = images.best_checkpoint(frame, rank_by)
+    frame = data.frame
     return [
         Plot(
             "loss_curves.png",
@@ -64,7 +95,7 @@ def all_plots(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> list
         _per_update(
             frame, "stability_by_updates.png", "Within-epoch loss variance per generator update", plots.stability_curves
         ),
-        Plot("stability_heatmap.png", "Stable seeds by batch size and scheduler", plots.stability_heatmap(frame)),
+        Plot("stability_heatmap.png", "Stable seeds per config", plots.stability_heatmap(data.summary)),
         Plot("lr_schedules.png", "Learning rate per epoch, as the trials ran", plots.lr_curves(frame)),
         Plot("discriminator.png", "D(x), D(G(z)) and D accuracy per epoch", plots.discriminator_curves(frame)),
         Plot("quality.png", "Image quality per evaluated epoch", plots.quality_curves(frame)),
@@ -74,9 +105,9 @@ def all_plots(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> list
         Plot(
             "interpolation.png",
             "Latent-space interpolation through the best-ranked config's generator",
-            images.latent_interpolation(best_checkpoint) if best_checkpoint else None,
+            images.latent_interpolation(data.best_checkpoint) if data.best_checkpoint else None,
         ),
-        Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(frame)),
+        Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(data.trials)),
     ]
 
 
@@ -86,12 +117,11 @@ def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[...
     return Plot(file, caption, draw(frame, x="g_updates") if counted else None)
 
 
-def config_table(frame: pd.DataFrame, rank_by: str = stats.DEFAULT_RANK_BY) -> pd.DataFrame:
+def config_table(data: ReportData) -> pd.DataFrame:
     """The report's main table: one row per config, ranked, every number a mean with its interval over seeds."""
-    table = stats.ranking(stats.summary(frame), rank_by)
-    columns = stats.config_columns(frame)
-    shown = table[["rank", *columns, "seeds", "verdict", "outcomes"]].copy()
-    quality = stats.quality_metrics(frame)
+    table, rank_by = data.ranked, data.rank_by
+    shown = table[["rank", *data.columns, "seeds", "verdict", "outcomes"]].copy()
+    quality = stats.quality_metrics(data.trials)
     ordered = [*([rank_by] if rank_by in quality else []), *[name for name in quality if name != rank_by]]
     for metric in [*ordered, *TABLE_ESTIMATES]:
         if metric in table.columns:
@@ -117,12 +147,11 @@ TRIAL_TABLE_COLUMNS = (
 )
 
 
-def trial_table(frame: pd.DataFrame) -> pd.DataFrame:
+def trial_table(data: ReportData) -> pd.DataFrame:
     """One row per trial, by config then seed: its outcome, from which epoch, its last quality and loss variances."""
-    trials = stats.per_trial(frame)
-    columns = stats.config_columns(frame)
-    trials = trials.sort_values([*columns, "seed"], ignore_index=True)
-    shown = pd.DataFrame({"config": [stats.config_label(tuple(row[columns]), columns) for _, row in trials.iterrows()]})
+    trials = data.trials.sort_values([*data.columns, "seed"], ignore_index=True)
+    labels = [stats.config_label(config, data.columns) for config in trials[data.columns].itertuples(index=False)]
+    shown = pd.DataFrame({"config": labels})
     for column in TRIAL_TABLE_COLUMNS:
         if column in trials.columns:
             shown[column] = trials[column].map(_cell)
@@ -136,80 +165,104 @@ def _cell(value) -> str:
 
 
 def _markdown_table(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
+    """A pipe table; a ``|`` inside a cell (a divergence reason, say) is escaped so that it cannot split the cell."""
+    rows = [list(table.columns), *table.itertuples(index=False)]
+    lines = ["| " + " | ".join(str(cell).replace("|", r"\|") for cell in row) + " |" for row in rows]
+    return "\n".join([lines[0], "|" + "---|" * len(table.columns), *lines[1:]])
 
 
-def report_markdown(frame: pd.DataFrame, experiment: str, plots_written: list[Plot], rank_by: str) -> str:
-    """The report as Markdown: the three answers, the ranked configs, the definitions, the plots."""
-    trials = frame.drop_duplicates("trial_id")
-    statuses = ", ".join(f"{count} {status}" for status, count in trials["status"].value_counts().items())
+def report_markdown(data: ReportData, plots_shown: list[Plot]) -> str:
+    """The report as Markdown: the three answers, the ranked configs, the definitions, the plots. Every block is
+    set off by blank lines, which python-markdown needs to see a table or a list rather than a paragraph."""
+    frame, rank_by = data.frame, data.rank_by
+    statuses = ", ".join(f"{count} {status}" for status, count in data.trials["status"].value_counts().items())
     direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
     lines = [
-        f"# tune-gan report: {Path(str(experiment)).name}",
+        f"# tune-gan report: {Path(data.experiment).name}",
         "",
-        f"Experiment `{experiment}`: {len(trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
+        f"Experiment `{data.experiment}`: {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
         f"trial-epochs. Configs are ranked by their final `{rank_by}` ({direction} is better). Every per-config "
         f"number is a mean over seeds with its {intervals.CONFIDENCE:.0%} interval and n, the number of seeds.",
         "",
     ]
-    for question, sentences in stats.findings(frame, rank_by).items():
+    for question, sentences in data.findings.items():
         lines += [f"## {question}", "", *[f"- {sentence}" for sentence in sentences], ""]
     lines += [
         "## Configs, ranked",
         "",
-        _markdown_table(config_table(frame, rank_by)),
+        _markdown_table(config_table(data)),
         "",
         "## Trials",
         "",
-        _markdown_table(trial_table(frame)),
+        _markdown_table(trial_table(data)),
         "",
         "## Definitions",
         "",
-        outcomes.DEFINITIONS,
+        outcomes.DEFINITIONS.rstrip("\n"),  # a blank line inside the list would make it a list of paragraphs
         f"- Intervals: {intervals.METHOD}",
         "",
         "## Plots",
         "",
     ]
-    for plot in plots_written:
+    for plot in plots_shown:
         lines += [f"### {plot.caption}", "", f"![{plot.caption}]({plot.file})", ""]
     return "\n".join(lines)
 
 
-def report_html(report: str, out: Path, plots_written: list[Plot]) -> str:
-    """The Markdown rendered to one self-contained page, every image embedded."""
+# The page's look: readable line length, tables with a header row and zebra rows (scrolling sideways when wider
+# than the page; a cell stays on one line, so that a number and its interval read together), code spans set off,
+# figures centred.
+STYLE = """
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; max-width: 1100px;
+       margin: 0 auto; padding: 1.5em 2em 4em; }
+h1 { font-size: 1.7em; border-bottom: 2px solid #d0d7de; padding-bottom: .3em; }
+h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
+h3 { font-size: 1.05em; margin: 2em 0 .5em; text-align: center; }
+li { margin: .25em 0; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eff1f3;
+       padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
+table { display: block; overflow-x: auto; border-collapse: collapse; font-size: 13px; margin: 1em 0; }
+th, td { padding: 4px 10px; border: 1px solid #d0d7de; text-align: left; vertical-align: top; white-space: nowrap; }
+th { background: #f0f3f6; font-weight: 600; }
+tbody tr:nth-child(even) { background: #f6f8fa; }
+img { display: block; margin: 0 auto; max-width: 100%; height: auto; }
+"""
+
+
+def report_html(report: str, pngs: dict[str, bytes]) -> str:
+    """The Markdown rendered to one self-contained page, every image (``pngs``, by file name) embedded."""
     body = markdown.markdown(report, extensions=["tables"])
-    for plot in plots_written:
-        encoded = base64.b64encode((out / plot.file).read_bytes()).decode("ascii")
-        body = body.replace(f'src="{plot.file}"', f'src="data:image/png;base64,{encoded}"')
+    for file, png in pngs.items():
+        body = body.replace(f'src="{file}"', f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"')
     title = html.escape(report.splitlines()[0].lstrip("# "))
-    style = (
-        "body{font-family:sans-serif;max-width:1100px;margin:auto;line-height:1.45}img{max-width:100%}"
-        "table{border-collapse:collapse;font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
-    )
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title><style>{style}</style></head>"
-        f"<body>{body}</body></html>"
+        f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
+        f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
     )
+
+
+def _png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, the one rendering both the PNG file and the page embed; the figure is closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def write_report(experiment: str | Path, out: Path, rank_by: str = stats.DEFAULT_RANK_BY) -> Path:
     """Write the PNGs, results.csv/.parquet, report.md and report.html into ``out``; return report.md."""
-    frame = load_experiment(experiment)
+    data = report_data(load_experiment(experiment), experiment, rank_by)
+    drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
+    report = report_markdown(data, [plot for plot, _ in drawn])
+    page = report_html(report, {plot.file: png for plot, png in drawn})
     out.mkdir(parents=True, exist_ok=True)
-    export(frame, out / "results.csv")
-    export(frame, out / "results.parquet")
-    written = []
-    for plot in all_plots(frame, rank_by):
-        if plot.figure is not None:
-            plot.figure.savefig(out / plot.file, dpi=110)
-            plt.close(plot.figure)
-            written.append(plot)
-    report = report_markdown(frame, str(experiment), written, rank_by)
+    export(data.frame, out / "results.csv")
+    export(data.frame, out / "results.parquet")
+    for plot, png in drawn:
+        (out / plot.file).write_bytes(png)
     (out / "report.md").write_text(report)
-    (out / "report.html").write_text(report_html(report, out, written))
+    (out / "report.html").write_text(page)
     return out / "report.md"
 
 

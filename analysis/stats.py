@@ -16,6 +16,7 @@ import pandas as pd
 from analysis import outcomes
 from analysis.intervals import BETTER, NO_CONCLUSION, ONE_SEED, WORSE, difference, mean_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
+from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
 
 STABILITY, IMAGES, SCHEDULES = (
@@ -57,9 +58,9 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def config_label(config: tuple, columns: list[str]) -> str:
-    values = dict(zip(columns, config))
-    extra = [f"{column} {values[column]}" for column in columns[2:]]
-    return " · ".join([f"batch {values['batch_size']}", str(values["scheduler"]), *extra])
+    """E.g. 'batch 128 · constant · latent_dim 256'; also of part of a config (a plot's panel leaves one out)."""
+    formats = {"batch_size": "batch {}", "scheduler": "{}"}
+    return " · ".join(formats.get(column, f"{column} {{}}").format(value) for column, value in zip(columns, config))
 
 
 def quality_metrics(frame: pd.DataFrame) -> list[str]:
@@ -133,11 +134,11 @@ def _divergence_kind(reason: str) -> str:
     return reason.split(":")[0].split(" (")[0] or "stopped"
 
 
-def summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per config: seeds, outcome counts, verdict, and an :class:`Estimate` of every per-trial number."""
-    trials = per_trial(frame)
-    columns = config_columns(frame)
-    estimated = [*_present(trials, ESTIMATED), *quality_metrics(frame)]
+def summary(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per config of :func:`per_trial`'s table: seeds, outcome counts, verdict, and an :class:`Estimate` of
+    every per-trial number."""
+    columns = config_columns(trials)
+    estimated = [*_present(trials, ESTIMATED), *quality_metrics(trials)]
     rows = []
     for config, group in trials.groupby(columns, sort=True):
         row = dict(zip(columns, config))
@@ -205,13 +206,20 @@ def _pairs(trials: pd.DataFrame, columns: list[str], axis: str, baseline) -> Ite
             yield label, value, (group[group[axis] == value], base)
 
 
-def findings(frame: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> dict[str, list[str]]:
-    """Sentences answering each of :data:`QUESTIONS`, computed from this experiment's numbers."""
-    trials = per_trial(frame)
+def findings(
+    frame: pd.DataFrame,
+    rank_by: str = DEFAULT_RANK_BY,
+    *,
+    trials: pd.DataFrame | None = None,
+    table: pd.DataFrame | None = None,
+) -> dict[str, list[str]]:
+    """Sentences answering each of :data:`QUESTIONS`, computed from this experiment's numbers. ``trials`` and
+    ``table`` are :func:`per_trial` of ``frame`` and :func:`summary` of that, when the caller has them already."""
+    trials = per_trial(frame) if trials is None else trials
     if trials["epochs_done"].max() == 0:
         return {question: ["No trial reported an epoch yet, so there is nothing to compare."] for question in QUESTIONS}
-    table = summary(frame)
-    columns = config_columns(frame)
+    table = summary(trials) if table is None else table
+    columns = config_columns(trials)
     return {
         STABILITY: _stability_findings(trials, table, columns),
         IMAGES: _image_findings(latest_per_epoch(frame), trials, table, columns, rank_by),
@@ -230,7 +238,8 @@ def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list
         note = " (one seed cannot decide)" if row["seeds"] == 1 else ""
         out.append(f"{row['label']}: {row['verdict']}{note}: {row['outcomes']}.")
     smallest = trials["batch_size"].min()
-    for scheduler, group in table.groupby("scheduler", sort=True):
+    others = [column for column in columns if column != "batch_size"]
+    for context, group in table.groupby(others, sort=True):
         verdicts = {
             verdict: sorted(set(group.loc[group["verdict"] == verdict, "batch_size"]))
             for verdict in (STABLE_CONFIG, UNSTABLE_CONFIG, UNDECIDED)
@@ -238,7 +247,8 @@ def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list
         listed = "; ".join(
             f"{verdict}: {', '.join(map(str, batches))}" for verdict, batches in verdicts.items() if batches
         )
-        out.append(f"Batch sizes with {scheduler} LR: {listed}.")
+        setting = " · ".join(_setting(column, value) for column, value in zip(others, context))
+        out.append(f"Batch sizes with {setting}: {listed}.")
     if "late_d_loss_var_corrected" in trials and trials["late_d_loss_var_corrected"].notna().any():
         for context, batch, (larger, base) in _pairs(trials, columns, "batch_size", smallest):
             out.append(
@@ -297,6 +307,7 @@ def _image_findings(
         else "No seed ends in mode collapse."
     )
     out += _batch_size_comparisons(frame, trials, columns, rank_by)
+    out += _setting_comparisons(trials, columns, rank_by)
     return out
 
 
@@ -321,6 +332,30 @@ def _batch_size_comparisons(frame: pd.DataFrame, trials: pd.DataFrame, columns: 
             )
         )
         out.append(_equal_updates_comparison(frame, context, batch, smallest, larger, base, rank_by))
+    return out
+
+
+def _setting_comparisons(trials: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
+    """Each value of a setting that varies beyond batch size and scheduler (latent_dim, lr_d, ...) against its
+    default (else its first value), at each setting of the other config columns where both sides measured it."""
+    out = []
+    defaults = TrialConfig().to_dict()
+    for axis in columns[2:]:
+        values = sorted(set(trials[axis]))
+        baseline = defaults[axis] if defaults[axis] in values else values[0]
+        for context, value, (other, base) in _pairs(trials, columns, axis, baseline):
+            if other[rank_by].isna().all() or base[rank_by].isna().all():
+                continue
+            out.append(
+                _comparison(
+                    f"Final {rank_by} at {context}",
+                    _setting(axis, value),
+                    _setting(axis, baseline),
+                    other[rank_by],
+                    base[rank_by],
+                    HIGHER_IS_BETTER[rank_by],
+                )
+            )
     return out
 
 

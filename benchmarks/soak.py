@@ -1,6 +1,6 @@
 """Soak run: a 12-trial sweep whose trial workers are killed (SIGKILL) at random as it runs, then every trial checked.
 
-    python benchmarks/soak.py [--kills 6] [--every 10] [--seed 0] [--json benchmarks/results/soak-cpu-2core-vm.json]
+    python -m benchmarks.soak [--kills 6] [--every 10] [--seed 0] [--json benchmarks/results/soak-cpu-2core-vm.json]
 
 The sweep is the smoke preset's 2 batch sizes x 2 schedules over 3 seeds (12 trials), on 2,048 images for 4
 epochs, each trial allowed as many restarts as there are kills. Every ``--every`` seconds on average (uniformly
@@ -14,20 +14,16 @@ it as JSON; exit code 1 on any mismatch. Not a test: it runs for minutes.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, as for tune_gan/sweep.py
-
 import argparse
 import json
 import os
 import platform
 import random
 import signal
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 

@@ -23,10 +23,11 @@ Speed targets live here, never in timed tests.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)  # the repo root, as for tune_gan/sweep.py
+from tune_gan import environment
+
+if __name__ == "__main__":
+    environment.configure()  # before Ray is imported, as for the sweep
 
 import argparse
 import dataclasses
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -52,8 +54,10 @@ from trainables.evaluation import QualityEvaluator, RealReference, evaluation_no
 from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, EpochMetrics
 from trainables.models import build_models
-from trainables.trainable import train_gan
+from tune_gan.search_space import Resources, SweepSpec
+from tune_gan.storage import StorageLocation
 from tune_gan.sweep import gpu_share
+from tune_gan.tuner import build_tuner, start_ray
 
 BATCH_SIZES = (128, 256, 512, 1024)
 REPO = Path(__file__).resolve().parent.parent
@@ -235,34 +239,23 @@ def run_grid(
     batch_sizes: list[int],
     seeds: list[int],
     cpus_per_trial: int,
-    max_concurrent: int | None = None,
+    max_concurrent: int = 0,
     gpus_per_trial: float = 0.0,
     reference: RealReference | None = None,
 ) -> GridRun:
-    """A real sweep of the project's trainable over batch sizes x seeds, as ``tune_gan/sweep.py`` runs it."""
+    """A real sweep of the project's trainable over batch sizes x seeds, its Tuner built by the sweep's own
+    :func:`tune_gan.tuner.build_tuner` (callbacks, checkpoints, failure handling), on a local Ray without its
+    dashboard (as ``--no-dashboard`` starts it)."""
     timeline = _Timeline()
-
+    settings = {name: value for name, value in base.to_dict().items() if name not in ("batch_size", "seed")}
+    resources = Resources(cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent)
+    spec = SweepSpec(settings, {"batch_size": tuple(batch_sizes), "seed": tuple(seeds)}, resources)
     with tempfile.TemporaryDirectory(prefix="tune_gan_bench_") as storage:
         started = time.perf_counter()
-        ray.init(address="local", include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+        start_ray(None, dashboard=False, logging_level="ERROR", log_to_driver=False)
         fit_started = time.perf_counter()
-        tuner = tune.Tuner(
-            tune.with_resources(
-                tune.with_parameters(train_gan, images=images.numpy(), reference=reference),
-                {"cpu": cpus_per_trial, "gpu": gpus_per_trial},
-            ),
-            param_space={
-                **base.to_dict(),
-                "batch_size": tune.grid_search(batch_sizes),
-                "seed": tune.grid_search(seeds),
-            },
-            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent, reuse_actors=True),
-            run_config=tune.RunConfig(
-                storage_path=storage,
-                checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
-                callbacks=[timeline],
-                verbose=0,
-            ),
+        tuner = build_tuner(
+            spec, images.numpy(), reference, StorageLocation.parse(storage), "bench", callbacks=(timeline,), verbose=0
         )
         grid = tuner.fit()
         fit_s = time.perf_counter() - fit_started
@@ -403,7 +396,7 @@ def machine(device: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="throughput.py", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run: fewer images and epochs")
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
     parser.add_argument("--images", type=int, help="training images per epoch (default 16384, quick 4096)")
@@ -421,7 +414,6 @@ def main(argv: list[str] | None = None) -> int:
     args.rounds = args.rounds or (1 if args.quick else 2)
 
     torch.set_num_threads(args.threads)
-    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no Tune progress among the tables
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images("mnist", data_root)
     reference = real_reference("mnist", data_root)

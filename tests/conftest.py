@@ -7,10 +7,33 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import ray
 import torch
 
-from tests.helpers import run_sweep
+from tests.helpers import FAST_TIER_ENV, run_sweep
 from trainables.data import load_train_images, resolve_data_dir
+
+# Fixtures that run a real sweep: a test using one is in the slow tier however cheap its own part.
+SWEEP_FIXTURES = {"smoke", "mixed_outcomes", "three_seeds"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SWEEP_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _ray_only_in_the_slow_tier(request, monkeypatch):
+    """A test outside the slow tier (pyproject's ``slow`` marker) that starts Ray, in this process or by a sweep
+    (tests.helpers), fails at once naming the marker it lacks: the fast tier stays fast and needs no Ray."""
+    if request.node.get_closest_marker("slow") is None:
+
+        def refuse(*args, **kwargs):
+            raise RuntimeError(f"{request.node.nodeid} starts Ray: mark it @pytest.mark.slow")
+
+        monkeypatch.setattr(ray, "init", refuse)
+        monkeypatch.setenv(FAST_TIER_ENV, request.node.nodeid)
 
 
 @pytest.fixture(scope="session", autouse=True)

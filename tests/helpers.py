@@ -25,10 +25,17 @@ from trainables.loop import GANTraining
 from trainables.metric_keys import MACHINE_METRICS, QUALITY_METRICS, TRAIN_METRICS
 
 REPO = Path(__file__).resolve().parent.parent
+FAST_TIER_ENV = "TUNE_GAN_FAST_TIER_TEST"  # set (to the test's id) while a test outside the slow tier runs
+
+
+def _only_in_the_slow_tier() -> None:
+    if FAST_TIER_ENV in os.environ:
+        raise RuntimeError(f"{os.environ[FAST_TIER_ENV]} starts a sweep: mark it @pytest.mark.slow")
 
 
 def run_sweep(*args: str) -> subprocess.CompletedProcess:
     """``python tune_gan/sweep.py ARGS`` from the repo root, as a user runs it."""
+    _only_in_the_slow_tier()
     return subprocess.run(
         [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, capture_output=True, text=True, timeout=900
     )
@@ -37,6 +44,7 @@ def run_sweep(*args: str) -> subprocess.CompletedProcess:
 def start_sweep(*args: str) -> subprocess.Popen:
     """``python tune_gan/sweep.py ARGS`` in the background, output (stdout and stderr) in one pipe, in a
     session of its own so that :func:`kill_session` can clean up the Ray processes it started."""
+    _only_in_the_slow_tier()
     return subprocess.Popen(
         [sys.executable, "tune_gan/sweep.py", *args],
         cwd=REPO,

@@ -8,29 +8,45 @@ import io
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 import ray
 import scipy.stats
+import torch
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from nbclient import NotebookClient
 from PIL import Image
 from ray import tune
 
 from analysis import outcomes, plots, stats
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
-from analysis.report import trial_table
+from analysis.report import (
+    ReportData,
+    all_plots,
+    config_table,
+    report_data,
+    report_html,
+    report_markdown,
+    trial_table,
+)
 from tests.helpers import REPO, run_sweep
+from trainables.checkpoint import SAMPLES_DIR, STATE_FILE, sample_grid_name, save_sample_grid
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
 from trainables.evaluation import real_reference
 from trainables.metric_keys import TRAIN_METRICS
+from trainables.models import build_models
 from trainables.trainable import train_gan
 
 REPORT_PNGS = {
@@ -50,6 +66,7 @@ REPORT_PNGS = {
 }
 
 
+@pytest.mark.slow
 def test_loader_gives_one_row_per_trial_and_epoch(smoke):
     experiment, _ = smoke
     frame = load_experiment(experiment)
@@ -61,6 +78,7 @@ def test_loader_gives_one_row_per_trial_and_epoch(smoke):
     assert newest_experiment(experiment.parent) == experiment
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_export_round_trip(smoke, tmp_path, suffix):
     frame = load_experiment(smoke[0])
@@ -93,6 +111,7 @@ def mixed_outcomes(tmp_path_factory, mnist_images):
     return storage / "mixed"
 
 
+@pytest.mark.slow
 def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     frame = load_experiment(mixed_outcomes)
     trials = frame.drop_duplicates("trial_id").set_index(["batch_size", "lr_d"])["status"].to_dict()
@@ -137,6 +156,7 @@ def ranked_rows(markdown: str) -> list[dict[str, str]]:
     return [dict(zip(header, [cell.strip() for cell in line.split("|")[1:-1]])) for line in lines[1:]]
 
 
+@pytest.mark.slow
 def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     experiment, _ = smoke
     stdout, markdown = write_report(experiment, tmp_path)
@@ -185,6 +205,7 @@ def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
     return finals
 
 
+@pytest.mark.slow
 def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_path):
     _, markdown = write_report(three_seeds, tmp_path)
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
@@ -208,6 +229,7 @@ def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_pa
     }
 
 
+@pytest.mark.slow
 def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist_images):
     """The per-epoch LR columns against the schedules' closed forms (the config's peak lr_g stays its own column)."""
     ray.init(address="local", num_cpus=2, include_dashboard=False)
@@ -236,6 +258,7 @@ def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist
         assert set(runs["lr_g"]) == {peak}
 
 
+@pytest.mark.slow
 def test_loader_keeps_the_latest_row_of_an_epoch_recorded_twice(smoke, tmp_path):
     """As a resume can leave it: epoch 2's row, then the resumed run's epoch 2 again."""
     experiment = tmp_path / "copy"
@@ -250,6 +273,7 @@ def test_loader_keeps_the_latest_row_of_an_epoch_recorded_twice(smoke, tmp_path)
     assert trial["d_loss"].tolist() == [json.loads(rows[0])["d_loss"], json.loads(rows[1])["d_loss"]]
 
 
+@pytest.mark.slow
 def test_report_rejects_a_directory_without_an_experiment(tmp_path):
     finished = subprocess.run(
         [sys.executable, "analysis/report.py", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=120
@@ -260,6 +284,7 @@ def test_report_rejects_a_directory_without_an_experiment(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_report_rejects_an_unknown_ranking_metric(tmp_path):
     finished = subprocess.run(
         [sys.executable, "analysis/report.py", str(tmp_path), "--rank-by", "d_loss_var"],
@@ -273,6 +298,7 @@ def test_report_rejects_an_unknown_ranking_metric(tmp_path):
     assert all(metric in finished.stderr for metric in stats.RANKABLE)
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(smoke, monkeypatch):
     monkeypatch.setenv("TUNE_GAN_EXPERIMENT", str(smoke[0]))
     notebook = nbformat.read(REPO / "analysis" / "analysis.ipynb", as_version=4)
@@ -304,26 +330,33 @@ class Seed:
     fid_path: tuple[float, ...] | None = None
 
 
+def crafted_config(config: tuple, seed: int) -> TrialConfig:
+    """A config of :func:`crafted`: (batch size, scheduler[, lr_scaling[, latent_dim]])."""
+    batch_size, scheduler, *more = config
+    settings = dict(zip(("lr_scaling", "latent_dim"), more))
+    return TrialConfig(
+        batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=EPOCHS, warmup_epochs=1, **settings
+    )
+
+
+def crafted_trial_id(config: TrialConfig) -> str:
+    return f"{config.batch_size}_{config.scheduler}_{config.lr_scaling}_{config.latent_dim}_{config.seed}"
+
+
 def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
-    """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated. A config is
-    (batch size, scheduler) or (batch size, scheduler, lr_scaling)."""
+    """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated, no checkpoints. A config
+    is (batch size, scheduler[, lr_scaling[, latent_dim]])."""
     rows = []
-    for (batch_size, scheduler, *scaling), seeds in configs.items():
+    for key, seeds in configs.items():
         for seed, spec in enumerate(seeds):
-            config = TrialConfig(
-                batch_size=batch_size,
-                scheduler=scheduler,
-                lr_scaling=scaling[0] if scaling else "none",
-                seed=seed,
-                epochs=EPOCHS,
-                warmup_epochs=1,
-            )
+            config = crafted_config(key, seed)
+            batch_size = config.batch_size
             fids = spec.fid_path or tuple(spec.fid * (1 + 0.5 * (EPOCHS - epoch) / EPOCHS) for epoch in range(1, 7))
             for epoch in range(1, len(spec.classes) + 1):
                 rows.append(
                     {
                         **dataclasses.asdict(config),
-                        "trial_id": f"{batch_size}_{scheduler}_{config.lr_scaling}_{seed}",
+                        "trial_id": crafted_trial_id(config),
                         "status": spec.status,
                         "checkpoint": None,
                         "epoch": epoch,
@@ -375,7 +408,7 @@ def test_a_config_worse_on_every_seed_is_called_worse_with_an_interval_that_excl
         f"At equal epochs (last evaluation, epoch 6) with constant LR, final fid, batch 1024 − batch 128: "
         f"+{np.mean(large) - np.mean(small):.3g} [+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
     )
-    ranked = stats.ranking(stats.summary(frame))
+    ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
     assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · constant"]
     estimate = ranked["fid"].iloc[0]
     half = scipy.stats.t.ppf(0.975, 2) * np.std(small, ddof=1) / math.sqrt(3)
@@ -412,7 +445,7 @@ def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance
     trials = stats.per_trial(frame)
     assert set(trials.loc[trials["batch_size"] == 1024, "outcome"]) == {outcomes.MODE_COLLAPSE}
     assert set(trials.loc[trials["batch_size"] == 1024, "outcome_epoch"]) == {3.0}
-    ranked = stats.ranking(stats.summary(frame))
+    ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
     assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · warmup_cosine"]
     assert ranked.set_index("label")["verdict"].to_dict() == {
         "batch 128 · constant": stats.STABLE_CONFIG,
@@ -425,7 +458,7 @@ def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance
 
 def test_one_seed_decides_nothing():
     frame = crafted({(128, "constant"): [Seed(100.0)], (128, "warmup_cosine"): [Seed(300.0, classes=(2,) * 6)]})
-    table = stats.summary(frame)
+    table = stats.summary(stats.per_trial(frame))
     assert set(table["verdict"]) == {stats.UNDECIDED}
     text = sentences(frame)
     assert "Final fid at batch 128, warmup_cosine − constant: +200 (n=1 vs 1): one seed cannot decide." in text
@@ -461,7 +494,7 @@ def test_quality_that_falls_at_the_end_is_not_stable():
     assert trials.loc[0, "outcome"] == outcomes.QUALITY_FELL  # 200 > 1.25 x 150
     assert trials.loc[1, "outcome"] == outcomes.STABLE
     assert trials.loc[0, "fid_fluctuation"] == pytest.approx((200 - 150) / 150)
-    assert stats.summary(frame)["verdict"].tolist() == [stats.UNSTABLE_CONFIG]
+    assert stats.summary(stats.per_trial(frame))["verdict"].tolist() == [stats.UNSTABLE_CONFIG]
 
 
 def test_batch_sizes_compared_at_equal_updates():
@@ -533,7 +566,7 @@ def test_lr_scaling_is_one_more_config_dimension():
         }
     )
     assert stats.config_columns(frame) == ["batch_size", "scheduler", "lr_scaling"]
-    ranked = stats.ranking(stats.summary(frame))
+    ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
     assert ranked["label"].tolist()[:2] == [
         "batch 128 · constant · lr_scaling none",
         "batch 128 · constant · lr_scaling linear",
@@ -551,8 +584,197 @@ def test_lr_scaling_is_one_more_config_dimension():
 
 def test_trial_table_names_each_seeds_outcome_and_epoch():
     frame = crafted({(128, "constant"): [Seed(100.0), Seed(120.0, classes=(10, 10, 10, 4, 3, 3))]})
-    table = trial_table(frame)
+    table = trial_table(report_data(frame, "crafted"))
     assert table[["config", "seed", "outcome", "outcome_epoch", "fid"]].values.tolist() == [
         ["batch 128 · constant", "0", outcomes.STABLE, "", "100"],
         ["batch 128 · constant", "1", outcomes.MODE_COLLAPSE, "4", "120"],
     ]
+
+
+def estimate_text(values: list[float]) -> str:
+    """A mean with its 95 % Student-t interval as the report prints it, from the textbook formula."""
+    mean = np.mean(values)
+    half = scipy.stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values))
+    return f"{shown(mean)} [{shown(mean - half)}, {shown(mean + half)}] (n={len(values)})"
+
+
+def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
+    fids = {
+        (128, 128): [100.0, 101.0, 102.0],
+        (128, 256): [200.0, 204.0, 202.0],
+        (1024, 128): [300.0, 301.0, 305.0],
+        (1024, 256): [150.0, 151.0, 152.0],
+    }
+    frame = crafted(
+        {(batch, "constant", "none", latent): [Seed(fid) for fid in values] for (batch, latent), values in fids.items()}
+    )
+    data = report_data(frame, "crafted")
+    assert data.columns == ["batch_size", "scheduler", "latent_dim"]
+    table = config_table(data)
+    assert table[["rank", "batch_size", "latent_dim", "fid"]].values.tolist() == [
+        [1, 128, 128, estimate_text(fids[128, 128])],
+        [2, 1024, 256, estimate_text(fids[1024, 256])],
+        [3, 128, 256, estimate_text(fids[128, 256])],
+        [4, 1024, 128, estimate_text(fids[1024, 128])],
+    ]
+    assert trial_table(data)["config"].tolist()[3:6] == ["batch 128 · constant · latent_dim 256"] * 3
+    text = " ".join(sentence for section in data.findings.values() for sentence in section)
+    assert "Batch sizes with constant LR · latent_dim 256: stable: 128, 1024." in text
+    # Along the extra axis, at each batch size; and batch sizes compared within each latent size, never across.
+    for batch, sign, verdict in ((128, "+", "worse"), (1024, "-", "better")):
+        large, small = fids[batch, 256], fids[batch, 128]
+        low, high = welch_interval(large, small)
+        assert (
+            f"Final fid at batch {batch} · constant LR, latent_dim 256 − latent_dim 128: "
+            f"{sign}{abs(np.mean(large) - np.mean(small)):.3g} [{low:+.3g}, {high:+.3g}] (n=3 vs 3): "
+            f"latent_dim 256 is {verdict}." in text
+        )
+    low, high = welch_interval(fids[1024, 256], fids[128, 256])
+    assert (
+        f"At equal epochs (last evaluation, epoch 6) with constant LR · latent_dim 256, final fid, batch 1024 − "
+        f"batch 128: -51 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
+    )
+    # Each config its own curve (a marker per latent size), its own loss panel, heatmap row and coordinate.
+    quality = plots.quality_curves(frame)
+    curves = {line.get_label(): line for line in quality.axes[0].get_lines()}
+    for (batch, latent), values in fids.items():
+        curve = curves[f"batch {batch} · constant · latent_dim {latent}"]
+        assert curve.get_ydata()[-1] == pytest.approx(np.mean(values))
+        assert curve.get_marker() == plots.SETTING_MARKERS[[128, 256].index(latent)]
+    panels = [ax.get_title() for ax in plots.loss_curves(frame).axes]
+    assert panels == [f"batch {batch} · constant · latent_dim {latent}" for batch, latent in fids]
+    heatmap = plots.stability_heatmap(data.summary)
+    rows = [label.get_text() for label in heatmap.axes[0].get_yticklabels()]
+    assert rows == [f"batch {batch} · latent_dim {latent}" for batch, latent in fids]
+    coordinates = [label.get_text() for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()]
+    assert coordinates[:4] == ["log2 batch size", "scheduler", "latent_dim", "d_loss"]
+    plt.close("all")
+
+
+# Configs whose labels are long (two settings beyond batch and scheduler) and sample grids at two epochs only: the
+# narrowest montage, the longest titles.
+LONG_LABELS = {
+    (128, "constant", "none", 128): [Seed(100.0), Seed(104.0)],
+    (128, "constant", "none", 256): [Seed(120.0), Seed(118.0)],
+    (1024, "warmup_cosine", "linear", 128): [Seed(200.0), Seed(210.0)],
+    (1024, "warmup_cosine", "linear", 256): [Seed(150.0, classes=(10, 10, 3, 2, 2, 2)), Seed(160.0)],
+}
+
+
+@pytest.fixture
+def crafted_with_checkpoints(tmp_path) -> pd.DataFrame:
+    """:data:`LONG_LABELS` crafted, each trial with a checkpoint directory on disk as a trial writes it: noise sample
+    grids at epochs 3 and 6, and an untrained generator of its config."""
+    frame = crafted(LONG_LABELS)
+    checkpoints = {}
+    for key, seeds in LONG_LABELS.items():
+        for seed in range(len(seeds)):
+            config = crafted_config(key, seed)
+            directory = tmp_path / crafted_trial_id(config)
+            (directory / SAMPLES_DIR).mkdir(parents=True)
+            for epoch in (3, EPOCHS):
+                save_sample_grid(torch.rand(25, 1, 28, 28) * 2 - 1, directory / SAMPLES_DIR / sample_grid_name(epoch))
+            generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+            state = {"config": config.to_dict(), "generator": generator.state_dict(), "epoch": EPOCHS}
+            torch.save(state, directory / STATE_FILE)
+            checkpoints[crafted_trial_id(config)] = str(directory)
+    return frame.assign(checkpoint=frame["trial_id"].map(checkpoints))
+
+
+def texts_outside(figure: Figure) -> list[str]:
+    """Each text the figure draws (titles, axis labels, tick labels, legends, annotations) that reaches outside its
+    canvas by more than a pixel, with where it is; tick labels of ticks out of view and the axes of an image
+    (``axis("off")``) are not drawn, so not checked."""
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    undrawn = set()
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                if not ax.axison or tick.get_loc() is None or not low <= tick.get_loc() <= high:
+                    undrawn |= {id(tick.label1), id(tick.label2)}
+            if not ax.axison:
+                undrawn.add(id(axis.label))
+    canvas = figure.bbox
+    outside = []
+    for text in figure.findobj(Text):
+        if id(text) in undrawn or not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x0 < canvas.x0 - 1 or box.y0 < canvas.y0 - 1 or box.x1 > canvas.x1 + 1 or box.y1 > canvas.y1 + 1:
+            outside.append(f"{text.get_text()!r} at {box.extents.round()} in {canvas.extents.round()}")
+    return outside
+
+
+def assert_every_figure_keeps_its_text_inside(data: ReportData) -> None:
+    figures = [plot for plot in all_plots(data) if plot.figure is not None]
+    assert {plot.file for plot in figures} == REPORT_PNGS
+    try:
+        assert {plot.file: texts_outside(plot.figure) for plot in figures} == {plot.file: [] for plot in figures}
+    finally:
+        plt.close("all")
+
+
+def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(crafted_with_checkpoints):
+    assert_every_figure_keeps_its_text_inside(report_data(crafted_with_checkpoints, "crafted"))
+
+
+@pytest.mark.slow
+def test_every_figure_of_a_real_sweep_keeps_its_titles_and_labels_inside_the_canvas(smoke):
+    assert_every_figure_keeps_its_text_inside(report_data(load_experiment(smoke[0]), smoke[0]))
+
+
+def raw_markdown(text: str) -> list[str]:
+    """The lines of a page's visible text that show Markdown markup rather than what it marks up: emphasis, code,
+    links or images, headings, tables (a paragraph a browser shows on one line still holds its delimiter row)."""
+    markup = ("**", "`", "](", "|---")
+    return [
+        line for line in text.splitlines() if any(m in line for m in markup) or line.lstrip().startswith(("|", "#"))
+    ]
+
+
+class _VisibleText(HTMLParser):
+    """The text a page shows: everything but its head (title, style)."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._in_head = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_head |= tag == "head"
+
+    def handle_endtag(self, tag):
+        self._in_head &= tag != "head"
+
+    def handle_data(self, data):
+        if not self._in_head:
+            self.parts.append(data)
+
+
+def test_report_page_renders_every_markdown_construct(crafted_with_checkpoints):
+    data = report_data(crafted_with_checkpoints, "crafted")
+    figures = [plot for plot in all_plots(data) if plot.figure is not None]
+    pngs = {}
+    for plot in figures:
+        buffer = io.BytesIO()
+        plot.figure.savefig(buffer, format="png")
+        pngs[plot.file] = buffer.getvalue()
+    plt.close("all")
+    report = report_markdown(data, figures)
+    page = report_html(report, pngs)
+    parser = _VisibleText()
+    parser.feed(page)
+    assert raw_markdown("".join(parser.parts)) == []
+    # The two tables, with a header row: one row per config, one per trial.
+    bodies = re.findall(r"<table>\s*<thead>.*?</thead>\s*<tbody>(.*?)</tbody>", page, flags=re.S)
+    assert [body.count("<tr>") for body in bodies] == [4, 8]
+    # The definitions as one list of plain items, one per "- " line, code spans as <code>.
+    definitions = page.split("<h2>Definitions</h2>")[1].split("<h2>")[0]
+    items = report.split("## Definitions")[1].split("\n## ")[0].count("\n- ")
+    assert definitions.count("<ul>") == 1 and definitions.count("<li>") == items and "<p>" not in definitions
+    assert "<code>divergence_patience</code>" in definitions
+    # Every image embedded, the very PNG bytes written.
+    sources = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([^"]+)"', page)
+    assert sorted(base64.b64decode(source) for source in sources) == sorted(pngs.values())

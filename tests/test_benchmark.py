@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import REPO
+
+pytestmark = pytest.mark.slow  # the benchmark starts Ray
 
 
 def test_the_benchmark_measures_every_cell(tmp_path):

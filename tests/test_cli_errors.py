@@ -47,13 +47,18 @@ BAD_INPUTS = [
     (["--batch-sizes", "-64"], ["'-64' is not an integer >= 1"]),
     (["--schedulers", "cosine"], ["'cosine'", "constant", "step", "warmup_cosine"]),
     (["--lr-scalings", "bogus"], ["--lr-scalings", "'bogus'", "none", "sqrt", "linear"]),
-    (["--lr-scalings", "none", "none"], ["lr_scalings=['none', 'none']", "distinct"]),
+    (["--lr-scalings", "none", "none"], ["lr_scaling=['none', 'none']", "distinct"]),
     (["--lr-scalings", "linear", "--batch-sizes", "1024", "--lr-g", "0.2"], ["lr_g=0.2", "the scaled LR 1.6"]),
     (["--model", "resnet"], ["'resnet'", "mlp", "dcgan"]),
     (["--dataset", "cifar10"], ["'cifar10'", "mnist", "fashion_mnist"]),
     (["--preset", "huge"], ["'huge'", "smoke", "assignment", "dcgan"]),
     (["--epochs", "0"], ["--epochs", "'0' is not an integer >= 1"]),
-    (["--seeds", "0", "0"], ["seeds=[0, 0]", "distinct"]),
+    (["--seeds", "0", "0"], ["seed=[0, 0]", "distinct"]),
+    (["--sweep", "latent_dim=64,abc"], ["--sweep", "'abc' is not an integer >= 1"]),
+    (["--sweep", "lr_d=1e-4,2"], ["lr_d=2.0", "(0, 1)"]),
+    (["--sweep", "latent_dim=128,256", "--latent-dim", "64"], ["--sweep latent_dim and --latent-dim"]),
+    (["--step-gamma", "0"], ["step_gamma=0.0", "(0, 1]"]),
+    (["--divergence-patience", "-1"], ["--divergence-patience", "'-1' is not an integer >= 0"]),
     (["--lr-g", "5"], ["lr_g=5.0", "(0, 1)"]),
     (["--schedulers", "warmup_cosine", "--epochs", "5", "--warmup-epochs", "5"], ["warmup_epochs=5", "epochs - 2"]),
     (["--subset", "100", "--batch-sizes", "128"], ["subset=100", "batch_size=128"]),
@@ -64,6 +69,7 @@ BAD_INPUTS = [
     (["--resume", "--name", "earlier"], ["--resume", "earlier"]),
     (["--resume", "--name", "earlier", "--epochs", "3"], ["--epochs", "not allowed with --resume"]),
     (["--resume", "--name", "earlier", "--lr-scalings", "sqrt"], ["--lr-scalings", "not allowed with --resume"]),
+    (["--resume", "--name", "earlier", "--sweep", "latent_dim=1,2"], ["--sweep", "not allowed with --resume"]),
     (["--name", "earlier"], ["--name earlier", "already exists", "--resume"]),
     (["--eval-samples", "10"], ["--eval-samples", "'10' is not an integer >= 100"]),
     (["--eval-every", "-1"], ["--eval-every", "'-1' is not an integer >= 0"]),
@@ -100,6 +106,7 @@ def test_unwritable_storage_path(capsys):
     assert_one_line_error(code, stderr, "--storage-path /proc/tune_gan_results", "not a writable directory")
 
 
+@pytest.mark.slow
 def test_address_without_a_cluster(storage, capsys, monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     code, stderr = run_cli(["--preset", "smoke", "--storage-path", str(storage), "--address", "auto"], capsys)
@@ -113,6 +120,7 @@ def test_data_dir_without_the_dataset(tmp_path, storage, capsys):
     assert_one_line_error(code, stderr, f"data dir {not_a_dir}", "MNIST/raw/train-images-idx3-ubyte")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv, fragments",
     [
@@ -135,6 +143,7 @@ def test_a_damaged_dataset_file_stops_the_sweep_before_any_trial(tmp_path, stora
     assert not (storage / "damaged").exists()
 
 
+@pytest.mark.slow
 def test_offline_without_the_dataset(tmp_path, storage):
     """A real failed download: every HTTP(S) request goes to a closed local port."""
     offline = {

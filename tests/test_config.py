@@ -43,7 +43,10 @@ def test_unknown_keys_are_named():
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"batch_size": 0}, "batch_size=0: must be a positive integer"),
+        ({"batch_size": 0}, "batch_size=0: must be an integer >= 1"),
+        ({"eval_samples": 10}, "eval_samples=10: must be an integer >= 100"),
+        ({"divergence_patience": -1}, "divergence_patience=-1: must be an integer >= 0"),
+        ({"spectral_norm": 1}, "spectral_norm=1: must be of type bool"),
         ({"batch_size": 12.5}, "batch_size=12.5: must be of type int"),
         ({"epochs": -1}, "epochs=-1"),
         ({"scheduler": "cosine"}, "scheduler='cosine': allowed are constant, step, warmup_cosine"),

@@ -58,6 +58,7 @@ def test_checkpoint_scores_repeat_the_trials_last_evaluation_and_save_the_sample
     assert code == 0 and json.loads(out)["samples"] == 500 and json.loads(out)["fid"] != scored["fid"]
 
 
+@pytest.mark.slow
 def test_accuracy_and_real_baselines(capsys):
     code, out, err = run_evaluate(["accuracy", "--dataset", "mnist", "--json"], capsys)
     assert code == 0, err
@@ -72,6 +73,7 @@ def test_accuracy_and_real_baselines(capsys):
     assert code == 0 and f"  fid: {train['fid']:.4g}" in out.splitlines()
 
 
+@pytest.mark.slow
 def test_runs_as_a_module():
     finished = subprocess.run(
         [sys.executable, "-m", "trainables.evaluate", "accuracy", "--dataset", "fashion_mnist", "--json"],

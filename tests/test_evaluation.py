@@ -97,6 +97,7 @@ def test_real_reference_is_computed_once_and_cached_under_the_weights_checksum(t
     assert torch.equal(real_reference("mnist", root, tmp_path).features, computed.features)
 
 
+@pytest.mark.slow
 def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, mnist_test, mnist_train):
     test_images, _ = mnist_test
     train_images, _ = mnist_train
@@ -130,6 +131,7 @@ def test_uint8_round_trip_is_exact():
     assert torch.equal(to_uint8(to_unit_range(images)), images)
 
 
+@pytest.mark.slow
 def test_training_lowers_fid_from_an_untrained_generator(mnist_evaluator, mnist_images):
     """Quality numbers separate a trained generator from an untrained one (the loop as a trial runs it)."""
     config = TrialConfig(epochs=3, subset=30_000, batch_size=64)

@@ -30,6 +30,8 @@ from tests.helpers import (
 )
 from trainables.checkpoint import read_state
 
+pytestmark = pytest.mark.slow  # every test here starts Ray
+
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
     grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"

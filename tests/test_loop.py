@@ -182,6 +182,7 @@ def fixed_pair_epoch_stats(
 FIXED_PAIR_PASSES = 32
 
 
+@pytest.mark.slow
 def test_corrected_loss_variance_is_near_zero_for_a_fixed_pair_at_any_batch_size(mnist_images):
     """With G and D fixed, the per-batch losses vary only by which samples each batch drew.
 
@@ -210,6 +211,7 @@ def test_same_seed_same_metrics_other_seed_different(mnist_images):
     assert first != other
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["mlp", "dcgan"])
 def test_checkpoint_round_trip_continues_like_an_uninterrupted_run(mnist_images, tmp_path, model):
     config = dataclasses.replace(SMALL, model=model, subset=256)

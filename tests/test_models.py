@@ -43,6 +43,7 @@ def test_spectral_norm_wraps_every_weighted_layer_of_dcgan_d():
     assert discriminator(torch.randn(4, 1, 28, 28)).shape == (4, 1)
 
 
+@pytest.mark.slow
 def test_models_module_prints_layer_tables():
     output = subprocess.run(
         [sys.executable, "-m", "trainables.models", "--latent-dim", "128"], capture_output=True, text=True, check=True

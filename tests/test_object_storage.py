@@ -28,6 +28,8 @@ from tests.helpers import (
 )
 from trainables.config import TrialConfig
 
+pytestmark = pytest.mark.slow  # every test here starts Ray
+
 BUCKET = "tune-gan"
 
 

@@ -16,6 +16,7 @@ from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and glibc's malloc_trim")
 
 
+@pytest.mark.slow
 def test_peak_rss_is_the_process_own_not_its_parent_at_fork():
     """A process started by a big one (the benchmark's RSS floor, say) reports its own peak, not its parent's."""
     held = np.ones(1_500 * 2**20, dtype=np.uint8)  # 1.5 GiB, every page touched
@@ -57,6 +58,7 @@ def test_release_freed_memory_gives_back_the_pages_a_finished_thread_freed():
     assert resident_mib() < held - 200
 
 
+@pytest.mark.slow
 def test_trials_in_a_reused_worker_each_report_their_own_peak(tmp_path):
     """Three trials one after another in one 2-CPU worker (reuse_actors): without handing back the
     freed memory the peak grew ~100 MiB a trial at batch 1024 (2-core VM); here all three agree."""

@@ -2,12 +2,14 @@
 
 import dataclasses
 import json
+import re
 
 import pytest
 
-from trainables.config import ConfigError
+from trainables.cli_args import OneLineErrorParser, add_setting_flags
+from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
-from tune_gan.search_space import Resources, SweepSpec
+from tune_gan.search_space import GRID_AXES, STUDY_AXES, Resources, SweepSpec
 
 
 def spec_for(*argv: str) -> SweepSpec:
@@ -16,24 +18,33 @@ def spec_for(*argv: str) -> SweepSpec:
 
 def test_flags_override_the_preset():
     spec = spec_for("--preset", "smoke", "--batch-sizes", "64", "512", "--epochs", "7", "--lr-d", "1e-4")
-    assert spec.batch_sizes == (64, 512) and spec.schedulers == ("constant", "warmup_cosine")
-    assert spec.base.epochs == 7 and spec.base.lr_d == 1e-4 and spec.base.subset == 8192
+    assert spec.grid["batch_size"] == (64, 512) and spec.grid["scheduler"] == ("constant", "warmup_cosine")
+    assert spec.settings["epochs"] == 7 and spec.settings["lr_d"] == 1e-4 and spec.settings["subset"] == 8192
     assert spec.resources == Resources()  # gpus_per_trial None: auto
 
 
 def test_no_preset_is_the_assignment():
     spec = spec_for()
-    assert spec.batch_sizes == (128, 256, 512, 1024)
-    assert spec.schedulers == ("constant", "step", "warmup_cosine")
-    assert spec.lr_scalings == ("none",)
-    assert spec.seeds == (0, 1, 2)  # enough for a 95 % interval over seeds
-    assert spec.num_trials == 36 and spec.base.epochs == 50 and spec.base.subset == 0
+    assert spec.grid == {
+        "batch_size": (128, 256, 512, 1024),
+        "scheduler": ("constant", "step", "warmup_cosine"),
+        "lr_scaling": ("none",),  # the field's default: no preset names this axis
+        "seed": (0, 1, 2),  # enough for a 95 % interval over seeds
+    }
+    assert spec.num_trials == 36 and spec.settings["epochs"] == 50 and spec.settings["subset"] == 0
     assert {(c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs()} == {
-        (b, s, seed) for b in spec.batch_sizes for s in spec.schedulers for seed in spec.seeds
+        (b, s, seed) for b in spec.grid["batch_size"] for s in spec.grid["scheduler"] for seed in spec.grid["seed"]
     }
 
 
-def test_param_space_is_a_grid_over_the_four_axes():
+def test_no_placeholder_values_are_saved_for_the_axes():
+    saved = json.loads(spec_for("--preset", "smoke").to_json())
+    assert set(saved) == {"settings", "grid", "resources"}
+    assert not set(saved["settings"]) & set(saved["grid"])
+    assert set(saved["settings"]) | set(saved["grid"]) == {field.name for field in dataclasses.fields(TrialConfig)}
+
+
+def test_param_space_is_a_grid_over_the_axes():
     space = spec_for("--preset", "smoke", "--seeds", "0", "1", "--lr-scalings", "none", "sqrt").param_space()
     assert space["batch_size"] == {"grid_search": [128, 256]}
     assert space["scheduler"] == {"grid_search": ["constant", "warmup_cosine"]}
@@ -46,8 +57,30 @@ def test_lr_scalings_multiply_the_grid():
     spec = spec_for("--lr-scalings", "none", "linear")
     assert spec.num_trials == 2 * 36  # the assignment grid, 36 trials, once per scaling
     assert {(c.batch_size, c.scheduler, c.lr_scaling) for c in spec.trial_configs()} == {
-        (b, s, scaling) for b in spec.batch_sizes for s in spec.schedulers for scaling in ("none", "linear")
+        (b, s, scaling)
+        for b in spec.grid["batch_size"]
+        for s in spec.grid["scheduler"]
+        for scaling in ("none", "linear")
     }
+
+
+def test_any_trial_setting_can_be_an_axis():
+    spec = spec_for("--preset", "dcgan", "--sweep", "latent_dim=128,256", "--sweep", "lr_d=1e-4,2e-4")
+    assert spec.axes == ("batch_size", "scheduler", "lr_scaling", "seed", "latent_dim", "lr_d")
+    assert spec.grid["latent_dim"] == (128, 256) and spec.grid["lr_d"] == (1e-4, 2e-4)
+    assert "latent_dim" not in spec.settings and "lr_d" not in spec.settings
+    assert spec.num_trials == 2 * 2 * 2 * 2
+    configs = spec.trial_configs()
+    assert {(c.latent_dim, c.lr_d) for c in configs} == {(128, 1e-4), (128, 2e-4), (256, 1e-4), (256, 2e-4)}
+    assert all(c.model == "dcgan" and c.spectral_norm for c in configs)  # the preset's settings stay
+    assert spec.param_space()["latent_dim"] == {"grid_search": [128, 256]}
+    assert SweepSpec.from_json(spec.to_json()) == spec
+
+
+def test_a_boolean_setting_can_be_an_axis():
+    spec = spec_for("--preset", "dcgan", "--sweep", "spectral_norm=true,false")
+    assert spec.grid["spectral_norm"] == (True, False)
+    assert [c.spectral_norm for c in spec.trial_configs()][::4] == [True, False]  # the last axis varies slowest
 
 
 def test_spec_survives_its_json():
@@ -56,10 +89,19 @@ def test_spec_survives_its_json():
     assert SweepSpec.from_json(spec.to_json()) == spec
 
 
-def test_a_spec_saved_before_lr_scaling_still_loads():
-    spec = spec_for("--preset", "smoke")
-    saved = json.loads(spec.to_json())
-    del saved["lr_scalings"], saved["base"]["lr_scaling"]
+def test_a_spec_saved_before_sweep_axes_still_loads():
+    """The format before --sweep: a full base config with placeholder axis values, a list per study axis, and
+    (before lr_scaling was an axis) no lr_scalings."""
+    spec = spec_for("--preset", "smoke", "--seeds", "0", "1")
+    base = dataclasses.replace(spec.trial_configs()[0], seed=0).to_dict()
+    del base["lr_scaling"]
+    saved = {
+        "base": base,
+        "batch_sizes": [128, 256],
+        "schedulers": ["constant", "warmup_cosine"],
+        "seeds": [0, 1],
+        "resources": dataclasses.asdict(spec.resources),
+    }
     assert SweepSpec.from_json(json.dumps(saved)) == spec
 
 
@@ -70,6 +112,77 @@ def test_every_grid_point_is_validated():
     # lr_g 0.2 is fine unscaled and at batch 128, not scaled linearly at batch 1024
     with pytest.raises(ConfigError, match="lr_g=0.2 with lr_scaling='linear' at batch_size=1024"):
         spec_for("--batch-sizes", "128", "1024", "--lr-scalings", "none", "linear", "--lr-g", "0.2")
+    # a --sweep axis too
+    with pytest.raises(ConfigError, match="spectral_norm=True: only allowed with model='dcgan'"):
+        spec_for("--sweep", "spectral_norm=false,true")
+
+
+def test_every_trial_setting_has_a_flag_with_its_default_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        sweep.build_parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for field in dataclasses.fields(TrialConfig):
+        if field.name in GRID_AXES:
+            continue
+        flag = f"--{field.name.replace('_', '-')}"
+        assert flag in text
+        after = text.split(flag, 2)[-1]  # the flag's help follows its second mention (the first is the usage line)
+        assert re.search(r"\(default ([^)]*)\)", after).group(1) == str(field.default), field.name
+    for axis in STUDY_AXES:
+        assert f"--{axis.flag.replace('_', '-')}" in text
+
+
+def test_a_new_setting_is_one_dataclass_field():
+    """The flags come from the dataclass: a field added with setting() is a flag with its type, bound and default."""
+
+    @dataclasses.dataclass(frozen=True)
+    class WithANewSetting:
+        gp_weight: float = setting(10.0, "gradient penalty's weight")
+        critic_steps: int = setting(1, "D steps per G step", at_least=1)
+        loss: str = setting("bce", "the GAN loss", choices=("bce", "hinge"))
+
+    parser = OneLineErrorParser(prog="t")
+    add_setting_flags(parser, WithANewSetting)
+    args = parser.parse_args(["--gp-weight", "5", "--critic-steps", "3", "--loss", "hinge"])
+    assert (args.gp_weight, args.critic_steps, args.loss) == (5.0, 3, "hinge")
+    assert parser.parse_args([]).gp_weight is None  # not given: the preset's or the field's default applies
+    assert "the GAN loss (default bce)" in " ".join(parser.format_help().split())
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--sweep", "latent_dim=128,abc"], "'abc' is not an integer >= 1"),
+        (["--sweep", "latentdim=1,2"], "'latentdim' is not a trial setting"),
+        (["--sweep", "batch_size=128,256"], "'batch_size' is a study axis: give it as --batch-sizes"),
+        (["--sweep", "dataset=mnist,fashion_mnist"], "'dataset' is one per sweep"),
+        (["--sweep", "model=mlp,resnet"], "'resnet' is not one of mlp, dcgan"),
+        (["--sweep", "latent_dim="], "give values after '='"),
+        (["--sweep", "spectral_norm=yes"], "'yes' is not true or false"),
+    ],
+)
+def test_bad_sweep_axes_are_named(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        sweep.build_parser().parse_args(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--sweep", "latent_dim=128,256", "--latent-dim", "64"], "--sweep latent_dim and --latent-dim"),
+        (["--sweep", "latent_dim=128,256", "--sweep", "latent_dim=64"], "--sweep latent_dim: given twice"),
+    ],
+)
+def test_a_setting_given_two_ways_is_refused(argv, message):
+    with pytest.raises(sweep.SweepError, match=message):
+        spec_for(*argv)
+
+
+def test_axis_values_must_be_distinct():
+    with pytest.raises(ConfigError, match=re.escape("latent_dim=[128, 128]: values must be distinct")):
+        spec_for("--sweep", "latent_dim=128,128")
 
 
 @pytest.mark.parametrize(

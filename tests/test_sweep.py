@@ -13,9 +13,14 @@ import torch
 from PIL import Image
 from ray import tune
 
-from tests.helpers import read_events, run_sweep, sample_grid_steps, trial_dirs
+from analysis import stats
+from analysis.load import load_experiment
+from tests.helpers import read_events, results, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
-from tune_gan.search_space import SPEC_FILE
+from tune_gan.search_space import GRID_AXES, SPEC_FILE
+from tune_gan.tuner import PROGRESS_COLUMNS
+
+pytestmark = pytest.mark.slow  # every test here starts Ray
 
 GRID = {(128, "constant"), (128, "warmup_cosine"), (256, "constant"), (256, "warmup_cosine")}
 GRID_PX = 5 * 28 + 6 * 2
@@ -49,6 +54,48 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     assert f"Experiment: {experiment.as_uri()}" in finished.stdout
 
 
+def test_the_live_progress_table_shows_each_trials_losses_and_quality(smoke):
+    """Tune's table, as last printed before the final one: every trial's latest epoch with its losses, FID and
+    classes covered, equal to what the trial reported."""
+    experiment, finished = smoke
+    progress = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
+    header = [cell.strip() for cell in [line for line in progress if line.startswith("| Trial name")][-1].split("|")]
+    assert header[-len(PROGRESS_COLUMNS) - 1 : -1] == list(PROGRESS_COLUMNS.values())
+    assert set(GRID_AXES) <= set(header)
+    shown = {}  # trial name -> its cells in the last table that lists it
+    for line in progress:
+        if line.startswith("| train_gan_"):
+            cells = dict(zip(header, (cell.strip() for cell in line.split("|"))))
+            shown[cells["Trial name"]] = cells
+    assert len(shown) == 4
+    for trial in trial_dirs(experiment):
+        final, cells = results(trial)[-1], shown["_".join(trial.name.split("_")[:4])]
+        assert int(cells[PROGRESS_COLUMNS["epoch"]]) == final["epoch"] == 2
+        for key in ("d_loss", "g_loss", "fid", "classes_covered"):
+            assert float(cells[PROGRESS_COLUMNS[key]]) == pytest.approx(final[key], rel=1e-4), key
+    assert "View the dashboard at" in finished.stderr + finished.stdout  # on by default
+
+
+def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
+    """--sweep latent_dim=64,128: two trials, one per latent size, in the final table, their params and the
+    report's per-config summary; and a local Ray without its dashboard."""
+    finished = run_sweep(
+        *"--preset smoke --batch-sizes 128 --schedulers constant --epochs 1 --subset 512 --eval-every 0".split(),
+        *("--sweep", "latent_dim=64,128", "--no-dashboard", "--storage-path", str(tmp_path), "--name", "latent"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
+    assert table[0].split()[:6] == [*GRID_AXES, "latent_dim", "status"]
+    assert [row.split()[4:6] for row in table[1:3]] == [["64", "TERMINATED"], ["128", "TERMINATED"]]
+    params = [json.loads((trial / "params.json").read_text()) for trial in trial_dirs(tmp_path / "latent")]
+    assert sorted(param["latent_dim"] for param in params) == [64, 128]
+    summary = stats.summary(stats.per_trial(load_experiment(tmp_path / "latent")))
+    assert summary["latent_dim"].tolist() == [64, 128]
+    assert summary["label"].tolist() == [f"batch 128 · constant · latent_dim {size}" for size in (64, 128)]
+    assert "Started a local Ray instance" in finished.stderr + finished.stdout
+    assert "View the dashboard at" not in finished.stderr + finished.stdout
+
+
 def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
     experiment, _ = smoke
     analysis = tune.ExperimentAnalysis(str(experiment))
@@ -72,7 +119,13 @@ def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
         "keep_checkpoints": 2,
         "max_failures": 1,
     }
-    assert saved["base"]["subset"] == 1024 and saved["base"]["epochs"] == 2
+    assert saved["settings"]["subset"] == 1024 and saved["settings"]["epochs"] == 2
+    assert saved["grid"] == {
+        "batch_size": [128, 256],
+        "scheduler": ["constant", "warmup_cosine"],
+        "lr_scaling": ["none"],
+        "seed": [0],
+    }
 
 
 def test_checkpoints_hold_state_and_every_sample_grid(smoke):
@@ -186,7 +239,9 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     assert finished.returncode == 0, finished.stderr[-3000:]  # diverging is an outcome, not a failure
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
     assert table[1].split()[:6] == ["128", "constant", "none", "0", "DIVERGED", "4"]
-    assert table[2].startswith("diverged: batch 128 · constant · lr_scaling none · seed 0: discriminator saturated")
+    assert table[2].startswith(
+        "diverged: batch_size 128 · scheduler constant · lr_scaling none · seed 0: discriminator saturated"
+    )
 
 
 def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):

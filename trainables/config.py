@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Callable
 
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
@@ -25,43 +25,59 @@ class ConfigError(ValueError):
     """A configuration value is out of range; the message is one line for the user."""
 
 
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[str, ...] | None = None,
+    at_least: int | None = None,
+    parse: Callable[[str], Any] | None = None,
+) -> Any:
+    """A config field with what the command line and the checks need besides its type and default: a help text,
+    the allowed values of a choice, the lowest value of an integer (every integer setting has one), or a parser of
+    its own. The CLI (trainables.cli_args) makes one flag per field from these, so a new setting is one line."""
+    metadata = {"help": help, "choices": choices, "at_least": at_least, "parse": parse}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class TrialConfig:
     """Everything that decides what one trial computes (not where it runs)."""
 
-    model: str = "mlp"
-    dataset: str = "mnist"
-    latent_dim: int = 100
-    batch_size: int = 128
-    epochs: int = 50
-    scheduler: str = "constant"
-    step_every: int = 20  # step: multiply the LR by step_gamma every step_every epochs
-    step_gamma: float = 0.1
-    warmup_epochs: int = 5  # warmup_cosine: linear rise over this many epochs ...
-    lr_floor: float = 0.01  # ... from and back down to this fraction of the peak LR
-    lr_g: float = 2e-4  # peak LRs, before lr_scaling
-    lr_d: float = 2e-4
-    # The peak LRs scaled by batch_size / LR_SCALING_REFERENCE_BATCH (linear) or its square root (sqrt), the standard
-    # large-batch remedy: a bigger batch takes fewer, less noisy steps per epoch. none: as given.
-    lr_scaling: str = "none"
-    beta1: float = 0.5
-    beta2: float = 0.999
-    spectral_norm: bool = False  # dcgan only: spectral norm on D's weights
-    seed: int = 0
-    sample_every: int = 5  # save a 5x5 sample grid every this many epochs (and at the end)
-    subset: int = 0  # train on the first `subset` images; 0 means the whole training set
-    divergence_patience: int = 3  # stop after this many collapsed epochs in a row (trainables.divergence); 0: never
-    eval_every: int = 5  # score G's samples every this many epochs and at the last (trainables.evaluation); 0: never
-    eval_samples: int = 10_000  # samples scored per evaluation
+    model: str = setting("mlp", "mlp: the assignment's Figure 1; dcgan: conv G/D", choices=MODELS)
+    dataset: str = setting("mnist", "training images", choices=DATASETS)
+    latent_dim: int = setting(100, "size of G's input noise", at_least=1)
+    batch_size: int = setting(128, "images per training step", at_least=1)
+    epochs: int = setting(50, "training epochs per trial", at_least=1)
+    scheduler: str = setting("constant", "LR schedule (trainables.schedules)", choices=SCHEDULERS)
+    step_every: int = setting(20, "step: multiply the LR by step_gamma every N epochs", at_least=1)
+    step_gamma: float = setting(0.1, "step: the LR's factor at each step, in (0, 1]")
+    warmup_epochs: int = setting(5, "warmup_cosine: linear rise over N epochs, then the cosine", at_least=0)
+    lr_floor: float = setting(0.01, "warmup_cosine: start from and end at this fraction of the peak LR")
+    lr_g: float = setting(2e-4, "peak generator LR, before lr_scaling")
+    lr_d: float = setting(2e-4, "peak discriminator LR, before lr_scaling")
+    # The standard large-batch remedy: a bigger batch takes fewer, less noisy steps per epoch.
+    lr_scaling: str = setting(
+        "none",
+        f"scale the peak LRs by batch_size / {LR_SCALING_REFERENCE_BATCH} (linear) or its square root (sqrt)",
+        choices=LR_SCALINGS,
+    )
+    beta1: float = setting(0.5, "Adam's beta1, in [0, 1)")
+    beta2: float = setting(0.999, "Adam's beta2, in [0, 1)")
+    spectral_norm: bool = setting(False, "spectral norm on D's weights (dcgan only)")
+    seed: int = setting(0, "random seed of weights, batches and noise", at_least=0)
+    sample_every: int = setting(5, "save a 5x5 sample grid every N epochs and at the last", at_least=1)
+    subset: int = setting(0, "train on the first N images only; 0: all", at_least=0)
+    divergence_patience: int = setting(
+        3, "stop after N collapsed epochs in a row (trainables.divergence); 0: only NaN/Inf stops", at_least=0
+    )
+    eval_every: int = setting(
+        5, "score G's samples (IS, FID, precision/recall, classes) every N epochs and at the last; 0: never", at_least=0
+    )
+    eval_samples: int = setting(10_000, "samples scored per evaluation", at_least=MIN_EVAL_SAMPLES)
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        _choice("model", self.model, MODELS)
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("scheduler", self.scheduler, SCHEDULERS)
-        _choice("lr_scaling", self.lr_scaling, LR_SCALINGS)
-        for name in ("latent_dim", "batch_size", "epochs", "step_every", "sample_every"):
-            _positive(name, getattr(self, name))
+        check_fields(self)
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in (0, 1)")
@@ -78,18 +94,6 @@ class TrialConfig:
             raise ConfigError(f"step_gamma={self.step_gamma!r}: must be in (0, 1]")
         if not 0 < self.lr_floor < 1:
             raise ConfigError(f"lr_floor={self.lr_floor!r}: must be in (0, 1), a fraction of the peak LR")
-        if self.seed < 0:
-            raise ConfigError(f"seed={self.seed!r}: must be >= 0")
-        if self.divergence_patience < 0:
-            raise ConfigError(
-                f"divergence_patience={self.divergence_patience!r}: must be >= 0 (0 = only NaN/Inf stops)"
-            )
-        if self.eval_every < 0:
-            raise ConfigError(f"eval_every={self.eval_every!r}: must be >= 0 (0 = no quality evaluation)")
-        if self.eval_samples < MIN_EVAL_SAMPLES:
-            raise ConfigError(f"eval_samples={self.eval_samples!r}: must be at least {MIN_EVAL_SAMPLES}")
-        if self.subset < 0:
-            raise ConfigError(f"subset={self.subset!r}: must be >= 0 (0 = the whole training set)")
         if 0 < self.subset < self.batch_size:
             raise ConfigError(
                 f"subset={self.subset!r}: must be at least batch_size={self.batch_size} (or 0 = all images)"
@@ -131,21 +135,28 @@ class TrialConfig:
         return dataclasses.asdict(self)
 
 
-def _check_types(config: TrialConfig) -> None:
+FIELD_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+def type_name(field: dataclasses.Field) -> str:
+    """A field's type as written ("int"), whether or not its module postpones annotations."""
+    return field.type if isinstance(field.type, str) else field.type.__name__
+
+
+def check_fields(config: Any) -> None:
+    """Each field's type (an int is taken for a float), and the choices and lowest value its :func:`setting`
+    declares; the first bad value raises :class:`ConfigError` naming it and what is allowed."""
     for field in fields(config):
         value = getattr(config, field.name)
-        expected = {"int": int, "float": float, "str": str, "bool": bool}[field.type]
+        expected = FIELD_TYPES.get(type_name(field))
+        if expected is None:
+            continue  # e.g. Resources' optional GPUs, checked where they are parsed
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             object.__setattr__(config, field.name, float(value))
         elif type(value) is not expected:
-            raise ConfigError(f"{field.name}={value!r}: must be of type {field.type}")
-
-
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}={value!r}: allowed are {', '.join(allowed)}")
-
-
-def _positive(name: str, value: int) -> None:
-    if value <= 0:
-        raise ConfigError(f"{name}={value!r}: must be a positive integer")
+            raise ConfigError(f"{field.name}={value!r}: must be of type {type_name(field)}")
+        choices, at_least = field.metadata.get("choices"), field.metadata.get("at_least")
+        if choices is not None and value not in choices:
+            raise ConfigError(f"{field.name}={value!r}: allowed are {', '.join(choices)}")
+        if at_least is not None and value < at_least:
+            raise ConfigError(f"{field.name}={value!r}: must be an integer >= {at_least}")

@@ -10,7 +10,7 @@ from ray import tune
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, QUALITY_METRICS
-from tune_gan.search_space import GRID_AXES, SweepSpec
+from tune_gan.search_space import SweepSpec
 
 # The last result's losses and its quality: a trial is scored at its last epoch unless eval_every is 0.
 FINAL_METRICS = (
@@ -25,7 +25,7 @@ FINAL_METRICS = (
     "classes_covered",
 )
 RANKABLE = tuple(metric for metric in FINAL_METRICS if metric in QUALITY_METRICS)  # what --rank-by accepts
-COLUMNS = (*GRID_AXES, "status", "epochs_done", *FINAL_METRICS, "reason")
+COLUMNS = ("status", "epochs_done", *FINAL_METRICS, "reason")  # after the sweep's axes
 FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
 
 
@@ -40,9 +40,9 @@ def trial_config(result: tune.Result) -> dict[str, Any] | None:
         return None  # never started
 
 
-def grid_point(config: TrialConfig) -> tuple:
-    """The config's values of the grid axes, in GRID_AXES order."""
-    return tuple(getattr(config, axis) for axis in GRID_AXES)
+def grid_point(config: TrialConfig, axes: tuple[str, ...]) -> tuple:
+    """The config's values of the sweep's axes, in their order."""
+    return tuple(getattr(config, axis) for axis in axes)
 
 
 def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
@@ -65,22 +65,22 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
             status, reason = "DIVERGED", metrics[DIVERGED_REASON]
         else:
             status = "TERMINATED" if epochs_done == config.epochs else "UNFINISHED"
-        rows[grid_point(config)] = {
+        rows[grid_point(config, spec.axes)] = {
             "status": status,
             "epochs_done": epochs_done,
             **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
             "reason": reason,
         }
-    points = [grid_point(config) for config in spec.trial_configs()]
+    points = [grid_point(config, spec.axes) for config in spec.trial_configs()]
     unplaced = [point for point in points if point not in rows]
     # Which config an errored trial without params had is unknown, but when they account for every grid point
     # without a row, each of those errored.
     missing = "ERROR" if unplaced and unplaced_errors == len(unplaced) else "PENDING"
     table = [
-        {**dict(zip(GRID_AXES, point)), **rows.get(point, {"status": missing, "epochs_done": 0, "reason": ""})}
+        {**dict(zip(spec.axes, point)), **rows.get(point, {"status": missing, "epochs_done": 0, "reason": ""})}
         for point in points
     ]
-    return pd.DataFrame(table, columns=list(COLUMNS)).sort_values(list(GRID_AXES), ignore_index=True)
+    return pd.DataFrame(table, columns=[*spec.axes, *COLUMNS]).sort_values(list(spec.axes), ignore_index=True)
 
 
 def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -92,10 +92,10 @@ def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 def format_table(table: pd.DataFrame) -> str:
     """The table without the reason column, then one line per diverged trial with its reason."""
     text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
+    axes = table.columns[: table.columns.get_loc("status")]
     diverged = table[table["status"] == "DIVERGED"]
     lines = [
-        f"diverged: batch {row.batch_size} · {row.scheduler} · lr_scaling {row.lr_scaling} · seed {row.seed}: "
-        f"{row.reason}"
-        for row in diverged.itertuples()
+        f"diverged: {' · '.join(f'{axis} {row[axis]}' for axis in axes)}: {row['reason']}"
+        for _, row in diverged.iterrows()
     ]
     return "\n".join([text, *lines])

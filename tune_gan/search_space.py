@@ -7,21 +7,42 @@ sweep runs exactly the grid, data subset and resources it started with.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from ray import tune
 
-from trainables.config import ConfigError, TrialConfig
+from trainables.config import ConfigError, TrialConfig, check_fields, setting
 
 SPEC_FILE = "tune_gan_sweep.json"
 DEFAULT_STORAGE = "~/ray_results"  # Tune's own default storage path
-GRID_AXES = ("batch_size", "scheduler", "lr_scaling", "seed")
-# The lr_scaling axis when neither a preset nor the CLI names one, and in specs saved before it was an axis.
-DEFAULT_LR_SCALINGS = ("none",)
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """A trial setting the study sweeps, with its own list flag (``--batch-sizes 128 256``); its type and allowed
+    values are the TrialConfig field's."""
+
+    field: str
+    flag: str  # the list flag's name, e.g. batch_sizes for --batch-sizes
+
+
+# The study's axes, always in the grid (one value where a preset and the flags name none: the field's default).
+# Any other trial setting becomes an axis with --sweep KEY=V1,V2; the axes of a sweep are its spec's grid keys.
+STUDY_AXES = (
+    GridAxis("batch_size", "batch_sizes"),
+    GridAxis("scheduler", "schedulers"),
+    GridAxis("lr_scaling", "lr_scalings"),
+    GridAxis("seed", "seeds"),
+)
+GRID_AXES = tuple(axis.field for axis in STUDY_AXES)
+# One per sweep: the driver loads its images and real reference once, for every trial.
+NOT_SWEEPABLE = ("dataset",)
 
 # Each preset sets TrialConfig fields and grid axes; explicit CLI flags override them.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -59,62 +80,83 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+def gpus_or_auto(text: str) -> float | None:
+    """--gpus-per-trial: 'auto' (None, resolved on the driver) or a number of GPUs >= 0, fractions allowed."""
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number >= 0")
+    return value
+
+
 @dataclass(frozen=True)
 class Resources:
     """Where and how trials run; chosen on the driver, saved with the spec."""
 
-    cpus_per_trial: int = 1
-    gpus_per_trial: float | None = None  # None: auto, resolved on the driver before the spec is saved
-    max_concurrent: int = 0  # 0: as many as the resources allow
-    keep_checkpoints: int = 2
-    max_failures: int = 1
+    cpus_per_trial: int = setting(1, "CPUs (torch threads) per trial", at_least=1)
+    # None: auto, resolved on the driver before the spec is saved
+    gpus_per_trial: float | None = setting(
+        None,
+        "GPUs per trial, fractions allowed; auto shares the GPUs present among the trials (0 without)",
+        parse=gpus_or_auto,
+    )
+    max_concurrent: int = setting(0, "at most N trials at once; 0: as many as the resources allow", at_least=0)
+    keep_checkpoints: int = setting(2, "checkpoints kept per trial", at_least=1)
+    max_failures: int = setting(1, "restarts of a failed trial from its checkpoint", at_least=0)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """A grid over batch size x scheduler x LR scaling x seed; every other trial setting comes from ``base``."""
+    """A grid over ``grid``'s axes (the study's four, then any --sweep ones); the other trial settings come from
+    ``settings``, the same for every trial."""
 
-    base: TrialConfig
-    batch_sizes: tuple[int, ...]
-    schedulers: tuple[str, ...]
-    lr_scalings: tuple[str, ...]
-    seeds: tuple[int, ...]
+    settings: dict[str, Any]  # every TrialConfig field that is not an axis
+    grid: dict[str, tuple]  # axis -> its values, in the order the user gave them
     resources: Resources
 
     def __post_init__(self) -> None:
-        for axis, values in (
-            ("batch_sizes", self.batch_sizes),
-            ("schedulers", self.schedulers),
-            ("lr_scalings", self.lr_scalings),
-            ("seeds", self.seeds),
-        ):
+        known = {field.name for field in dataclasses.fields(TrialConfig)}
+        for axis, values in self.grid.items():
+            if axis not in known:
+                raise ConfigError(f"{axis}: not a trial setting; allowed are {', '.join(sorted(known))}")
+            if axis in NOT_SWEEPABLE:
+                raise ConfigError(f"{axis}: one per sweep, not an axis (its data is loaded once for every trial)")
             if not values:
                 raise ConfigError(f"{axis}: give at least one value")
             if len(set(values)) != len(values):
                 raise ConfigError(f"{axis}={list(values)}: values must be distinct")
+        shared = sorted(set(self.settings) & set(self.grid))
+        if shared:
+            raise ConfigError(f"{', '.join(shared)}: both a grid axis and a shared setting")
         self.trial_configs()  # every grid point must be a valid trial
 
+    @property
+    def axes(self) -> tuple[str, ...]:
+        return tuple(self.grid)
+
     def trial_configs(self) -> list[TrialConfig]:
-        """Every grid point as a validated config (raises on the first invalid one)."""
-        return [
-            dataclasses.replace(self.base, batch_size=batch_size, scheduler=scheduler, lr_scaling=lr_scaling, seed=seed)
-            for seed, lr_scaling, scheduler, batch_size in itertools.product(
-                self.seeds, self.lr_scalings, self.schedulers, self.batch_sizes
-            )
-        ]
+        """Every grid point as a validated config (raises on the first invalid one); the first axis varies fastest."""
+        points = itertools.product(*reversed(self.grid.values()))
+        return [TrialConfig(**self.settings, **dict(zip(reversed(self.axes), point))) for point in points]
 
     @property
     def num_trials(self) -> int:
-        return len(self.batch_sizes) * len(self.schedulers) * len(self.lr_scalings) * len(self.seeds)
+        return math.prod(len(values) for values in self.grid.values())
+
+    @property
+    def dataset(self) -> str:
+        return self.trial_configs()[0].dataset
 
     def param_space(self) -> dict[str, Any]:
-        """Tune's param_space: the shared settings plus ``tune.grid_search`` over the four axes."""
-        space: dict[str, Any] = self.base.to_dict()
-        space["batch_size"] = tune.grid_search(list(self.batch_sizes))
-        space["scheduler"] = tune.grid_search(list(self.schedulers))
-        space["lr_scaling"] = tune.grid_search(list(self.lr_scalings))
-        space["seed"] = tune.grid_search(list(self.seeds))
-        return space
+        """Tune's param_space: the shared settings plus ``tune.grid_search`` over each axis."""
+        return {**self.settings, **{axis: tune.grid_search(list(values)) for axis, values in self.grid.items()}}
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -122,11 +164,18 @@ class SweepSpec:
     @classmethod
     def from_json(cls, text: str) -> "SweepSpec":
         raw = json.loads(text)
+        if "base" in raw:
+            raw = _from_before_sweep_axes(raw)
         return cls(
-            base=TrialConfig.from_dict(raw["base"]),
-            batch_sizes=tuple(raw["batch_sizes"]),
-            schedulers=tuple(raw["schedulers"]),
-            lr_scalings=tuple(raw.get("lr_scalings", DEFAULT_LR_SCALINGS)),
-            seeds=tuple(raw["seeds"]),
+            settings=raw["settings"],
+            grid={axis: tuple(values) for axis, values in raw["grid"].items()},
             resources=Resources(**raw["resources"]),
         )
+
+
+def _from_before_sweep_axes(raw: dict[str, Any]) -> dict[str, Any]:
+    """A spec saved before any setting could be an axis: a full ``base`` config (its axis values placeholders) and
+    one list per study axis (lr_scalings missing where it predates that axis)."""
+    grid = {axis.field: raw.get(axis.flag, [getattr(TrialConfig(), axis.field)]) for axis in STUDY_AXES}
+    settings = {name: value for name, value in raw["base"].items() if name not in grid}
+    return {"settings": settings, "grid": grid, "resources": raw["resources"]}

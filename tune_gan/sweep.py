@@ -1,8 +1,10 @@
-"""Run a Ray Tune grid of GAN trials (batch size x LR schedule x LR scaling x seed) and print a table of how each went.
+"""Run a Ray Tune grid of GAN trials (batch size x LR schedule x LR scaling x seed, and any other trial setting
+with --sweep) and print a table of how each went.
 
     python tune_gan/sweep.py --preset smoke
     python tune_gan/sweep.py --batch-sizes 128 512 --schedulers constant warmup_cosine --epochs 30 --seeds 0 1 2
     python tune_gan/sweep.py --batch-sizes 128 1024 --lr-scalings none sqrt linear
+    python tune_gan/sweep.py --preset dcgan --sweep latent_dim=128,256
     python tune_gan/sweep.py --resume --storage-path ~/ray_results --name NAME
 
 Bad input ends with a one-line error and exit code 2, before anything is written.
@@ -10,152 +12,123 @@ Bad input ends with a one-line error and exit code 2, before anything is written
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path, PurePosixPath
 
-if __package__ in (None, ""):
-    # Run as a script: put the repo root, not this folder, first on the import path, so the packages
-    # import by their names here and in Ray's local workers (they start with the driver's sys.path).
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from tune_gan import environment
+
 if __name__ == "__main__":
-    # Token authentication stays on, also when joining a cluster by host:port, where Ray would otherwise
-    # assume it off; the token comes from ~/.ray/auth_token or $RAY_AUTH_TOKEN. Ray reads this on import.
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    environment.configure()  # before Ray is imported
 
 import argparse
 import dataclasses
 import datetime
 import math
-from typing import Any
+import os
+from pathlib import PurePosixPath
 
+import numpy as np
 import ray
 import torch
-from ray import tune
 
 from trainables.checkpoint import CheckpointError
 from trainables.classifier import ClassifierWeightsError
-from trainables.cli_args import OneLineErrorParser, int_at_least
-from trainables.config import (
-    DATASETS,
-    LR_SCALING_REFERENCE_BATCH,
-    LR_SCALINGS,
-    MIN_EVAL_SAMPLES,
-    MODELS,
-    SCHEDULERS,
-    ConfigError,
-    TrialConfig,
-)
+from trainables.cli_args import OneLineErrorParser, add_setting_flags, value_parser
+from trainables.config import ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
-from trainables.evaluation import real_reference
-from trainables.trainable import train_gan
+from trainables.evaluation import RealReference, real_reference
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
-from tune_gan.resume import ResultsBackToCheckpoint, prepare_resume
-from tune_gan.sample_logger import SampleGridLogger
-from tune_gan.search_space import DEFAULT_LR_SCALINGS, DEFAULT_STORAGE, PRESETS, SPEC_FILE, Resources, SweepSpec
-from tune_gan.storage import StorageError, StorageLocation
-from tune_gan.storage_guard import StorageGuard
-
-GRID_FLAGS = ("batch_sizes", "schedulers", "lr_scalings", "seeds")
-TRIAL_FLAGS = (
-    "epochs",
-    "model",
-    "dataset",
-    "latent_dim",
-    "lr_g",
-    "lr_d",
-    "subset",
-    "sample_every",
-    "warmup_epochs",
-    "spectral_norm",
-    "eval_every",
-    "eval_samples",
+from tune_gan.resume import prepare_resume
+from tune_gan.search_space import (
+    DEFAULT_STORAGE,
+    GRID_AXES,
+    NOT_SWEEPABLE,
+    PRESETS,
+    SPEC_FILE,
+    STUDY_AXES,
+    Resources,
+    SweepSpec,
 )
+from tune_gan.storage import StorageError, StorageLocation
+from tune_gan.tuner import ClusterUnreachable, build_tuner, start_ray
+
+DEFAULT_PRESET = "assignment"
+TRIAL_FIELDS = {field.name: field for field in dataclasses.fields(TrialConfig)}
+SETTING_FLAGS = tuple(name for name in TRIAL_FIELDS if name not in GRID_AXES)
 RESOURCE_FLAGS = tuple(field.name for field in dataclasses.fields(Resources))
 # Flags that define an experiment; --resume takes them from the saved experiment instead.
-SETTING_FLAGS = ("preset", *GRID_FLAGS, *TRIAL_FLAGS, *RESOURCE_FLAGS)
+EXPERIMENT_FLAGS = ("preset", *(axis.flag for axis in STUDY_AXES), "sweep", *SETTING_FLAGS, *RESOURCE_FLAGS)
 
 
 class SweepError(Exception):
     """A problem with the sweep's input or surroundings; printed as one line, exit code 2."""
 
 
-def _gpus(text: str) -> float | None:
-    if text == "auto":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value:
-        raise argparse.ArgumentTypeError(f"{text!r} is not 'auto' or a number >= 0")
-    return value
+def sweep_axis(text: str) -> tuple[str, tuple]:
+    """--sweep KEY=V1,V2: a trial setting other than the study's axes (they have their own flags), and its values,
+    each parsed as that setting's flag parses it."""
+    key, _, values = text.partition("=")
+    if key not in TRIAL_FIELDS:
+        sweepable = [name for name in SETTING_FLAGS if name not in NOT_SWEEPABLE]
+        raise argparse.ArgumentTypeError(f"{key!r} is not a trial setting; allowed are {', '.join(sweepable)}")
+    study = {axis.field: axis.flag for axis in STUDY_AXES}
+    if key in study:
+        raise argparse.ArgumentTypeError(f"{key!r} is a study axis: give it as --{study[key].replace('_', '-')}")
+    if key in NOT_SWEEPABLE:
+        raise argparse.ArgumentTypeError(f"{key!r} is one per sweep (its images are loaded once for every trial)")
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r}: give values after '=', e.g. {key}=V1,V2")
+    parse = value_parser(TRIAL_FIELDS[key])
+    return key, tuple(parse(value) for value in values.split(","))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    positive, non_negative = int_at_least(1), int_at_least(0)
     parser = OneLineErrorParser(
         prog="sweep.py",
-        description="Grid-search GAN training over batch size x LR schedule x LR scaling x seed with Ray Tune.",
+        description="Grid-search GAN training over batch size x LR schedule x LR scaling x seed (and any other "
+        "trial setting with --sweep) with Ray Tune.",
         epilog=f"Presets: {', '.join(f'{name} {values}' for name, values in PRESETS.items())}. "
         "Flags override the preset's values.",
     )
     grid = parser.add_argument_group("grid (each value list is one axis of the grid)")
-    grid.add_argument("--preset", choices=PRESETS, help="starting values for the grid and trials (default: assignment)")
-    grid.add_argument("--batch-sizes", nargs="+", type=positive, metavar="N", help="batch sizes to sweep")
-    grid.add_argument("--schedulers", nargs="+", choices=SCHEDULERS, help="LR schedules to sweep")
     grid.add_argument(
-        "--lr-scalings",
-        nargs="+",
-        choices=LR_SCALINGS,
-        help=f"peak-LR scalings to sweep: x (batch size / {LR_SCALING_REFERENCE_BATCH}), its square root, "
-        "or none (default: none)",
+        "--preset", choices=PRESETS, help=f"starting values for the grid and trials (default {DEFAULT_PRESET})"
     )
-    grid.add_argument("--seeds", nargs="+", type=non_negative, metavar="S", help="random seeds to sweep")
-
-    trial = parser.add_argument_group("every trial")
-    trial.add_argument("--epochs", type=positive, help="training epochs per trial")
-    trial.add_argument("--model", choices=MODELS, help="mlp: the assignment's Figure 1; dcgan: conv G/D")
-    trial.add_argument("--dataset", choices=DATASETS, help="training images")
-    trial.add_argument("--latent-dim", type=positive, help="size of G's input noise (default 100)")
-    trial.add_argument("--lr-g", type=float, help="peak generator LR (default 2e-4)")
-    trial.add_argument("--lr-d", type=float, help="peak discriminator LR (default 2e-4)")
-    trial.add_argument("--subset", type=non_negative, help="train on the first N images only (0: all)")
-    trial.add_argument("--sample-every", type=positive, help="save a 5x5 sample grid every N epochs (default 5)")
-    trial.add_argument("--warmup-epochs", type=non_negative, help="warmup_cosine's linear warmup (default 5)")
-    trial.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, help="spectral norm in D (dcgan)")
-    trial.add_argument(
-        "--eval-every",
-        type=non_negative,
-        help="score G's samples (IS, FID, precision/recall, classes) every N epochs and at the end (default 5; 0: off)",
+    for axis in STUDY_AXES:
+        field = TRIAL_FIELDS[axis.field]
+        grid.add_argument(
+            f"--{axis.flag.replace('_', '-')}",
+            nargs="+",
+            type=value_parser(field),
+            metavar="{" + ",".join(field.metadata["choices"]) + "}" if field.metadata["choices"] else "N",
+            help=f"{field.metadata['help']}: the values to sweep (default: the preset's, else {field.default})",
+        )
+    grid.add_argument(
+        "--sweep",
+        action="append",
+        type=sweep_axis,
+        metavar="KEY=V1,V2",
+        help="one more axis: any other trial setting and its values, e.g. latent_dim=128,256 (repeatable)",
     )
-    trial.add_argument(
-        "--eval-samples", type=int_at_least(MIN_EVAL_SAMPLES), help="samples per evaluation (default 10000)"
-    )
+    trial = parser.add_argument_group("every trial", "the defaults shown are a trial's own; a preset may set others")
+    add_setting_flags(trial, TrialConfig, exclude=GRID_AXES)
     trial.add_argument(
         "--data-dir",
         help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
     )
-
     run = parser.add_argument_group("where and how trials run")
-    run.add_argument("--cpus-per-trial", type=positive, help="CPUs (torch threads) per trial (default 1)")
-    run.add_argument(
-        "--gpus-per-trial",
-        type=_gpus,
-        metavar="G|auto",
-        help="GPUs per trial, fractions allowed (default auto: share the GPUs present among the trials, 0 without)",
-    )
-    run.add_argument("--max-concurrent", type=non_negative, help="at most N trials at once (default 0: no limit)")
-    run.add_argument("--keep-checkpoints", type=positive, help="checkpoints kept per trial (default 2)")
-    run.add_argument(
-        "--max-failures", type=non_negative, help="restarts of a failed trial from its checkpoint (default 1)"
-    )
+    add_setting_flags(run, Resources)
     run.add_argument("--address", help="Ray cluster to join, e.g. 'auto' (default: start Ray on this machine)")
     run.add_argument(
         "--dashboard-host",
         default="127.0.0.1",
         help="interface the Ray dashboard of a local Ray binds to (default 127.0.0.1: this machine only; "
         "0.0.0.0 exposes it to the network)",
+    )
+    run.add_argument(
+        "--no-dashboard",
+        dest="dashboard",
+        action="store_false",
+        help="start the local Ray without its dashboard, for memory-tight machines (default: with it)",
     )
     run.add_argument(
         "--storage-path",
@@ -173,17 +146,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
-    """The preset's values, overridden by every flag the user gave."""
-    chosen: dict[str, Any] = {"lr_scalings": DEFAULT_LR_SCALINGS, **PRESETS[args.preset or "assignment"]}
-    chosen.update(
-        {name: getattr(args, name) for name in (*GRID_FLAGS, *TRIAL_FLAGS) if getattr(args, name) is not None}
-    )
-    batch_sizes, schedulers, lr_scalings, seeds = (tuple(chosen.pop(axis)) for axis in GRID_FLAGS)
-    base = TrialConfig(
-        batch_size=batch_sizes[0], scheduler=schedulers[0], lr_scaling=lr_scalings[0], seed=seeds[0], **chosen
-    )
-    resources = Resources(**{name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None})
-    return SweepSpec(base, batch_sizes, schedulers, lr_scalings, seeds, resources)
+    """The preset's values, overridden by every flag the user gave; --sweep axes after the study's."""
+    given = {
+        name: getattr(args, name)
+        for name in EXPERIMENT_FLAGS
+        if name not in ("preset", "sweep") and getattr(args, name) is not None
+    }
+    chosen = {**PRESETS[args.preset or DEFAULT_PRESET], **given}
+    defaults = TrialConfig()
+    grid = {axis.field: tuple(chosen.pop(axis.flag, (getattr(defaults, axis.field),))) for axis in STUDY_AXES}
+    for key, values in args.sweep or ():
+        if key in grid:
+            raise SweepError(f"--sweep {key}: given twice")
+        if key in given:
+            raise SweepError(f"--sweep {key} and --{key.replace('_', '-')}: give the setting one way")
+        grid[key] = values
+    settings = {name: chosen.get(name, getattr(defaults, name)) for name in TRIAL_FIELDS if name not in grid}
+    resources = Resources(**{name: chosen[name] for name in RESOURCE_FLAGS if name in chosen})
+    return SweepSpec(settings, grid, resources)
 
 
 def experiment_name(args: argparse.Namespace) -> str:
@@ -222,7 +202,7 @@ def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
 
 def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -> SweepSpec:
     if args.resume:
-        given = [f"--{name.replace('_', '-')}" for name in SETTING_FLAGS if getattr(args, name) is not None]
+        given = [f"--{name.replace('_', '-')}" for name in EXPERIMENT_FLAGS if getattr(args, name) is not None]
         if given:
             raise SweepError(f"{' '.join(given)}: not allowed with --resume, which reuses the experiment's settings")
         if not experiment.child(SPEC_FILE).is_file():
@@ -234,77 +214,69 @@ def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -
     return spec_from_args(args)
 
 
-def run_sweep(args: argparse.Namespace) -> int:
+def prepare_storage(args: argparse.Namespace) -> tuple[StorageLocation, str, SweepSpec]:
+    """The storage path (checked writable), the experiment's name and its spec: new, or saved, for --resume."""
     storage = StorageLocation.parse(args.storage_path)
     name = experiment_name(args)
-    experiment = storage.child(name)
-    spec = load_or_create_spec(args, experiment)
+    spec = load_or_create_spec(args, storage.child(name))
     storage.ensure_writable_dir()
     if args.resume:
         try:
-            removed = prepare_resume(experiment.uri)
+            removed = prepare_resume(storage.child(name).uri)
         except CheckpointError as error:
             raise SweepError(f"--resume: {error}; its trial cannot continue from it") from None
         if removed:
             print(f"tune-gan: removed {removed} result row(s) past the trials' recorded checkpoints")
-    data_root = resolve_data_dir(args.data_dir)
-    images = load_train_images(spec.base.dataset, data_root)
-    if spec.base.subset > len(images):
-        raise SweepError(f"--subset {spec.base.subset}: {spec.base.dataset} has only {len(images)} training images")
-    # The real test set as the quality metrics see it: computed (or read from the cache) once, here, for every trial.
-    reference = real_reference(spec.base.dataset, data_root) if spec.base.eval_every else None
+    return storage, name, spec
 
+
+def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray, RealReference | None]:
+    """The training images every trial shares and, when any trial evaluates, the real test set as the quality
+    metrics see it: computed (or read from the cache) once, here, for every trial."""
+    data_root = resolve_data_dir(args.data_dir)
+    images = load_train_images(spec.dataset, data_root)
+    configs = spec.trial_configs()
+    subset = max(config.subset for config in configs)
+    if subset > len(images):
+        raise SweepError(f"--subset {subset}: {spec.dataset} has only {len(images)} training images")
+    evaluates = any(config.eval_every for config in configs)
+    print(f"tune-gan: data {data_root}")
+    return images.numpy(), real_reference(spec.dataset, data_root) if evaluates else None
+
+
+def fit_to_cluster(spec: SweepSpec) -> SweepSpec:
+    """The spec with its GPUs per trial resolved for the Ray cluster joined, which must have room for one trial."""
+    cluster = ray.cluster_resources()
+    check_cluster_fits(spec, cluster)
+    resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
+    return dataclasses.replace(spec, resources=resources)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    storage, name, spec = prepare_storage(args)
+    images, reference = load_data(args, spec)
     try:
-        if args.address:
-            ray.init(address=args.address)
-        else:  # "local": a new Ray of our own, never a cluster someone started here with `ray start`
-            ray.init(address="local", dashboard_host=args.dashboard_host)
-    except ConnectionError as error:
+        start_ray(args.address, dashboard=args.dashboard, dashboard_host=args.dashboard_host)
+    except ClusterUnreachable as error:
         raise SweepError(f"--address {args.address}: no Ray cluster reachable there ({error})") from None
     try:
-        cluster = ray.cluster_resources()
-        check_cluster_fits(spec, cluster)
-        resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
-        spec = dataclasses.replace(spec, resources=resources)
-        print(f"tune-gan: {spec.num_trials} trials, data {data_root}, experiment {experiment.uri}")
+        spec = fit_to_cluster(spec)
+        print(f"tune-gan: {spec.num_trials} trials, experiment {storage.child(name).uri}")
         print(spec.to_json(), flush=True)
-        trainable = tune.with_resources(
-            tune.with_parameters(train_gan, images=images.numpy(), reference=reference),
-            {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
-        )
-        # Tune saves which checkpoint each trial is at every 10 s or more by default; a driver killed in between
-        # would leave its trials to redo the epochs checkpointed since. Every second keeps that window short.
-        os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
-        if args.resume:
-            tuner = tune.Tuner.restore(experiment.uri, trainable, resume_unfinished=True, resume_errored=True)
-        else:
-            experiment.write_text(SPEC_FILE, spec.to_json())
-            tuner = tune.Tuner(
-                trainable,
-                param_space=spec.param_space(),
-                tune_config=tune.TuneConfig(
-                    max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True
-                ),
-                run_config=tune.RunConfig(
-                    name=name,
-                    storage_path=storage.uri,
-                    checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
-                    failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
-                    callbacks=[
-                        SampleGridLogger(),
-                        ResultsBackToCheckpoint(),
-                        *([StorageGuard(storage.path)] if storage.is_local else []),
-                    ],
-                ),
-            )
+        if not args.resume:
+            storage.child(name).write_text(SPEC_FILE, spec.to_json())
+        tuner = build_tuner(spec, images, reference, storage, name, resume=args.resume)
         table = results_table(tuner.fit(), spec)
-        if args.rank_by:
-            table = rank_by(table, args.rank_by)
     finally:
         ray.shutdown()
+    return report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name)
+
+
+def report_table(table, storage: StorageLocation, name: str) -> int:
+    """Print the final table; exit code 1 (and how to resume) when a trial did not finish."""
     print("\nResults, one row per trial:")
     print(format_table(table))
-    print(f"Experiment: {experiment.uri}")
+    print(f"Experiment: {storage.child(name).uri}")
     unfinished = table[~table["status"].isin(FINISHED)]
     if len(unfinished):
         print(

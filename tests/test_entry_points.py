@@ -1,0 +1,67 @@
+"""The installed ``tune-gan`` command runs the same programs as the scripts, with no import-path patching."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO
+from tune_gan.cli import COMMANDS
+
+TUNE_GAN = Path(sys.executable).parent / "tune-gan"
+SCRIPTS = {
+    "sweep": [sys.executable, "tune_gan/sweep.py"],
+    "report": [sys.executable, "analysis/report.py"],
+    "evaluate": [sys.executable, "-m", "trainables.evaluate"],
+    "benchmark": [sys.executable, "benchmarks/throughput.py"],
+}
+
+
+def run(*argv: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(arg) for arg in argv], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_every_command_is_documented_here():
+    assert set(SCRIPTS) == set(COMMANDS)
+
+
+@pytest.mark.slow  # a fresh process per command, each importing torch and Ray
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_command_and_its_script_have_the_same_flags(command):
+    installed, script = run(TUNE_GAN, command, "--help"), run(*SCRIPTS[command], "--help")
+    assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr
+    assert installed.stdout == script.stdout
+    assert "--help" in installed.stdout
+
+
+@pytest.mark.slow
+def test_a_command_gives_the_scripts_result():
+    """`tune-gan evaluate accuracy` scores the shipped classifier exactly as `python -m trainables.evaluate` does."""
+    argv = ("accuracy", "--dataset", "mnist", "--json")
+    installed, script = run(TUNE_GAN, "evaluate", *argv), run(*SCRIPTS["evaluate"], *argv)
+    assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr
+    accuracy = json.loads(installed.stdout)["accuracy"]
+    assert accuracy == json.loads(script.stdout)["accuracy"] and accuracy >= 0.99
+
+
+@pytest.mark.parametrize("argv", [[], ["train"]], ids=["none", "unknown"])
+def test_no_or_an_unknown_command_is_one_line_and_exit_2(argv):
+    finished = run(TUNE_GAN, *argv)
+    assert finished.returncode == 2
+    assert finished.stderr.strip().splitlines() == [
+        f"tune-gan: error: {repr(argv[0]) if argv else 'no command'}: choose one of sweep, report, evaluate, benchmark"
+    ]
+
+
+def test_no_entry_point_patches_the_import_path():
+    patched = [
+        path.relative_to(REPO)
+        for folder in ("tune_gan", "trainables", "analysis", "benchmarks")
+        for path in (REPO / folder).glob("*.py")
+        if "sys.path[0] =" in path.read_text() or "sys.path.insert" in path.read_text()
+    ]
+    assert patched == []

@@ -1,0 +1,90 @@
+"""Ray and the Tuner, built one way for every caller: the sweep CLI, the benchmark and the soak run.
+
+:func:`build_tuner` wraps the trainable with its data and resources and gives it the callbacks every sweep
+runs with (sample grids to TensorBoard, results cut back to the checkpoint on a restart, the storage guard),
+so what the benchmark measures is what users run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ray
+from ray import tune
+
+from trainables.evaluation import RealReference
+from trainables.trainable import train_gan
+from tune_gan.resume import ResultsBackToCheckpoint
+from tune_gan.sample_logger import SampleGridLogger
+from tune_gan.search_space import SweepSpec
+from tune_gan.storage import StorageLocation
+from tune_gan.storage_guard import StorageGuard
+
+# The live progress table: each trial's latest epoch, its losses and, at evaluation epochs, its image quality.
+PROGRESS_COLUMNS = {
+    "epoch": "epoch",
+    "d_loss": "D loss",
+    "g_loss": "G loss",
+    "fid": "FID",
+    "classes_covered": "classes",
+}
+PROGRESS_EVERY_S = 10
+
+
+class ClusterUnreachable(Exception):
+    """``--address`` names no Ray cluster this machine can reach."""
+
+
+def start_ray(address: str | None, dashboard: bool = True, dashboard_host: str = "127.0.0.1", **options) -> None:
+    """Join the cluster at ``address``, or start a Ray of our own on this machine ("local": never a cluster
+    someone started here with ``ray start``), with or without its dashboard."""
+    try:
+        if address:
+            ray.init(address=address, **options)
+        else:
+            ray.init(address="local", include_dashboard=dashboard, dashboard_host=dashboard_host, **options)
+    except ConnectionError as error:
+        raise ClusterUnreachable(str(error)) from None
+
+
+def build_tuner(
+    spec: SweepSpec,
+    images: np.ndarray,
+    reference: RealReference | None,
+    storage: StorageLocation,
+    name: str,
+    resume: bool = False,
+    callbacks: tuple[tune.Callback, ...] = (),
+    verbose: int = 2,
+) -> tune.Tuner:
+    """The Tuner of ``spec``'s grid in the experiment ``name`` under ``storage``: a new one, or with ``resume``
+    the one saved there, its unfinished and errored trials to be continued. ``callbacks`` come after the sweep's
+    own."""
+    trainable = tune.with_resources(
+        tune.with_parameters(train_gan, images=images, reference=reference),
+        {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
+    )
+    if resume:
+        return tune.Tuner.restore(storage.child(name).uri, trainable, resume_unfinished=True, resume_errored=True)
+    return tune.Tuner(
+        trainable,
+        param_space=spec.param_space(),
+        tune_config=tune.TuneConfig(max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=storage.uri,
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
+            failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
+            callbacks=[
+                SampleGridLogger(),
+                ResultsBackToCheckpoint(),
+                *([StorageGuard(storage.path)] if storage.is_local else []),
+                *callbacks,
+            ],
+            progress_reporter=tune.CLIReporter(
+                metric_columns=PROGRESS_COLUMNS,
+                parameter_columns=list(spec.axes),
+                max_report_frequency=PROGRESS_EVERY_S,
+            ),
+            verbose=verbose,
+        ),
+    )
