@@ -716,6 +716,7 @@ def assert_every_figure_keeps_its_text_inside(data: ReportData) -> None:
         plt.close("all")
 
 
+@pytest.mark.slow
 def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(crafted_with_checkpoints):
     assert_every_figure_keeps_its_text_inside(report_data(crafted_with_checkpoints, "crafted"))
 
@@ -753,6 +754,7 @@ class _VisibleText(HTMLParser):
             self.parts.append(data)
 
 
+@pytest.mark.slow
 def test_report_page_renders_every_markdown_construct(crafted_with_checkpoints):
     data = report_data(crafted_with_checkpoints, "crafted")
     figures = [plot for plot in all_plots(data) if plot.figure is not None]

@@ -78,6 +78,7 @@ def test_altered_weights_are_refused(tmp_path, monkeypatch):
         load_classifier("mnist")
 
 
+@pytest.mark.slow
 def test_real_reference_is_computed_once_and_cached_under_the_weights_checksum(tmp_path, monkeypatch):
     root = resolve_data_dir(None)
     path = reference_cache_path("mnist", tmp_path)
@@ -110,6 +111,7 @@ def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, m
     assert noise.is_score == pytest.approx(1.0, abs=0.1) and noise.recall < 0.01
 
 
+@pytest.mark.slow
 def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
     images, labels = mnist_train
     one_digit = mnist_evaluator.score(images[:1].expand(10_000, 28, 28).contiguous())
@@ -118,6 +120,7 @@ def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
     assert sevens.precision > 0.75 and sevens.recall < 0.2 and sevens.classes_covered == 1
 
 
+@pytest.mark.slow
 def test_fashion_mnist_real_splits_score_as_real(tmp_path):
     root = resolve_data_dir(None)
     evaluator = QualityEvaluator(real_reference("fashion_mnist", root, tmp_path))
@@ -162,6 +165,7 @@ def test_evaluation_noise_is_fixed_per_trial_and_not_the_sample_grid_noise(mnist
     assert not torch.isclose(first[:25], grid_noise).any()
 
 
+@pytest.mark.slow
 def test_evaluating_leaves_training_exactly_as_without_it(mnist_images, tmp_path):
     """Scoring (loading the classifier, sampling G) draws nothing from the trial's RNG streams."""
     runs = {}
@@ -203,6 +207,7 @@ def test_a_non_finite_generator_scores_nan(mnist_evaluator):
     assert result[EVAL_TIME_S] > 0
 
 
+@pytest.mark.slow
 def test_the_training_script_is_seeded_and_its_weights_load_through_the_manifest(tmp_path, monkeypatch, mnist_test):
     images, labels = load_labelled_images("mnist", resolve_data_dir(None), train=True)
     first, again = train(images[:4096], labels[:4096], epochs=1), train(images[:4096], labels[:4096], epochs=1)
