@@ -648,6 +648,14 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
     assert rows == [f"batch {batch} · latent_dim {latent}" for batch, latent in fids]
     coordinates = [label.get_text() for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()]
     assert coordinates[:4] == ["log2 batch size", "scheduler", "latent_dim", "d_loss"]
+
+
+def test_a_swept_setting_without_quality_measured_is_not_compared_by_quality():
+    """eval_every 0: no quality columns; the answers say quality was not measured instead of failing on them."""
+    frame = crafted({(128, "constant", "none", latent): [Seed(100.0)] * 2 for latent in (128, 256)})
+    unmeasured = frame.drop(columns=["fid", "is_score", "precision", "recall", "class_kl", "classes_covered"])
+    text = " ".join(sentence for section in stats.findings(unmeasured).values() for sentence in section)
+    assert "measured no image quality" in text and "latent_dim 256 −" not in text
     plt.close("all")
 
 

@@ -152,6 +152,7 @@ class SweepSpec:
 
     @property
     def dataset(self) -> str:
+        """The one dataset every trial trains on (never an axis: NOT_SWEEPABLE)."""
         return self.trial_configs()[0].dataset
 
     def param_space(self) -> dict[str, Any]:

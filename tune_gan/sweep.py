@@ -167,7 +167,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 
 
 def experiment_name(args: argparse.Namespace) -> str:
-    name = args.name or f"{args.preset or 'assignment'}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
+    name = args.name or f"{args.preset or DEFAULT_PRESET}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
     if name in (".", "..") or "/" in name or os.sep in name:
         raise SweepError(f"--name {name!r}: must be a plain directory name, without '/'")
     return name
