@@ -91,4 +91,6 @@ def test_trials_in_a_reused_worker_each_report_their_own_peak(tmp_path):
     seeds = {trial_id: config["seed"] for trial_id, config in analysis.get_all_configs().items()}
     peaks = {seeds[trial_id]: frame["peak_rss_mib"].max() for trial_id, frame in analysis.trial_dataframes.items()}
     assert sorted(peaks) == [0, 1, 2]
-    assert max(peaks.values()) - min(peaks.values()) < 40, peaks
+    # Unreleased, the third trial's peak sat ~200 MiB above the first's; allocator noise between trials reached
+    # 46 MiB with both cores loaded (make test, 5th of 5 runs under load, 2-core VM).
+    assert max(peaks.values()) - min(peaks.values()) < 100, peaks
