@@ -150,11 +150,6 @@ class SweepSpec:
     def num_trials(self) -> int:
         return math.prod(len(values) for values in self.grid.values())
 
-    @property
-    def dataset(self) -> str:
-        """The one dataset every trial trains on (never an axis: NOT_SWEEPABLE)."""
-        return self.trial_configs()[0].dataset
-
     def param_space(self) -> dict[str, Any]:
         """Tune's param_space: the shared settings plus ``tune.grid_search`` over each axis."""
         return {**self.settings, **{axis: tune.grid_search(list(values)) for axis, values in self.grid.items()}}

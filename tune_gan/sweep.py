@@ -234,14 +234,15 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray, Re
     """The training images every trial shares and, when any trial evaluates, the real test set as the quality
     metrics see it: computed (or read from the cache) once, here, for every trial."""
     data_root = resolve_data_dir(args.data_dir)
-    images = load_train_images(spec.dataset, data_root)
     configs = spec.trial_configs()
+    dataset = configs[0].dataset  # the same for every trial: never an axis (NOT_SWEEPABLE)
+    images = load_train_images(dataset, data_root)
     subset = max(config.subset for config in configs)
     if subset > len(images):
-        raise SweepError(f"--subset {subset}: {spec.dataset} has only {len(images)} training images")
+        raise SweepError(f"--subset {subset}: {dataset} has only {len(images)} training images")
     evaluates = any(config.eval_every for config in configs)
     print(f"tune-gan: data {data_root}")
-    return images.numpy(), real_reference(spec.dataset, data_root) if evaluates else None
+    return images.numpy(), real_reference(dataset, data_root) if evaluates else None
 
 
 def fit_to_cluster(spec: SweepSpec) -> SweepSpec:
