@@ -22,6 +22,7 @@ from analysis.stats import config_columns, config_label
 from trainables.checkpoint import read_state, saved_sample_grids
 from trainables.config import TrialConfig
 from trainables.models import build_models
+from tune_gan.search_space import SEED
 
 MAX_STAGES = 6
 
@@ -29,7 +30,7 @@ MAX_STAGES = 6
 def _first_seed_checkpoints(frame: pd.DataFrame) -> list[tuple[str, Path]]:
     """(config label, checkpoint dir) for the lowest seed of each config that has a local checkpoint."""
     columns = config_columns(frame)
-    trials = frame.dropna(subset=["checkpoint"]).sort_values("seed").drop_duplicates("trial_id")
+    trials = frame.dropna(subset=["checkpoint"]).sort_values(SEED).drop_duplicates("trial_id")
     out = []
     for config, runs in trials.groupby(columns, sort=True):
         checkpoint = Path(runs["checkpoint"].iloc[0])
@@ -104,7 +105,7 @@ def best_checkpoint(frame: pd.DataFrame, ranked: pd.DataFrame) -> Path | None:
     :func:`analysis.stats.ranking`'s table of the experiment."""
     best = ranked.iloc[0]
     columns = config_columns(frame)
-    trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values("seed")
+    trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values(SEED)
     checkpoint = Path(trials["checkpoint"].iloc[0]) if len(trials) else None
     return checkpoint if checkpoint is not None and checkpoint.is_dir() else None
 

@@ -2,9 +2,11 @@
 
 A sweep has a few seeds per config, so every number the report states about a config is a mean with
 a Student-t interval (mean ± t·s/√n, from ``scipy.stats``), and every comparison is a difference of
-means with Welch's t-interval (unequal variances, Welch-Satterthwaite degrees of freedom). A
-difference whose interval covers zero is within seed-to-seed spread; one seed has no spread to
-measure, so it decides nothing.
+means with Welch's t-interval (unequal variances, Welch-Satterthwaite degrees of freedom). How many
+seeds of two configs ended stable is compared as a difference of shares with Newcombe's interval
+(from the two shares' Wilson score intervals), which stays inside [-1, 1] and is usable at 3 seeds,
+where a normal approximation is not. A difference whose interval covers zero is within
+seed-to-seed spread; one seed has no spread to measure, so it decides nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from scipy import stats
 CONFIDENCE = 0.95
 METHOD = (
     f"{CONFIDENCE:.0%} intervals over seeds: Student-t for a config's mean (mean ± t·s/√n), Welch's t-interval "
-    "for the difference between two configs; n is the number of seeds with a value. With one seed there is "
-    "no interval, and no comparison is decided."
+    "for the difference between two configs' means, Newcombe's interval (from Wilson score intervals) for the "
+    "difference between their shares of stable seeds; n is the number of seeds with a value. With one seed there "
+    "is no interval, and no comparison is decided."
 )
 
 # Verdicts of a comparison a − b, for a metric where lower (or higher) is better.
-BETTER, WORSE, NO_CONCLUSION, ONE_SEED = "better", "worse", "no conclusion", "one seed"
+BETTER, WORSE, NO_CONCLUSION, ONE_SEED, NO_VALUES = "better", "worse", "no conclusion", "one seed", "no values"
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:
@@ -87,7 +90,10 @@ class Difference:
 
     @property
     def verdict(self) -> str:
-        """BETTER or WORSE (for a) when the interval excludes zero; else NO_CONCLUSION; ONE_SEED below 2 seeds."""
+        """BETTER or WORSE (for a) when the interval excludes zero; else NO_CONCLUSION; ONE_SEED below 2 seeds,
+        NO_VALUES when a side has none."""
+        if min(self.n_a, self.n_b) == 0:
+            return NO_VALUES
         if min(self.n_a, self.n_b) < 2:
             return ONE_SEED
         if self.low <= 0 <= self.high:
@@ -95,6 +101,8 @@ class Difference:
         return BETTER if (self.value > 0) == self.higher_is_better else WORSE
 
     def __str__(self) -> str:
+        if min(self.n_a, self.n_b) == 0:
+            return f"(n={self.n_a} vs {self.n_b})"
         if min(self.n_a, self.n_b) < 2:
             return f"{signed(self.value)} (n={self.n_a} vs {self.n_b})"
         return f"{signed(self.value)} [{signed(self.low)}, {signed(self.high)}] (n={self.n_a} vs {self.n_b})"
@@ -110,3 +118,23 @@ def difference(a: Sequence[float], b: Sequence[float], higher_is_better: bool) -
         return Difference(value, value, value, len(a), len(b), higher_is_better)
     interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval(CONFIDENCE)
     return Difference(value, float(interval.low), float(interval.high), len(a), len(b), higher_is_better)
+
+
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval of the share ``successes / n`` (scipy's)."""
+    interval = stats.binomtest(successes, n).proportion_ci(CONFIDENCE, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def share_difference(successes_a: int, n_a: int, successes_b: int, n_b: int) -> Difference:
+    """successes_a/n_a − successes_b/n_b with Newcombe's hybrid score interval (his method 10, 1998), higher better."""
+    if min(n_a, n_b) == 0:
+        return Difference(math.nan, math.nan, math.nan, n_a, n_b, higher_is_better=True)
+    share_a, share_b = successes_a / n_a, successes_b / n_b
+    value = share_a - share_b
+    if min(n_a, n_b) < 2:
+        return Difference(value, math.nan, math.nan, n_a, n_b, higher_is_better=True)
+    (low_a, high_a), (low_b, high_b) = wilson_interval(successes_a, n_a), wilson_interval(successes_b, n_b)
+    low = value - math.hypot(share_a - low_a, high_b - share_b)
+    high = value + math.hypot(high_a - share_a, share_b - low_b)
+    return Difference(value, low, high, n_a, n_b, higher_is_better=True)

@@ -32,6 +32,7 @@ UNFINISHED = "unfinished"  # errored, or still running: not judged
 NOT_MEASURED = "quality not measured"  # finished without quality evaluations: collapse cannot be judged
 COLLAPSED = (DIVERGED, MODE_COLLAPSE)
 UNSTABLE = (DIVERGED, MODE_COLLAPSE, QUALITY_FELL)
+JUDGED = (*UNSTABLE, STABLE)  # outcomes that say whether a seed was stable
 
 DEFINITIONS = f"""\
 - A trial **diverged** when the training loop stopped it: a non-finite loss, a **discriminator
@@ -54,10 +55,12 @@ DEFINITIONS = f"""\
 - **A decaying LR lowers by construction**: the raw and corrected loss variances and the FID
   fluctuation (smaller steps move the networks less), so a schedule's calmer numbers are not evidence
   that it fixed anything; this report judges schedules by collapses and image quality instead.
-- Ranking: first by how many seeds diverged or mode-collapsed (fewest first), then by the ranking
-  metric's mean over seeds; never by loss variance. Batch sizes are compared at equal epochs (each
-  trial's last evaluation) and at equal generator updates (each trial's last evaluation within the
-  larger batch's total updates).
+- Ranking: first by the share of a config's finished seeds that diverged or mode-collapsed (fewest
+  first; a config with no finished seed last), then by the ranking metric's mean over seeds; never by
+  loss variance. Batch sizes are compared at equal epochs (the last epoch every seed that did not
+  diverge was evaluated at; a seed that diverged earlier with its last evaluation) and at equal
+  generator updates (the larger batch there, against the smaller batch's last evaluation within the
+  updates the larger one had taken).
 """
 
 
@@ -105,11 +108,13 @@ def quality_held(evaluations: pd.DataFrame) -> bool:
 
 def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reason: str = "") -> TrialOutcome:
     """The outcome of one trial from its per-epoch rows (epoch order, one row per epoch) and Tune status."""
+    evaluations = history.dropna(subset=["fid"]) if "fid" in history else history.iloc[:0]
     if status == "DIVERGED":
-        return TrialOutcome(DIVERGED, float(history["epoch"].max()), diverged_reason)
+        collapse = mode_collapse_epoch(evaluations) if len(evaluations) else math.nan
+        also = "" if math.isnan(collapse) else f"; mode-collapsed from epoch {int(collapse)}"
+        return TrialOutcome(DIVERGED, float(history["epoch"].max()), diverged_reason + also)
     if status != "TERMINATED" or history.empty or history["epoch"].max() < epochs:
         return TrialOutcome(UNFINISHED, math.nan, status.lower())
-    evaluations = history.dropna(subset=["fid"]) if "fid" in history else history.iloc[:0]
     if evaluations.empty:
         return TrialOutcome(NOT_MEASURED, math.nan)
     collapse = mode_collapse_epoch(evaluations)

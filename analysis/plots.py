@@ -24,6 +24,7 @@ from matplotlib.textpath import TextToPath
 
 from analysis.intervals import number
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, quality_metrics
+from tune_gan.search_space import BATCH_SIZE, SCHEDULER
 
 SCHEDULER_COLORS = {"constant": "tab:blue", "step": "tab:orange", "warmup_cosine": "tab:green"}
 BATCH_STYLES = ("-", "--", ":", "-.")
@@ -65,7 +66,7 @@ def _epochs(frame: pd.DataFrame) -> pd.DataFrame:
 def _panels(table: pd.DataFrame) -> tuple[list[str], list[tuple]]:
     """The config columns but the scheduler (batch size first) and each of their settings, sorted: a panel or row
     apiece, so that a setting varying beyond batch size (latent_dim, lr_d, ...) is never averaged over."""
-    columns = [column for column in config_columns(table) if column != "scheduler"]
+    columns = [column for column in config_columns(table) if column != SCHEDULER]
     return columns, sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
 
 
@@ -110,7 +111,7 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     schedulers; dashed lines mark equilibrium."""
     history = _epochs(frame)
     columns, panels = _panels(history)
-    schedulers = sorted(history["scheduler"].unique())
+    schedulers = sorted(history[SCHEDULER].unique())
     fig, axes = plt.subplots(
         len(panels),
         len(schedulers),
@@ -124,7 +125,7 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
         for column, scheduler in enumerate(schedulers):
             ax = axes[row, column]
             in_panel = _in_panel(history, columns, panel)
-            runs = in_panel[in_panel["scheduler"] == scheduler]
+            runs = in_panel[in_panel[SCHEDULER] == scheduler]
             color = scheduler_color(scheduler)
             if len(runs):
                 _mean_band(ax, runs, "d_loss", "D loss", x=x, color=color)
@@ -160,7 +161,7 @@ def stability_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     for column, panel in enumerate(panels):
         for row, metric in enumerate(metrics):
             ax = axes[row, column]
-            for scheduler, runs in _in_panel(history, columns, panel).groupby("scheduler"):
+            for scheduler, runs in _in_panel(history, columns, panel).groupby(SCHEDULER):
                 _mean_band(ax, runs, metric, scheduler, x=x, color=scheduler_color(scheduler))
             if metric.endswith("_corrected"):
                 ax.set_yscale("symlog", linthresh=1e-4)
@@ -178,8 +179,8 @@ def stability_heatmap(table: pd.DataFrame) -> Figure:
     """Batch size (and setting of any other varying config column) x scheduler map of how many seeds ended stable
     (analysis.outcomes), with each config's verdict; ``table`` is :func:`analysis.stats.summary`'s."""
     columns, panels = _panels(table)
-    schedulers = sorted(table["scheduler"].unique())
-    cells = table.set_index([*columns, "scheduler"])
+    schedulers = sorted(table[SCHEDULER].unique())
+    cells = table.set_index([*columns, SCHEDULER])
     fractions = np.full((len(panels), len(schedulers)), np.nan)
     fig, ax = plt.subplots(
         figsize=(2.8 + 1.8 * len(schedulers) + 1.2 * (len(columns) - 1), 1.6 + 0.8 * len(panels)),  # row labels
@@ -195,7 +196,7 @@ def stability_heatmap(table: pd.DataFrame) -> Figure:
     image = ax.imshow(fractions, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(schedulers)), schedulers)
     ax.set_yticks(range(len(panels)), [config_label(panel, columns) for panel in panels])
-    ax.set_xlabel("scheduler")
+    ax.set_xlabel(SCHEDULER)
     fig.colorbar(image, ax=ax, label="fraction of seeds stable")
     suptitle(fig, "Stable seeds per config (no divergence, no mode collapse, quality held)", fontsize=9)
     return fig
@@ -274,9 +275,9 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
     """Each trial as a line from its config (batch size, scheduler, any other varying setting) to its final
     metrics; ``trials`` is :func:`analysis.stats.per_trial`'s table."""
     trials = trials.dropna(subset=["late_d_loss_var"])
-    schedulers = sorted(trials["scheduler"].unique())
+    schedulers = sorted(trials[SCHEDULER].unique())
     coordinates = [
-        _coordinate(trials[column], "log2 batch size" if column == "batch_size" else column, log=column == "batch_size")
+        _coordinate(trials[column], "log2 batch size" if column == BATCH_SIZE else column, log=column == BATCH_SIZE)
         for column in config_columns(trials)
     ]
     late = [name for name in ("late_d_loss_var", "late_d_loss_var_corrected") if name in trials.columns]
@@ -291,7 +292,7 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
         ax.plot(
             range(len(coordinates)),
             [scaled.iloc[row] for _, scaled, _, _ in coordinates],
-            color=scheduler_color(trials["scheduler"].iloc[row]),
+            color=scheduler_color(trials[SCHEDULER].iloc[row]),
             alpha=0.8,
         )
     ax.set_xticks(range(len(coordinates)), [fit(title, 1.5, 8) for title, _, _, _ in coordinates], fontsize=8)

@@ -27,6 +27,7 @@ from analysis import images, intervals, outcomes, plots, stats
 from analysis.load import export, load_experiment
 from trainables.cli_args import OneLineErrorParser, one_line
 from trainables.metric_keys import HIGHER_IS_BETTER
+from tune_gan.search_space import SEED
 
 # Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.
 TABLE_ESTIMATES = (
@@ -69,7 +70,7 @@ def report_data(frame: pd.DataFrame, experiment: str | Path, rank_by: str = stat
         trials=trials,
         summary=table,
         ranked=ranked,
-        findings=stats.findings(frame, rank_by, trials=trials, table=table),
+        findings=stats.findings(frame, rank_by, trials=trials, table=table, ranked=ranked),
         best_checkpoint=images.best_checkpoint(frame, ranked),
     )
 
@@ -131,7 +132,7 @@ def config_table(data: ReportData) -> pd.DataFrame:
 
 # Per-trial columns of the trials table: how each seed ended and its last evaluation.
 TRIAL_TABLE_COLUMNS = (
-    "seed",
+    SEED,
     "status",
     "outcome",
     "outcome_epoch",
@@ -149,7 +150,7 @@ TRIAL_TABLE_COLUMNS = (
 
 def trial_table(data: ReportData) -> pd.DataFrame:
     """One row per trial, by config then seed: its outcome, from which epoch, its last quality and loss variances."""
-    trials = data.trials.sort_values([*data.columns, "seed"], ignore_index=True)
+    trials = data.trials.sort_values([*data.columns, SEED], ignore_index=True)
     labels = [stats.config_label(config, data.columns) for config in trials[data.columns].itertuples(index=False)]
     shown = pd.DataFrame({"config": labels})
     for column in TRIAL_TABLE_COLUMNS:
@@ -181,7 +182,7 @@ def report_markdown(data: ReportData, plots_shown: list[Plot]) -> str:
         f"# tune-gan report: {Path(data.experiment).name}",
         "",
         f"Experiment `{data.experiment}`: {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
-        f"trial-epochs. Configs are ranked by their final `{rank_by}` ({direction} is better). Every per-config "
+        f"trial-epochs. {stats.RANKING_RULE.format(rank_by=f'`{rank_by}`')} ({direction} is better). Every per-config "
         f"number is a mean over seeds with its {intervals.CONFIDENCE:.0%} interval and n, the number of seeds.",
         "",
     ]

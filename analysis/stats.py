@@ -14,10 +14,21 @@ from typing import Iterator
 import pandas as pd
 
 from analysis import outcomes
-from analysis.intervals import BETTER, NO_CONCLUSION, ONE_SEED, WORSE, difference, mean_interval
+from analysis.intervals import (
+    BETTER,
+    NO_CONCLUSION,
+    NO_VALUES,
+    ONE_SEED,
+    WORSE,
+    Difference,
+    difference,
+    mean_interval,
+    share_difference,
+)
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
+from tune_gan.search_space import BATCH_SIZE, SCHEDULER, SEED
 
 STABILITY, IMAGES, SCHEDULES = (
     "Which batch sizes train stably?",
@@ -37,6 +48,11 @@ ESTIMATED = ("epochs_done", *FINAL_METRICS, *(f"late_{name}" for name in LATE_VA
 
 # A config's verdict on stability (outcomes.DEFINITIONS).
 STABLE_CONFIG, UNSTABLE_CONFIG, UNDECIDED = "stable", "unstable", "undecided"
+UNDECIDED_WHY = "one seed, unfinished seeds or unmeasured quality cannot decide"
+RANKING_RULE = (
+    "Ranked by the share of finished seeds that diverged or mode-collapsed (fewest first; configs with no finished "
+    "seed last), then by the mean final {rank_by}"
+)
 _OUTCOME_WORDS = {
     outcomes.DIVERGED: "diverged",
     outcomes.MODE_COLLAPSE: "mode-collapsed",
@@ -52,14 +68,14 @@ def config_columns(frame: pd.DataFrame) -> list[str]:
     varying = [
         column
         for column in CONFIG_COLUMNS
-        if column in frame.columns and column != "seed" and frame[column].nunique(dropna=False) > 1
+        if column in frame.columns and column != SEED and frame[column].nunique(dropna=False) > 1
     ]
-    return ["batch_size", "scheduler", *[column for column in varying if column not in ("batch_size", "scheduler")]]
+    return [BATCH_SIZE, SCHEDULER, *[column for column in varying if column not in (BATCH_SIZE, SCHEDULER)]]
 
 
 def config_label(config: tuple, columns: list[str]) -> str:
     """E.g. 'batch 128 · constant · latent_dim 256'; also of part of a config (a plot's panel leaves one out)."""
-    formats = {"batch_size": "batch {}", "scheduler": "{}"}
+    formats = {BATCH_SIZE: "batch {}", SCHEDULER: "{}"}
     return " · ".join(formats.get(column, f"{column} {{}}").format(value) for column, value in zip(columns, config))
 
 
@@ -149,6 +165,7 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             outcomes=outcome_counts(group),
             stable=int((group["outcome"] == outcomes.STABLE).sum()),
             collapsed=int(group["outcome"].isin(outcomes.COLLAPSED).sum()),
+            finished=int((group["outcome"] != outcomes.UNFINISHED).sum()),
         )
         row.update({metric: mean_interval(group[metric]) for metric in estimated})
         rows.append(row)
@@ -156,17 +173,17 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
-    """The summary best first: by how many seeds collapsed (fewest first), then by ``rank_by``'s mean over seeds."""
-    if rank_by not in table.columns:
-        ranked = table.sort_values("collapsed", kind="stable", ignore_index=True)
-    else:
+    """The summary best first: by the share of its finished seeds that collapsed (fewest first; a config with no
+    finished seed last, as nothing is known of it yet), then by ``rank_by``'s mean over seeds."""
+    keys = {"_collapsed_share": table["collapsed"] / table["finished"].where(table["finished"] > 0)}
+    if rank_by in table.columns:
         sign = -1 if HIGHER_IS_BETTER[rank_by] else 1
-        key = table[rank_by].map(lambda estimate: sign * estimate.mean)
-        ranked = (
-            table.assign(_key=key)
-            .sort_values(["collapsed", "_key"], na_position="last", kind="stable", ignore_index=True)
-            .drop(columns="_key")
-        )
+        keys["_metric"] = table[rank_by].map(lambda estimate: sign * estimate.mean)
+    ranked = (
+        table.assign(**keys)
+        .sort_values(list(keys), na_position="last", kind="stable", ignore_index=True)
+        .drop(columns=list(keys))
+    )
     ranked.insert(0, "rank", range(1, len(ranked) + 1))
     return ranked
 
@@ -177,19 +194,39 @@ def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame
 def _comparison(description: str, a: str, b: str, values_a, values_b, higher_is_better: bool, words=None) -> str:
     """'{description}, {a} − {b}: +x [lo, hi] (n=3 vs 3): {a} is worse.' or '…: within seed-to-seed spread,
     no conclusion.' or '…: one seed cannot decide.'"""
+    return _stated(description, a, b, difference(values_a, values_b, higher_is_better), words)
+
+
+def _stated(description: str, a: str, b: str, result: Difference, words=None, shown: str = "") -> str:
+    """A comparison's sentence: the difference ``result`` (a − b) with its interval, ``shown`` before it, and what
+    it allows one to conclude."""
     better, worse = words or ("better", "worse")
-    result = difference(values_a, values_b, higher_is_better)
     conclusion = {
         BETTER: f"{a} is {better}",
         WORSE: f"{a} is {worse}",
         NO_CONCLUSION: "within seed-to-seed spread, no conclusion",
         ONE_SEED: "one seed cannot decide",
+        NO_VALUES: "no seed to compare on one side",
     }[result.verdict]
-    return f"{description}, {a} − {b}: {result}: {conclusion}."
+    return f"{description}, {a} − {b}: {shown}{result}: {conclusion}."
+
+
+def _stable_shares(
+    description: str, a: str, b: str, trials_a: pd.DataFrame, trials_b: pd.DataFrame
+) -> tuple[Difference, str]:
+    """How many seeds ended stable, a against b, among the seeds that could be judged (finished, quality measured):
+    the difference of the shares with its interval, and its sentence."""
+    counts = []
+    for trials in (trials_a, trials_b):
+        judged = trials["outcome"].isin(outcomes.JUDGED)
+        counts += [int((trials["outcome"] == outcomes.STABLE).sum()), int(judged.sum())]
+    result = share_difference(*counts)
+    shown = f"{counts[0]} of {counts[1]} vs {counts[2]} of {counts[3]} stable, "
+    return result, _stated(description, a, b, result, ("more often stable", "less often stable"), shown)
 
 
 def _setting(column: str, value) -> str:
-    return {"batch_size": f"batch {value}", "scheduler": f"{value} LR"}.get(column, f"{column} {value}")
+    return {BATCH_SIZE: f"batch {value}", SCHEDULER: f"{value} LR"}.get(column, f"{column} {value}")
 
 
 def _pairs(trials: pd.DataFrame, columns: list[str], axis: str, baseline) -> Iterator[tuple[str, object, tuple]]:
@@ -212,17 +249,20 @@ def findings(
     *,
     trials: pd.DataFrame | None = None,
     table: pd.DataFrame | None = None,
+    ranked: pd.DataFrame | None = None,
 ) -> dict[str, list[str]]:
-    """Sentences answering each of :data:`QUESTIONS`, computed from this experiment's numbers. ``trials`` and
-    ``table`` are :func:`per_trial` of ``frame`` and :func:`summary` of that, when the caller has them already."""
+    """Sentences answering each of :data:`QUESTIONS`, computed from this experiment's numbers. ``trials``, ``table``
+    and ``ranked`` are :func:`per_trial` of ``frame``, :func:`summary` of that and its :func:`ranking` by
+    ``rank_by``, when the caller has them already."""
     trials = per_trial(frame) if trials is None else trials
     if trials["epochs_done"].max() == 0:
         return {question: ["No trial reported an epoch yet, so there is nothing to compare."] for question in QUESTIONS}
     table = summary(trials) if table is None else table
+    ranked = ranking(table, rank_by) if ranked is None else ranked
     columns = config_columns(trials)
     return {
         STABILITY: _stability_findings(trials, table, columns),
-        IMAGES: _image_findings(latest_per_epoch(frame), trials, table, columns, rank_by),
+        IMAGES: _image_findings(latest_per_epoch(frame), trials, table, ranked, columns, rank_by),
         SCHEDULES: _schedule_findings(trials, table, columns, rank_by),
     }
 
@@ -237,11 +277,11 @@ def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list
     for _, row in table.iterrows():
         note = " (one seed cannot decide)" if row["seeds"] == 1 else ""
         out.append(f"{row['label']}: {row['verdict']}{note}: {row['outcomes']}.")
-    smallest = trials["batch_size"].min()
-    others = [column for column in columns if column != "batch_size"]
+    smallest = trials[BATCH_SIZE].min()
+    others = [column for column in columns if column != BATCH_SIZE]
     for context, group in table.groupby(others, sort=True):
         verdicts = {
-            verdict: sorted(set(group.loc[group["verdict"] == verdict, "batch_size"]))
+            verdict: sorted(set(group.loc[group["verdict"] == verdict, BATCH_SIZE]))
             for verdict in (STABLE_CONFIG, UNSTABLE_CONFIG, UNDECIDED)
         }
         listed = "; ".join(
@@ -249,8 +289,10 @@ def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list
         )
         setting = " · ".join(_setting(column, value) for column, value in zip(others, context))
         out.append(f"Batch sizes with {setting}: {listed}.")
+    for context, batch, (larger, base) in _pairs(trials, columns, BATCH_SIZE, smallest):
+        out.append(_stable_shares(f"Seeds stable at {context}", f"batch {batch}", f"batch {smallest}", larger, base)[1])
     if "late_d_loss_var_corrected" in trials and trials["late_d_loss_var_corrected"].notna().any():
-        for context, batch, (larger, base) in _pairs(trials, columns, "batch_size", smallest):
+        for context, batch, (larger, base) in _pairs(trials, columns, BATCH_SIZE, smallest):
             out.append(
                 _comparison(
                     f"Loss movement (sampling-corrected D-loss variance, last {outcomes.LATE_EPOCHS} epochs) "
@@ -267,20 +309,25 @@ def _stability_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list
 
 
 def _image_findings(
-    frame: pd.DataFrame, trials: pd.DataFrame, table: pd.DataFrame, columns: list[str], rank_by: str
+    frame: pd.DataFrame,
+    trials: pd.DataFrame,
+    table: pd.DataFrame,
+    ranked: pd.DataFrame,
+    columns: list[str],
+    rank_by: str,
 ) -> list[str]:
     if rank_by not in trials or trials[rank_by].isna().all():
         return [
             "No image-quality metrics were measured in this experiment (eval_every 0), so which settings give good "
             "images cannot be answered from numbers: judge by the sample grids, or rerun with --eval-every."
         ]
-    ranked = ranking(table, rank_by)
     direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
-    listing = "; ".join(f"{row['rank']}. {row['label']}: {row[rank_by]}" for _, row in ranked.iterrows())
-    out = [
-        f"Ranked by how many seeds collapsed (fewest first), then by final {rank_by} ({direction} is better): "
-        f"{listing}."
-    ]
+    listing = "; ".join(
+        f"{row['rank']}. {row['label']}: {row[rank_by]}, {row['collapsed']} of {row['finished']} finished seeds "
+        "collapsed"
+        for _, row in ranked.iterrows()
+    )
+    out = [f"{RANKING_RULE.format(rank_by=rank_by)} ({direction} is better): {listing}."]
     best = ranked.iloc[0]
     shown = [metric for metric in REPORTED_QUALITY if metric in ranked.columns and metric != rank_by]
     out.append(
@@ -316,23 +363,88 @@ def _values(trials: pd.DataFrame, columns: list[str], config: pd.Series, metric:
 
 
 def _batch_size_comparisons(frame: pd.DataFrame, trials: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
-    """Each batch size against the smallest, at equal epochs and at equal generator updates."""
-    smallest = trials["batch_size"].min()
+    """Each batch size against the smallest, at equal epochs and at equal generator updates, each side by its
+    evaluations up to that point (not its final ones, which may lie at another epoch)."""
+    smallest = trials[BATCH_SIZE].min()
+    evaluations = frame[frame[rank_by].notna()].sort_values("epoch")
     out = []
-    for context, batch, (larger, base) in _pairs(trials, columns, "batch_size", smallest):
-        epochs = int(larger["epochs_done"].min())
+    for context, batch, (larger, base) in _pairs(trials, columns, BATCH_SIZE, smallest):
+        epoch = _common_epoch(evaluations, pd.concat([larger, base]))
+        if math.isnan(epoch):
+            continue
+        large_rows = _last_evaluations(evaluations, larger, "epoch", epoch)
+        base_rows = _last_evaluations(evaluations, base, "epoch", epoch)
+        stopped = sorted({int(row["epoch"]) for row in [*large_rows, *base_rows] if row["epoch"] < epoch})
+        note = f"; seeds that diverged before it at their last evaluation, epoch {_epochs(stopped)}" if stopped else ""
         out.append(
             _comparison(
-                f"At equal epochs (last evaluation, epoch {epochs}) with {context}, final {rank_by}",
+                f"At equal epochs (epoch {int(epoch)}{note}) with {context}, {rank_by}",
                 f"batch {batch}",
                 f"batch {smallest}",
-                larger[rank_by],
-                base[rank_by],
+                [row[rank_by] for row in large_rows],
+                [row[rank_by] for row in base_rows],
                 HIGHER_IS_BETTER[rank_by],
             )
         )
-        out.append(_equal_updates_comparison(frame, context, batch, smallest, larger, base, rank_by))
+        out.append(_equal_updates_comparison(evaluations, context, batch, smallest, large_rows, base, epoch, rank_by))
     return out
+
+
+def _epochs(epochs: list[int]) -> str:
+    return ", ".join(map(str, epochs))
+
+
+def _common_epoch(evaluations: pd.DataFrame, compared: pd.DataFrame) -> float:
+    """The last epoch the compared trials all reached an evaluation at, not counting the trials that diverged (which
+    take part with their last evaluation, the end of what their run produced); NaN when none was evaluated."""
+    last = evaluations.groupby("trial_id")["epoch"].max().reindex(compared["trial_id"]).to_numpy()
+    went_on = last[(compared["outcome"] != outcomes.DIVERGED).to_numpy()]
+    went_on = went_on[~pd.isna(went_on)]
+    return float(went_on.min()) if len(went_on) else float(pd.Series(last).max())
+
+
+def _last_evaluations(evaluations: pd.DataFrame, trials: pd.DataFrame, axis: str, limit: float) -> list[pd.Series]:
+    """Each trial's last evaluation with ``axis`` (epoch or g_updates) at most ``limit``, for those that have one."""
+    rows = []
+    for trial_id in trials["trial_id"]:
+        history = evaluations[(evaluations["trial_id"] == trial_id) & (evaluations[axis] <= limit)]
+        if len(history):
+            rows.append(history.iloc[-1])
+    return rows
+
+
+def _equal_updates_comparison(
+    evaluations: pd.DataFrame,
+    context: str,
+    batch: int,
+    smallest: int,
+    large_rows: list[pd.Series],
+    base: pd.DataFrame,
+    epoch: float,
+    rank_by: str,
+) -> str:
+    """The larger batch at the common epoch (``large_rows``) against the smaller batch's last evaluation within the
+    generator updates the larger batch had taken by then."""
+    updates = [row["g_updates"] for row in large_rows if row["epoch"] == epoch] if "g_updates" in evaluations else []
+    if not updates or pd.isna(min(updates)):
+        return f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: no update counts."
+    cap = min(updates)
+    early = _last_evaluations(evaluations, base, "g_updates", cap)
+    if not early:
+        return (
+            f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: batch {smallest} has no "
+            f"evaluation within batch {batch}'s {cap:,.0f} generator updates by epoch {int(epoch)}; evaluate more "
+            "often (--eval-every) or train longer."
+        )
+    return _comparison(
+        f"At equal generator updates (≤ {cap:,.0f}: batch {batch} at epoch {int(epoch)}, batch {smallest} at epoch "
+        f"{_epochs(sorted({int(row['epoch']) for row in early}))}) with {context}, {rank_by}",
+        f"batch {batch}",
+        f"batch {smallest}",
+        [row[rank_by] for row in large_rows],
+        [row[rank_by] for row in early],
+        HIGHER_IS_BETTER[rank_by],
+    )
 
 
 def _setting_comparisons(trials: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
@@ -359,62 +471,32 @@ def _setting_comparisons(trials: pd.DataFrame, columns: list[str], rank_by: str)
     return out
 
 
-def _equal_updates_comparison(
-    frame: pd.DataFrame, context: str, batch: int, smallest: int, larger: pd.DataFrame, base: pd.DataFrame, rank_by: str
-) -> str:
-    """The smaller batch's last evaluation within the updates the larger batch took in all, against the larger's."""
-    updates = larger["g_updates"].min() if "g_updates" in larger else math.nan
-    if math.isnan(updates):
-        return f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: no update counts."
-    early = [_last_evaluation_within(frame[frame["trial_id"] == trial_id], updates) for trial_id in base["trial_id"]]
-    early = [row for row in early if row is not None]
-    if not early:
-        return (
-            f"Batch {batch} and {smallest} at {context} cannot be compared at equal updates: batch {smallest} has no "
-            f"evaluation within batch {batch}'s {updates:,.0f} generator updates; evaluate more often (--eval-every) "
-            "or train longer."
-        )
-    epochs = sorted({int(row["epoch"]) for row in early})
-    return _comparison(
-        f"At equal generator updates (≤ {updates:,.0f}: batch {smallest} at epoch {', '.join(map(str, epochs))}) "
-        f"with {context}, {rank_by}",
-        f"batch {batch}",
-        f"batch {smallest}",
-        larger[rank_by],
-        [row[rank_by] for row in early],
-        HIGHER_IS_BETTER[rank_by],
-    )
-
-
-def _last_evaluation_within(history: pd.DataFrame, updates: float) -> pd.Series | None:
-    """A trial's last evaluated epoch with at most ``updates`` generator updates, if any."""
-    evaluated = history[history["fid"].notna() & (history["g_updates"] <= updates)].sort_values("epoch")
-    return evaluated.iloc[-1] if len(evaluated) else None
-
-
 def _schedule_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list[str], rank_by: str) -> list[str]:
-    if BASELINE_SCHEDULER not in set(trials["scheduler"]):
+    if BASELINE_SCHEDULER not in set(trials[SCHEDULER]):
         return [f"No {BASELINE_SCHEDULER}-LR baseline in this experiment, so schedules cannot be compared with it."]
     verdicts = {tuple(row[columns]): row for _, row in table.iterrows()}
     out = [
         "A decaying LR lowers the loss variances and the FID fluctuation by construction, so those are not "
         "evidence here; a schedule fixes a config when its seeds finish stable where constant LR's did not."
     ]
-    unstable_baselines = 0
-    for context, scheduler, (scheduled, base) in _pairs(trials, columns, "scheduler", BASELINE_SCHEDULER):
-        base_row = verdicts[tuple(base.iloc[0][columns])]
-        own_row = verdicts[tuple(scheduled.iloc[0][columns])]
+    unstable_baselines, undecided_baselines = set(), set()
+    for context, scheduler, (scheduled, base) in _pairs(trials, columns, SCHEDULER, BASELINE_SCHEDULER):
+        base_key, own_key = tuple(base.iloc[0][columns]), tuple(scheduled.iloc[0][columns])
+        base_row, own_row = verdicts[base_key], verdicts[own_key]
+        compared = (
+            f"{context}: with {BASELINE_SCHEDULER} LR, {base_row['verdict']}: {base_row['outcomes']}; "
+            f"with {scheduler}: {own_row['outcomes']}"
+        )
         if base_row["verdict"] == UNSTABLE_CONFIG:
-            unstable_baselines += 1
-            fixed = {
-                STABLE_CONFIG: "fixes it",
-                UNSTABLE_CONFIG: "does not fix it",
-                UNDECIDED: "undecided (one seed or unfinished seeds cannot decide)",
-            }[own_row["verdict"]]
-            out.append(
-                f"{context}: with {BASELINE_SCHEDULER} LR, unstable: {base_row['outcomes']}; with {scheduler}: "
-                f"{own_row['outcomes']}; so {scheduler} {fixed}."
+            unstable_baselines.add(base_key)
+            shares, sentence = _stable_shares(
+                f"Seeds stable at {context}", scheduler, BASELINE_SCHEDULER, scheduled, base
             )
+            out.append(f"{compared}; so {scheduler} {_fixes(own_row['verdict'], shares.verdict)}.")
+            out.append(sentence)
+        elif base_row["verdict"] == UNDECIDED:
+            undecided_baselines.add(base_key)
+            out.append(f"{compared}; whether {scheduler} fixes anything cannot be told, as {UNDECIDED_WHY}.")
         if rank_by in scheduled and scheduled[rank_by].notna().any():
             out.append(
                 _comparison(
@@ -426,6 +508,24 @@ def _schedule_findings(trials: pd.DataFrame, table: pd.DataFrame, columns: list[
                     HIGHER_IS_BETTER[rank_by],
                 )
             )
-    if not unstable_baselines:
+    if not unstable_baselines and undecided_baselines:
+        out.append(
+            f"No {BASELINE_SCHEDULER}-LR config is known to be unstable: {len(undecided_baselines)} of them "
+            f"{'is' if len(undecided_baselines) == 1 else 'are'} undecided, so whether a schedule fixes one cannot "
+            "be told yet."
+        )
+    elif not unstable_baselines:
         out.append(f"No {BASELINE_SCHEDULER}-LR config is unstable, so there is no instability for a schedule to fix.")
     return out
+
+
+def _fixes(verdict: str, shares_verdict: str) -> str:
+    """Whether a schedule whose config ended ``verdict`` fixes an unstable baseline, given how its share of stable
+    seeds compares with the baseline's (``shares_verdict``)."""
+    if verdict == UNSTABLE_CONFIG:
+        return "does not fix it"
+    if verdict == UNDECIDED:
+        return f"is undecided, as {UNDECIDED_WHY}"
+    if shares_verdict == BETTER:
+        return "fixes it"
+    return "ends stable on every seed, but that many seeds cannot tell it from chance (below): no conclusion yet"

@@ -54,7 +54,7 @@ from trainables.evaluation import QualityEvaluator, RealReference, evaluation_no
 from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, EpochMetrics
 from trainables.models import build_models
-from tune_gan.search_space import Resources, SweepSpec
+from tune_gan.search_space import BATCH_SIZE, SEED, Resources, SweepSpec
 from tune_gan.storage import StorageLocation
 from tune_gan.sweep import gpu_share
 from tune_gan.tuner import build_tuner, start_ray
@@ -247,9 +247,9 @@ def run_grid(
     :func:`tune_gan.tuner.build_tuner` (callbacks, checkpoints, failure handling), on a local Ray without its
     dashboard (as ``--no-dashboard`` starts it)."""
     timeline = _Timeline()
-    settings = {name: value for name, value in base.to_dict().items() if name not in ("batch_size", "seed")}
+    settings = {name: value for name, value in base.to_dict().items() if name not in (BATCH_SIZE, SEED)}
     resources = Resources(cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent)
-    spec = SweepSpec(settings, {"batch_size": tuple(batch_sizes), "seed": tuple(seeds)}, resources)
+    spec = SweepSpec(settings, {BATCH_SIZE: tuple(batch_sizes), SEED: tuple(seeds)}, resources)
     with tempfile.TemporaryDirectory(prefix="tune_gan_bench_") as storage:
         started = time.perf_counter()
         start_ray(None, dashboard=False, logging_level="ERROR", log_to_driver=False)

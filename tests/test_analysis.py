@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from PIL import Image
 from ray import tune
 
-from analysis import outcomes, plots, stats
+from analysis import intervals, outcomes, plots, stats
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
 from analysis.report import (
     ReportData,
@@ -405,7 +405,7 @@ def test_a_config_worse_on_every_seed_is_called_worse_with_an_interval_that_excl
     assert low > 0
     text = sentences(frame)
     assert (
-        f"At equal epochs (last evaluation, epoch 6) with constant LR, final fid, batch 1024 − batch 128: "
+        f"At equal epochs (epoch 6) with constant LR, fid, batch 1024 − batch 128: "
         f"+{np.mean(large) - np.mean(small):.3g} [+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
     )
     ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
@@ -510,29 +510,158 @@ def test_batch_sizes_compared_at_equal_updates():
     low, high = welch_interval([300.0 + 10 * seed for seed in range(3)], at_epoch_1)
     text = sentences(frame)
     assert (
-        f"At equal generator updates (≤ 348: batch 256 at epoch 1) with constant LR, fid, batch 1024 − batch 256: "
+        "At equal generator updates (≤ 348: batch 1024 at epoch 6, batch 256 at epoch 1) with constant LR, fid, "
+        "batch 1024 − batch 256: "
         f"-50 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
     )
     frame = crafted({(128, "constant"): small, (1024, "constant"): large})
     assert "batch 128 has no evaluation within batch 1024's 348 generator updates" in sentences(frame)
 
 
-def test_a_schedule_fixes_an_unstable_baseline_only_when_all_its_seeds_are_stable():
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval from its closed form (scipy only for the normal quantile)."""
+    z, share = scipy.stats.norm.ppf(0.975), successes / n
+    centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
+    return centre - half, centre + half
+
+
+def newcombe(a: int, n_a: int, b: int, n_b: int) -> tuple[float, float]:
+    """Newcombe's interval for a/n_a − b/n_b from the two Wilson intervals (his method 10)."""
+    (low_a, high_a), (low_b, high_b) = wilson(a, n_a), wilson(b, n_b)
+    share_a, share_b = a / n_a, b / n_b
+    difference = share_a - share_b
+    return (
+        difference - math.sqrt((share_a - low_a) ** 2 + (high_b - share_b) ** 2),
+        difference + math.sqrt((high_a - share_a) ** 2 + (share_b - low_b) ** 2),
+    )
+
+
+def test_share_difference_is_newcombes_interval():
+    # Newcombe (1998), Statistics in Medicine 17:873, Table II, example (a): 56/70 − 48/80, method 10.
+    published = intervals.share_difference(56, 70, 48, 80)
+    assert (published.value, round(published.low, 4), round(published.high, 4)) == (pytest.approx(0.2), 0.0524, 0.3339)
+    for counts in ((3, 3, 0, 3), (3, 3, 1, 3), (2, 5, 4, 4), (0, 3, 0, 3)):
+        result = intervals.share_difference(*counts)
+        assert (result.low, result.high) == pytest.approx(newcombe(*counts), abs=1e-9)
+    assert intervals.share_difference(3, 3, 0, 3).verdict == intervals.BETTER
+    assert intervals.share_difference(3, 3, 1, 3).verdict == intervals.NO_CONCLUSION  # 3 seeds: only 3 vs 0 decides
+    assert intervals.share_difference(1, 1, 0, 1).verdict == intervals.ONE_SEED
+    assert intervals.share_difference(0, 0, 2, 3).verdict == intervals.NO_VALUES
+
+
+def test_a_schedule_fixes_an_unstable_baseline_only_when_all_its_seeds_are_stable_beyond_chance():
     collapsed = (10, 9, 3, 2, 2, 2)
     frame = crafted(
         {
             (1024, "constant"): [Seed(300.0, classes=collapsed), Seed(310.0), Seed(320.0, classes=collapsed)],
             (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
             (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
+            (128, "constant"): [Seed(300.0, classes=collapsed) for _ in range(3)],
+            (128, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
         }
     )
     text = sentences(frame)
+    # 3 of 3 stable against 1 of 3 is within what 3 seeds can show by chance ...
+    low, high = newcombe(3, 3, 1, 3)
+    assert low < 0 < high
     assert (
         "batch 1024: with constant LR, unstable: 2 of 3 seeds mode-collapsed (by epochs 3, 3); 1 of 3 seeds stable; "
-        "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine fixes it." in text
+        "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine ends stable on every seed, but that many seeds "
+        "cannot tell it from chance (below): no conclusion yet." in text
+    )
+    assert (
+        f"Seeds stable at batch 1024, warmup_cosine − constant: 3 of 3 vs 1 of 3 stable, +0.667 [{low:+.3g}, "
+        f"{high:+.3g}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
+    )
+    # ... 3 of 3 against 0 of 3 is not.
+    low, high = newcombe(3, 3, 0, 3)
+    assert low > 0
+    assert "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine fixes it." in text
+    assert (
+        f"Seeds stable at batch 128, warmup_cosine − constant: 3 of 3 vs 0 of 3 stable, +1 [{low:+.3g}, +1] "
+        "(n=3 vs 3): warmup_cosine is more often stable." in text
     )
     assert "with step: 1 of 3 seeds mode-collapsed (by epoch 3); 2 of 3 seeds stable; so step does not fix it." in text
     assert "A decaying LR lowers the loss variances and the FID fluctuation by construction" in text
+    # The batch sizes' stable seeds are compared the same way.
+    low, high = newcombe(1, 3, 0, 3)
+    assert (
+        f"Seeds stable at constant LR, batch 1024 − batch 128: 1 of 3 vs 0 of 3 stable, +0.333 [{low:+.3g}, "
+        f"{high:+.3g}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
+    )
+
+
+def test_a_single_seed_baseline_leaves_the_schedule_question_open():
+    frame = crafted(
+        {(128, "constant"): [Seed(300.0, classes=(10, 9, 3, 2, 2, 2))], (128, "warmup_cosine"): [Seed(200.0)]}
+    )
+    schedules = " ".join(stats.findings(frame)[stats.SCHEDULES])
+    assert (
+        "batch 128: with constant LR, undecided: 1 of 1 seed mode-collapsed (by epoch 3); with warmup_cosine: 1 of 1 "
+        f"seed stable; whether warmup_cosine fixes anything cannot be told, as {stats.UNDECIDED_WHY}." in schedules
+    )
+    assert "No constant-LR config is known to be unstable: 1 of them is undecided" in schedules
+    assert "there is no instability for a schedule to fix" not in schedules
+
+
+def test_diverged_seeds_are_compared_at_their_stop_and_do_not_move_the_common_epoch():
+    # Batch 128's seed 2 diverged at epoch 3 (FID 900 there); batch 1024's seed 0 at epoch 2 (FID 800).
+    small = [Seed(100.0), Seed(110.0), Seed(0, classes=(10,) * 3, status="DIVERGED", fid_path=(950, 920, 900))]
+    large = [Seed(0, classes=(10,) * 2, status="DIVERGED", fid_path=(820, 800)), Seed(300.0), Seed(310.0)]
+    frame = crafted({(128, "constant"): small, (1024, "constant"): large})
+    final = {trial_id: rows["fid"].iloc[-1] for trial_id, rows in frame.groupby("trial_id")}
+    assert sorted(final.values()) == [100.0, 110.0, 300.0, 310.0, 800.0, 900.0]
+    low, high = welch_interval([800.0, 300.0, 310.0], [100.0, 110.0, 900.0])
+    text = sentences(frame)
+    assert (
+        "At equal epochs (epoch 6; seeds that diverged before it at their last evaluation, epoch 2, 3) with constant "
+        f"LR, fid, batch 1024 − batch 128: +{np.mean([800, 300, 310]) - np.mean([100, 110, 900]):.3g} "
+        f"[-{shown(-low)}, +{shown(high)}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
+    )
+    # Batch 1024's updates by epoch 6 (348), not its diverged seed's 116, set the cap: batch 128 (468 an epoch) has
+    # no evaluation within them.
+    assert "batch 128 has no evaluation within batch 1024's 348 generator updates by epoch 6" in text
+    trials = stats.per_trial(frame).set_index("trial_id")
+    assert trials.loc["1024_constant_none_100_0", "outcome_detail"] == "discriminator collapse: …"
+
+
+def test_a_diverged_seed_that_had_mode_collapsed_says_both():
+    frame = crafted({(128, "constant"): [Seed(500.0, classes=(10, 9, 2, 2), status="DIVERGED")]})
+    (trial,) = stats.per_trial(frame).itertuples()
+    assert (trial.outcome, trial.outcome_epoch) == (outcomes.DIVERGED, 4.0)
+    assert trial.outcome_detail == "discriminator collapse: …; mode-collapsed from epoch 3"
+
+
+def test_configs_without_a_finished_seed_rank_after_those_with_one():
+    collapsed = (10, 9, 3, 2, 2, 2)
+    frame = crafted(
+        {
+            (128, "constant"): [Seed(100.0, classes=(10,) * 2, status="RUNNING") for _ in range(3)],
+            (256, "constant"): [Seed(200.0), Seed(210.0), Seed(220.0, classes=collapsed)],
+            (512, "constant"): [Seed(150.0, classes=collapsed), Seed(150.0, classes=collapsed), Seed(99.0)],
+            (1024, "constant"): [Seed(300.0), Seed(50.0, classes=(10,) * 2, status="RUNNING")],
+        }
+    )
+    ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
+    # 1024: 0 of 1 finished seed collapsed; 256: 1 of 3; 512: 2 of 3; 128: none finished, nothing known yet.
+    assert ranked["label"].tolist() == [
+        "batch 1024 · constant",
+        "batch 256 · constant",
+        "batch 512 · constant",
+        "batch 128 · constant",
+    ]
+    assert ranked[["collapsed", "finished"]].values.tolist() == [[0, 1], [1, 3], [2, 3], [0, 0]]
+
+
+def test_a_side_without_values_is_not_called_one_seed():
+    frame = crafted({(128, "constant"): [Seed(100.0), Seed(110.0)], (1024, "constant"): [Seed(300.0), Seed(310.0)]})
+    frame.loc[frame["batch_size"] == 1024, "fid"] = np.nan  # batch 1024 never scored
+    text = sentences(frame)
+    assert (
+        "At equal epochs (epoch 6) with constant LR, fid, batch 1024 − batch 128: (n=0 vs 2): no seed to compare on "
+        "one side." in text
+    )
 
 
 def test_duplicate_epoch_rows_count_once_the_latest():
@@ -577,7 +706,7 @@ def test_lr_scaling_is_one_more_config_dimension():
         small = 100.0 if scaling == "none" else 110.0
         low, high = welch_interval([large + seed for seed in range(3)], [small + seed for seed in range(3)])
         assert (
-            f"with constant LR · lr_scaling {scaling}, final fid, batch 1024 − batch 128: +{large - small:.3g} "
+            f"with constant LR · lr_scaling {scaling}, fid, batch 1024 − batch 128: +{large - small:.3g} "
             f"[+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
         )
 
@@ -631,7 +760,7 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         )
     low, high = welch_interval(fids[1024, 256], fids[128, 256])
     assert (
-        f"At equal epochs (last evaluation, epoch 6) with constant LR · latent_dim 256, final fid, batch 1024 − "
+        f"At equal epochs (epoch 6) with constant LR · latent_dim 256, fid, batch 1024 − "
         f"batch 128: -51 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
     )
     # Each config its own curve (a marker per latent size), its own loss panel, heatmap row and coordinate.
@@ -734,13 +863,28 @@ def test_every_figure_of_a_real_sweep_keeps_its_titles_and_labels_inside_the_can
     assert_every_figure_keeps_its_text_inside(report_data(load_experiment(smoke[0]), smoke[0]))
 
 
+# Emphasis left as typed: *x* or _x_ (not the underscores inside a name like d_loss_var, which Markdown leaves alone).
+RAW_EMPHASIS = re.compile(r"(?<![\w*])\*[^\s*][^*]*(?<!\s)\*(?![\w*])|(?<!\w)_[^_\s][^_]*(?<!\s)_(?!\w)")
+
+
 def raw_markdown(text: str) -> list[str]:
     """The lines of a page's visible text that show Markdown markup rather than what it marks up: emphasis, code,
-    links or images, headings, tables (a paragraph a browser shows on one line still holds its delimiter row)."""
+    links or images, headings, list bullets, tables (a paragraph a browser shows on one line still holds its
+    delimiter row)."""
     markup = ("**", "`", "](", "|---")
+    starts = ("|", "#", "- ", "* ", "+ ")
     return [
-        line for line in text.splitlines() if any(m in line for m in markup) or line.lstrip().startswith(("|", "#"))
+        line
+        for line in text.splitlines()
+        if any(m in line for m in markup) or line.lstrip().startswith(starts) or RAW_EMPHASIS.search(line)
     ]
+
+
+def test_raw_markdown_is_found_and_rendered_text_is_not():
+    for typed in ("a **bold** word", "a *stressed* word", "an _underlined_ word", "- a bullet", "see `code`", "# Head"):
+        assert raw_markdown(typed) == [typed]
+    for shown in ("d_loss_var_corrected of batch 1024", "FID 2 × 3 * 4", "−0.5 [-1, +0.2]", "lr_scaling none"):
+        assert raw_markdown(shown) == []
 
 
 class _VisibleText(HTMLParser):

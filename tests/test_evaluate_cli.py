@@ -12,10 +12,14 @@ import torch
 
 from tests.helpers import REPO, trial_dirs
 from trainables import evaluate
+from trainables.checkpoint import STATE_FILE
 from trainables.classifier import read_manifest
+from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
 from trainables.evaluation import QualityEvaluator, real_reference
+from trainables.loop import GANTraining
 from trainables.metric_keys import QUALITY_METRICS
+from trainables.models import build_models
 
 PROG = "python -m trainables.evaluate"
 
@@ -113,3 +117,25 @@ def test_bad_input_is_one_line_and_exit_2(smoke, tmp_path, capsys):
     assert existing.read_text() == "earlier samples"
     code, _, err = run_evaluate(["accuracy", "--dataset", "cifar"], capsys)
     assert_one_line_error(code, err, "'cifar'", "mnist", "fashion_mnist")
+
+
+def test_a_checkpoint_whose_contents_do_not_fit_is_one_line_and_exit_2(tmp_path, capsys, mnist_images):
+    """A state.pt that loads but whose config or weights cannot be rebuilt into a generator: a one-line error naming
+    the checkpoint, exit 2, never a traceback."""
+    config = TrialConfig(epochs=1, subset=256, batch_size=64)
+    state = GANTraining(config, mnist_images).state_dict()
+    dcgan, _ = build_models("dcgan", config.latent_dim)
+    broken = {
+        "dcgan_weights_for_an_mlp": {**state, "generator": dcgan.state_dict()},
+        "weights_not_a_dict": {**state, "generator": [1, 2, 3]},
+        "config_a_list": {**state, "config": [1, 2]},
+        "config_with_an_unknown_key": {**state, "config": {**state["config"], "colour": "red"}},
+        "config_with_a_bad_value": {**state, "config": {**state["config"], "batch_size": 0}},
+    }
+    for name, contents in broken.items():
+        checkpoint = tmp_path / name
+        checkpoint.mkdir()
+        torch.save(contents, checkpoint / STATE_FILE)
+        code, out, err = run_evaluate(["checkpoint", str(checkpoint)], capsys)
+        assert_one_line_error(code, err, str(checkpoint), "holds no generator this tune-gan can rebuild")
+        assert out == ""

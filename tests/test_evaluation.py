@@ -108,7 +108,7 @@ def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, m
     assert real.precision > 0.8 and real.recall > 0.8
     assert real.classes_covered == 10 and real.class_kl < 0.01
     assert mnist_evaluator.score(test_images).is_score > 9  # the literature's CNN score for real MNIST: 9.88
-    assert noise.is_score == pytest.approx(1.0, abs=0.1) and noise.recall < 0.01
+    assert noise.is_score == pytest.approx(1.0, abs=0.1) and noise.precision < 0.01 and noise.recall < 0.01
 
 
 @pytest.mark.slow
@@ -167,17 +167,28 @@ def test_evaluation_noise_is_fixed_per_trial_and_not_the_sample_grid_noise(mnist
 
 @pytest.mark.slow
 def test_evaluating_leaves_training_exactly_as_without_it(mnist_images, tmp_path):
-    """Scoring (loading the classifier, sampling G) draws nothing from the trial's RNG streams."""
+    """Scoring (loading the classifier, sampling G) draws nothing from the trial's RNG streams; every ``eval_every``
+    epochs and at the last, on the same noise each time."""
     runs = {}
     reference = real_reference("mnist", resolve_data_dir(None), tmp_path)
-    for eval_every in (0, 1):
-        config = TrialConfig(epochs=2, subset=1024, eval_every=eval_every, eval_samples=200)
+    for eval_every in (0, 1, 2):
+        config = TrialConfig(epochs=3, subset=1024, eval_every=eval_every, eval_samples=200)
         training = GANTraining(config, mnist_images)
         evaluator = TrialEvaluator(config, reference)
         runs[eval_every] = [(m.d_loss, m.g_loss, evaluator.after_epoch(training)) for m in training.epochs()]
-    assert [losses[:2] for losses in runs[0]] == [losses[:2] for losses in runs[1]]
+    assert (
+        [losses[:2] for losses in runs[0]] == [losses[:2] for losses in runs[1]] == [losses[:2] for losses in runs[2]]
+    )
     assert all(quality is NOT_EVALUATED for *_, quality in runs[0])
-    assert all(quality["fid"] > 0 for *_, quality in runs[1])
+    assert all(quality["fid"] > 0 and quality[EVAL_TIME_S] > 0 for *_, quality in runs[1])
+    # Every second epoch (2) and the last (3), scoring exactly what eval_every 1 scored at those epochs.
+    every_second = [quality for *_, quality in runs[2]]
+    assert every_second[0] is NOT_EVALUATED
+    for epoch in (2, 3):
+        scored, reference_score = every_second[epoch - 1], runs[1][epoch - 1][2]
+        assert {k: v for k, v in scored.items() if k != EVAL_TIME_S} == {
+            k: v for k, v in reference_score.items() if k != EVAL_TIME_S
+        }
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU on this machine")

@@ -142,9 +142,11 @@ def test_epoch_stats_reduces_each_column_by_name():
     for name in ("d_loss", "g_loss", "d_real", "d_fake", "d_acc"):
         assert stats[name] == pytest.approx(statistics.mean(columns[name]))
     for loss in ("d_loss", "g_loss"):
-        assert stats[f"{loss}_var"] == pytest.approx(statistics.pvariance(columns[loss]))
-        corrected = statistics.pvariance(columns[loss]) - statistics.mean(columns[f"{loss}_sampling_var"])
+        assert stats[f"{loss}_var"] == pytest.approx(statistics.variance(columns[loss]))  # n - 1, unbiased
+        corrected = statistics.variance(columns[loss]) - statistics.mean(columns[f"{loss}_sampling_var"])
         assert stats[f"{loss}_var_corrected"] == pytest.approx(corrected)
+    one_batch = epoch_stats(per_batch[:1])  # no spread to measure between batches
+    assert math.isnan(one_batch["d_loss_var"]) and math.isnan(one_batch["d_loss_var_corrected"])
 
 
 def fixed_pair_outputs(images: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pandas as pd
 import pyarrow.fs
 
-from tune_gan.results_table import results_table
+from tune_gan.results_table import rank_by, results_table
 from tune_gan.search_space import SweepSpec
 
 
@@ -30,3 +31,17 @@ def test_a_trial_that_died_before_its_params_were_written_is_an_error_not_pendin
     # Without that error the missing grid point has simply not started.
     table = results_table([finished], spec())
     assert table["status"].tolist() == ["TERMINATED", "PENDING"]
+
+
+def test_ranking_by_a_quality_metric_puts_diverged_trials_after_the_rest_and_unevaluated_last():
+    table = pd.DataFrame(
+        {
+            "seed": [0, 1, 2, 3, 4],
+            "status": ["TERMINATED", "DIVERGED", "TERMINATED", "TERMINATED", "DIVERGED"],
+            "fid": [300.0, 50.0, 100.0, float("nan"), 400.0],
+            "recall": [0.2, 0.9, 0.3, float("nan"), 0.0],
+        }
+    )
+    # The diverged trial with the best FID of all still comes after every trial that finished.
+    assert rank_by(table, "fid")["seed"].tolist() == [2, 0, 1, 4, 3]
+    assert rank_by(table, "recall")["seed"].tolist() == [2, 0, 1, 4, 3]  # higher is better

@@ -9,7 +9,7 @@ import pytest
 from trainables.cli_args import OneLineErrorParser, add_setting_flags
 from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
-from tune_gan.search_space import GRID_AXES, STUDY_AXES, Resources, SweepSpec
+from tune_gan.search_space import GRID_AXES, PRESETS, STUDY_AXES, Resources, SweepSpec, check_presets
 
 
 def spec_for(*argv: str) -> SweepSpec:
@@ -209,3 +209,10 @@ def test_more_gpus_than_the_cluster_has():
     spec = dataclasses.replace(spec_for(), resources=Resources(gpus_per_trial=2.0))
     with pytest.raises(sweep.SweepError, match="--gpus-per-trial 2.0: the Ray cluster has 1 GPUs"):
         sweep.gpus_per_trial(spec, {"CPU": 4.0, "GPU": 1.0})
+
+
+def test_a_preset_key_that_is_no_flag_is_refused():
+    check_presets(PRESETS)  # the shipped ones
+    for key in ("seed", "batch_size", "epoch", "learning_rate"):  # an axis's field instead of its list flag, typos
+        with pytest.raises(ConfigError, match=rf"preset 'mine': {key}: allowed are .*\bseeds\b"):
+            check_presets({"mine": {"epochs": 3, key: 1}})

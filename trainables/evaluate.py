@@ -64,14 +64,12 @@ def real_command(args: argparse.Namespace) -> dict[str, Any]:
 
 def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
     state = _read_checkpoint(Path(args.path))
-    config = TrialConfig.from_dict(state["config"])
+    config, generator = _trial_generator(state, args.path)
     save_to = Path(args.save_samples) if args.save_samples else None
     if save_to is not None and save_to.exists():
         raise EvaluateError(f"--save-samples {save_to}: already exists; choose a new file name")
     if save_to is not None and not save_to.parent.is_dir():
         raise EvaluateError(f"--save-samples {save_to}: directory {save_to.parent} does not exist")
-    generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
-    generator.load_state_dict(state["generator"])
     evaluator = QualityEvaluator(real_reference(config.dataset, resolve_data_dir(args.data_dir)))
     count = args.n or config.eval_samples
     images = generate(generator, evaluation_noise(config, count))
@@ -104,6 +102,20 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
     if not isinstance(state, dict) or not {"config", "generator", "epoch"} <= state.keys():
         raise EvaluateError(f"checkpoint {path}: {STATE_FILE} is not a tune-gan training state")
     return state
+
+
+def _trial_generator(state: dict[str, Any], path: str) -> tuple[TrialConfig, torch.nn.Module]:
+    """The checkpoint's trial config and its generator with the saved weights; a one-line error when the state holds
+    no config this code accepts or weights that do not fit the generator that config describes."""
+    try:
+        config = TrialConfig.from_dict(dict(state["config"]))
+        generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+        generator.load_state_dict(state["generator"])
+    except (TypeError, ValueError, RuntimeError, AttributeError) as error:  # ConfigError is a ValueError
+        raise EvaluateError(
+            f"checkpoint {path}: {STATE_FILE} holds no generator this tune-gan can rebuild ({one_line(error)[:300]})"
+        ) from None
+    return config, generator
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,15 +98,17 @@ def batch_stats(
 def epoch_stats(per_batch: torch.Tensor) -> dict[str, float]:
     """The epoch's loss and D statistics, named as in :class:`EpochMetrics`, from its (batches, BATCH_STATS) rows.
 
-    Each loss's variance is the population variance of its per-batch values. That variance shrinks
-    with the batch size even when the losses do not move, because a bigger batch's mean is less noisy;
-    its ``_corrected`` version subtracts the epoch's mean sampling variance (:func:`sampling_variance`),
-    leaving the movement of the losses themselves, comparable across batch sizes.
+    Each loss's variance is the sample variance (n − 1) of its per-batch values, unbiased like the
+    sampling variance it is compared with, so that their difference is not biased by the number of
+    batches (NaN with one batch). That variance shrinks with the batch size even when the losses do not
+    move, because a bigger batch's mean is less noisy; its ``_corrected`` version subtracts the epoch's
+    mean sampling variance (:func:`sampling_variance`), leaving the movement of the losses themselves,
+    comparable across batch sizes.
     """
     column = dict(zip(BATCH_STATS, per_batch.double().unbind(dim=1)))
     stats = {name: column[name].mean().item() for name in EPOCH_MEANS}
     for loss in LOSSES:
-        variance = column[loss].var(correction=0).item()
+        variance = column[loss].var(correction=1).item()
         stats[f"{loss}_var"] = variance
         stats[f"{loss}_var_corrected"] = variance - column[f"{loss}_sampling_var"].mean().item()
     return stats

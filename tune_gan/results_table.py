@@ -84,9 +84,19 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
 
 
 def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """The table sorted by a quality metric of the last evaluation, best first; unevaluated trials last."""
-    ascending = not HIGHER_IS_BETTER[metric]
-    return table.sort_values(metric, ascending=ascending, na_position="last", kind="stable", ignore_index=True)
+    """The table sorted by a quality metric of the last evaluation, best first; diverged trials after the rest, however
+    good their last samples (the report judges mode collapse too), and unevaluated trials last."""
+    sign = -1 if HIGHER_IS_BETTER[metric] else 1
+    keys = {
+        "_unevaluated": table[metric].isna(),
+        "_diverged": table["status"] == "DIVERGED",
+        "_metric": sign * table[metric],
+    }
+    return (
+        table.assign(**keys)
+        .sort_values(list(keys), na_position="last", kind="stable", ignore_index=True)
+        .drop(columns=list(keys))
+    )
 
 
 def format_table(table: pd.DataFrame) -> str:

@@ -34,11 +34,13 @@ class GridAxis:
 
 # The study's axes, always in the grid (one value where a preset and the flags name none: the field's default).
 # Any other trial setting becomes an axis with --sweep KEY=V1,V2; the axes of a sweep are its spec's grid keys.
+# The analysis answers its questions along BATCH_SIZE and SCHEDULER and estimates over SEED.
+BATCH_SIZE, SCHEDULER, LR_SCALING, SEED = "batch_size", "scheduler", "lr_scaling", "seed"
 STUDY_AXES = (
-    GridAxis("batch_size", "batch_sizes"),
-    GridAxis("scheduler", "schedulers"),
-    GridAxis("lr_scaling", "lr_scalings"),
-    GridAxis("seed", "seeds"),
+    GridAxis(BATCH_SIZE, "batch_sizes"),
+    GridAxis(SCHEDULER, "schedulers"),
+    GridAxis(LR_SCALING, "lr_scalings"),
+    GridAxis(SEED, "seeds"),
 )
 GRID_AXES = tuple(axis.field for axis in STUDY_AXES)
 # One per sweep: the driver loads its images and real reference once, for every trial.
@@ -110,6 +112,23 @@ class Resources:
 
     def __post_init__(self) -> None:
         check_fields(self)
+
+
+def check_presets(presets: dict[str, dict[str, Any]]) -> None:
+    """Each preset key must be a study axis's list flag, a trial setting or a resource: any other key (a typo, or
+    ``seed`` for ``seeds``) would be dropped without a word."""
+    allowed = {
+        *(axis.flag for axis in STUDY_AXES),
+        *(field.name for field in dataclasses.fields(TrialConfig) if field.name not in GRID_AXES),
+        *(field.name for field in dataclasses.fields(Resources)),
+    }
+    for name, preset in presets.items():
+        unknown = sorted(set(preset) - allowed)
+        if unknown:
+            raise ConfigError(f"preset {name!r}: {', '.join(unknown)}: allowed are {', '.join(sorted(allowed))}")
+
+
+check_presets(PRESETS)
 
 
 @dataclass(frozen=True)
