@@ -376,16 +376,8 @@ def _batch_size_comparisons(frame: pd.DataFrame, trials: pd.DataFrame, columns: 
         base_rows = _last_evaluations(evaluations, base, "epoch", epoch)
         stopped = sorted({int(row["epoch"]) for row in [*large_rows, *base_rows] if row["epoch"] < epoch})
         note = f"; seeds that diverged before it at their last evaluation, epoch {_epochs(stopped)}" if stopped else ""
-        out.append(
-            _comparison(
-                f"At equal epochs (epoch {int(epoch)}{note}) with {context}, {rank_by}",
-                f"batch {batch}",
-                f"batch {smallest}",
-                [row[rank_by] for row in large_rows],
-                [row[rank_by] for row in base_rows],
-                HIGHER_IS_BETTER[rank_by],
-            )
-        )
+        described = f"At equal epochs (epoch {int(epoch)}{note}) with {context}, {rank_by}"
+        out.append(_batch_comparison(described, batch, smallest, large_rows, base_rows, rank_by))
         out.append(_equal_updates_comparison(evaluations, context, batch, smallest, large_rows, base, epoch, rank_by))
     return out
 
@@ -436,13 +428,23 @@ def _equal_updates_comparison(
             f"evaluation within batch {batch}'s {cap:,.0f} generator updates by epoch {int(epoch)}; evaluate more "
             "often (--eval-every) or train longer."
         )
-    return _comparison(
+    described = (
         f"At equal generator updates (≤ {cap:,.0f}: batch {batch} at epoch {int(epoch)}, batch {smallest} at epoch "
-        f"{_epochs(sorted({int(row['epoch']) for row in early}))}) with {context}, {rank_by}",
+        f"{_epochs(sorted({int(row['epoch']) for row in early}))}) with {context}, {rank_by}"
+    )
+    return _batch_comparison(described, batch, smallest, large_rows, early, rank_by)
+
+
+def _batch_comparison(
+    description: str, batch: int, smallest: int, large_rows: list[pd.Series], base_rows: list[pd.Series], rank_by: str
+) -> str:
+    """``rank_by`` of the larger batch's evaluations against the smallest batch's, as a comparison sentence."""
+    return _comparison(
+        description,
         f"batch {batch}",
         f"batch {smallest}",
         [row[rank_by] for row in large_rows],
-        [row[rank_by] for row in early],
+        [row[rank_by] for row in base_rows],
         HIGHER_IS_BETTER[rank_by],
     )
 
