@@ -375,7 +375,9 @@ def _batch_size_comparisons(frame: pd.DataFrame, trials: pd.DataFrame, columns: 
         large_rows = _last_evaluations(evaluations, larger, "epoch", epoch)
         base_rows = _last_evaluations(evaluations, base, "epoch", epoch)
         stopped = sorted({int(row["epoch"]) for row in [*large_rows, *base_rows] if row["epoch"] < epoch})
-        note = f"; seeds that diverged before it at their last evaluation, epoch {_epochs(stopped)}" if stopped else ""
+        note = (
+            f"; seeds not evaluated at it at their last evaluation before, epoch {_epochs(stopped)}" if stopped else ""
+        )
         described = f"At equal epochs (epoch {int(epoch)}{note}) with {context}, {rank_by}"
         out.append(_batch_comparison(described, batch, smallest, large_rows, base_rows, rank_by))
         out.append(_equal_updates_comparison(evaluations, context, batch, smallest, large_rows, base, epoch, rank_by))

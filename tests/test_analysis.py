@@ -615,8 +615,8 @@ def test_diverged_seeds_are_compared_at_their_stop_and_do_not_move_the_common_ep
     low, high = welch_interval([800.0, 300.0, 310.0], [100.0, 110.0, 900.0])
     text = sentences(frame)
     assert (
-        "At equal epochs (epoch 6; seeds that diverged before it at their last evaluation, epoch 2, 3) with constant "
-        f"LR, fid, batch 1024 − batch 128: +{np.mean([800, 300, 310]) - np.mean([100, 110, 900]):.3g} "
+        "At equal epochs (epoch 6; seeds not evaluated at it at their last evaluation before, epoch 2, 3) with "
+        f"constant LR, fid, batch 1024 − batch 128: +{np.mean([800, 300, 310]) - np.mean([100, 110, 900]):.3g} "
         f"[-{shown(-low)}, +{shown(high)}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
     )
     # Batch 1024's updates by epoch 6 (348), not its diverged seed's 116, set the cap: batch 128 (468 an epoch) has
