@@ -108,7 +108,7 @@ def epoch_stats(per_batch: torch.Tensor) -> dict[str, float]:
     column = dict(zip(BATCH_STATS, per_batch.double().unbind(dim=1)))
     stats = {name: column[name].mean().item() for name in EPOCH_MEANS}
     for loss in LOSSES:
-        variance = column[loss].var(correction=1).item()
+        variance = column[loss].var(correction=1).item() if len(per_batch) > 1 else math.nan
         stats[f"{loss}_var"] = variance
         stats[f"{loss}_var_corrected"] = variance - column[f"{loss}_sampling_var"].mean().item()
     return stats
