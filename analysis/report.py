@@ -267,8 +267,8 @@ def write_report(experiment: str | Path, out: Path, rank_by: str = stats.DEFAULT
     return out / "report.md"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = OneLineErrorParser(prog="report.py", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
+    parser = OneLineErrorParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("experiment", help="experiment directory (storage path / name), or a storage URI")
     parser.add_argument("--out", help="where to write the report (default: EXPERIMENT/report)")
     parser.add_argument(
@@ -281,16 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")  # files only, no display; the notebook imports this module and keeps its inline backend
     is_uri = "://" in args.experiment
     if not is_uri and not Path(args.experiment).expanduser().is_dir():
-        print(
-            f"report.py: error: {args.experiment}: not a directory (give a Tune experiment directory)", file=sys.stderr
-        )
+        print(f"{prog}: error: {args.experiment}: not a directory (give a Tune experiment directory)", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else (Path("report") if is_uri else Path(args.experiment) / "report")
     try:
         report = write_report(args.experiment, out.expanduser().resolve(), args.rank_by)
     except ValueError as error:  # ExperimentAnalysis: no experiment state there
         print(
-            f"report.py: error: {args.experiment}: not a Tune experiment ({one_line(error)})",
+            f"{prog}: error: {args.experiment}: not a Tune experiment ({one_line(error)})",
             file=sys.stderr,
         )
         return 2

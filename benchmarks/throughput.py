@@ -395,8 +395,8 @@ def machine(device: str) -> str:
     return f"{platform.machine()} CPU, {os.cpu_count()} cores"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="throughput.py", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "throughput.py") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run: fewer images and epochs")
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
     parser.add_argument("--images", type=int, help="training images per epoch (default 16384, quick 4096)")

@@ -19,10 +19,21 @@ SCRIPTS = {
     "evaluate": [sys.executable, "-m", "trainables.evaluate"],
     "benchmark": [sys.executable, "benchmarks/throughput.py"],
 }
+SCRIPT_PROGS = {  # how each script names itself in its usage and errors
+    "sweep": "sweep.py",
+    "report": "report.py",
+    "evaluate": "python -m trainables.evaluate",
+    "benchmark": "throughput.py",
+}
+BAD_FLAG = "--no-such-flag"
 
 
 def run(*argv: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(arg) for arg in argv], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def words(text: str) -> list[str]:
+    return text.split()
 
 
 def test_every_command_is_documented_here():
@@ -32,10 +43,26 @@ def test_every_command_is_documented_here():
 @pytest.mark.slow  # a fresh process per command, each importing torch and Ray
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_command_and_its_script_have_the_same_flags(command):
+    """Same help but for the program's name (the command names itself as typed, `tune-gan sweep`) and so where
+    argparse wraps the usage lines."""
     installed, script = run(TUNE_GAN, command, "--help"), run(*SCRIPTS[command], "--help")
     assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr
-    assert installed.stdout == script.stdout
+    assert installed.stdout.startswith(f"usage: tune-gan {command} [-h]")
+    assert words(installed.stdout) == words(
+        script.stdout.replace(f"usage: {SCRIPT_PROGS[command]}", f"usage: tune-gan {command}")
+    )
     assert "--help" in installed.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_command_names_itself_in_its_errors(command):
+    installed, script = run(TUNE_GAN, command, BAD_FLAG), run(*SCRIPTS[command], BAD_FLAG)
+    assert installed.returncode == script.returncode == 2
+    assert installed.stderr.splitlines()[-1] == script.stderr.splitlines()[-1].replace(
+        SCRIPT_PROGS[command], f"tune-gan {command}"
+    )
+    assert installed.stderr.splitlines()[-1].startswith(f"tune-gan {command}: error: ")
 
 
 @pytest.mark.slow

@@ -118,8 +118,11 @@ def _trial_generator(state: dict[str, Any], path: str) -> tuple[TrialConfig, tor
     return config, generator
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(prog="python -m trainables.evaluate", description=__doc__.split("\n\n")[0])
+PROG = "python -m trainables.evaluate"  # as run as a module; `tune-gan evaluate` passes its own
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog=prog, description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object")
@@ -149,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {"accuracy": accuracy_command, "real": real_command, "checkpoint": checkpoint_command}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
         result = COMMANDS[args.command](args)

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     environment.configure()  # before any command imports Ray
     module = importlib.import_module(COMMANDS[argv[0]][0])
-    return module.main(argv[1:])
+    return module.main(argv[1:], prog=f"tune-gan {argv[0]}")  # its usage and errors name this command
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ class StorageGuard(tune.Callback):
     """Interrupts the sweep (as Ctrl-C would) when the storage path ``directory`` lacks room for the next
     checkpoints."""
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, prog: str):
         self.directory = directory
+        self.prog = prog  # the program the error line names
         self.checkpoint_bytes = 0  # the largest checkpoint seen: G, D and both optimizers' moments, and the grids
         self.stopping = False  # interrupted once already: a second SIGINT would end the driver without saving
 
@@ -50,7 +51,7 @@ class StorageGuard(tune.Callback):
         free, needed = shutil.disk_usage(self.directory).free, space_needed(running, self.checkpoint_bytes)
         if free < needed:
             print(
-                f"sweep.py: error: --storage-path {self.directory}: {free / 2**20:,.0f} MiB free, less than the "
+                f"{self.prog}: error: --storage-path {self.directory}: {free / 2**20:,.0f} MiB free, less than the "
                 f"{needed / 2**20:,.0f} MiB the next checkpoints of {running} running trial(s) need; stopping the "
                 "sweep (make room, then --resume)",
                 file=sys.stderr,

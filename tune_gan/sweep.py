@@ -49,7 +49,7 @@ from tune_gan.search_space import (
     SweepSpec,
 )
 from tune_gan.storage import StorageError, StorageLocation
-from tune_gan.tuner import ClusterUnreachable, build_tuner, start_ray
+from tune_gan.tuner import SWEEP_PROG, ClusterUnreachable, build_tuner, start_ray
 
 DEFAULT_PRESET = "assignment"
 TRIAL_FIELDS = {field.name: field for field in dataclasses.fields(TrialConfig)}
@@ -81,9 +81,9 @@ def sweep_axis(text: str) -> tuple[str, tuple]:
     return key, tuple(parse(value) for value in values.split(","))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
     parser = OneLineErrorParser(
-        prog="sweep.py",
+        prog=prog,
         description="Grid-search GAN training over batch size x LR schedule x LR scaling x seed (and any other "
         "trial setting with --sweep) with Ray Tune.",
         epilog=f"Presets: {', '.join(f'{name} {values}' for name, values in PRESETS.items())}. "
@@ -253,7 +253,7 @@ def fit_to_cluster(spec: SweepSpec) -> SweepSpec:
     return dataclasses.replace(spec, resources=resources)
 
 
-def run_sweep(args: argparse.Namespace) -> int:
+def run_sweep(args: argparse.Namespace, prog: str = SWEEP_PROG) -> int:
     storage, name, spec = prepare_storage(args)
     images, reference = load_data(args, spec)
     try:
@@ -266,7 +266,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         print(spec.to_json(), flush=True)
         if not args.resume:
             storage.child(name).write_text(SPEC_FILE, spec.to_json())
-        tuner = build_tuner(spec, images, reference, storage, name, resume=args.resume)
+        tuner = build_tuner(spec, images, reference, storage, name, resume=args.resume, prog=prog)
         table = results_table(tuner.fit(), spec)
     finally:
         ray.shutdown()
@@ -288,13 +288,13 @@ def report_table(table, storage: StorageLocation, name: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = SWEEP_PROG) -> int:
+    args = build_parser(prog).parse_args(argv)
     torch.set_num_threads(1)  # the driver only loads data; keep its cores for the trials
     try:
-        return run_sweep(args)
+        return run_sweep(args, prog)
     except (SweepError, StorageError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
-        print(f"sweep.py: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
 
 

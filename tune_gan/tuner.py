@@ -19,6 +19,8 @@ from tune_gan.search_space import SweepSpec
 from tune_gan.storage import StorageLocation
 from tune_gan.storage_guard import StorageGuard
 
+SWEEP_PROG = "sweep.py"  # the sweep's name in its messages when run as a script; `tune-gan sweep` passes its own
+
 # The live progress table: each trial's latest epoch, its losses and, at evaluation epochs, its image quality.
 PROGRESS_COLUMNS = {
     "epoch": "epoch",
@@ -55,10 +57,11 @@ def build_tuner(
     resume: bool = False,
     callbacks: tuple[tune.Callback, ...] = (),
     verbose: int = 2,
+    prog: str = SWEEP_PROG,
 ) -> tune.Tuner:
     """The Tuner of ``spec``'s grid in the experiment ``name`` under ``storage``: a new one, or with ``resume``
     the one saved there, its unfinished and errored trials to be continued. ``callbacks`` come after the sweep's
-    own."""
+    own; ``prog`` names the program in the storage guard's error."""
     trainable = tune.with_resources(
         tune.with_parameters(train_gan, images=images, reference=reference),
         {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
@@ -77,7 +80,7 @@ def build_tuner(
             callbacks=[
                 SampleGridLogger(),
                 ResultsBackToCheckpoint(),
-                *([StorageGuard(storage.path)] if storage.is_local else []),
+                *([StorageGuard(storage.path, prog)] if storage.is_local else []),
                 *callbacks,
             ],
             progress_reporter=tune.CLIReporter(
