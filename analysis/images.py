@@ -19,7 +19,7 @@ from torchvision.utils import make_grid
 
 from analysis.plots import fit, suptitle
 from analysis.stats import config_columns, config_label
-from trainables.checkpoint import read_state, saved_sample_grids
+from trainables.checkpoint import CheckpointError, read_state, saved_sample_grids
 from trainables.config import TrialConfig
 from trainables.models import build_models
 from tune_gan.search_space import SEED
@@ -122,7 +122,10 @@ def slerp(start: torch.Tensor, end: torch.Tensor, fraction: float) -> torch.Tens
 @torch.no_grad()
 def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Figure:
     """Walk between two seeded latent points, linearly and spherically, through a trial's final generator."""
-    state = read_state(checkpoint)
+    try:
+        state = read_state(checkpoint)
+    except CheckpointError as error:
+        raise CheckpointError(f"checkpoint {checkpoint} cannot be read ({error})") from None
     config = TrialConfig.from_dict(state["config"])
     generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
     generator.load_state_dict(state["generator"])

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from analysis import images, intervals, outcomes, plots, stats
 from analysis.load import export, load_experiment
+from trainables.checkpoint import CheckpointError
 from trainables.cli_args import OneLineErrorParser, one_line
 from trainables.metric_keys import HIGHER_IS_BETTER
 from tune_gan.search_space import SEED
@@ -291,6 +292,9 @@ def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
             f"{prog}: error: {args.experiment}: not a Tune experiment ({one_line(error)})",
             file=sys.stderr,
         )
+        return 2
+    except CheckpointError as error:  # the interpolation's generator: damaged after its trial wrote it
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     print(f"Report: {report}\nHTML:   {report.with_suffix('.html')}")
     return 0

@@ -90,6 +90,14 @@ def kill_session(leader: subprocess.Popen) -> None:
     wait_for(lambda: not session_pids(leader.pid), timeout=60)
 
 
+def flip_a_bit(state_file: Path) -> None:
+    """Change one bit in the middle of a checkpoint's state file, inside a tensor's data, as a bad disk or copy
+    would: torch.load alone reads it without a complaint."""
+    data = bytearray(state_file.read_bytes())
+    data[len(data) // 2] ^= 1
+    state_file.write_bytes(bytes(data))
+
+
 def trial_dirs(experiment: Path) -> list[Path]:
     """The trial directories of an experiment, in trial order."""
     return sorted(path for path in experiment.glob("train_gan_*") if path.is_dir())

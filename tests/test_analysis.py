@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from PIL import Image
 from ray import tune
 
-from analysis import intervals, outcomes, plots, stats
+from analysis import images, intervals, outcomes, plots, report, stats
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
 from analysis.report import (
     ReportData,
@@ -40,8 +40,15 @@ from analysis.report import (
     report_markdown,
     trial_table,
 )
-from tests.helpers import REPO, run_sweep
-from trainables.checkpoint import SAMPLES_DIR, STATE_FILE, sample_grid_name, save_sample_grid
+from tests.helpers import REPO, flip_a_bit, run_sweep
+from trainables.checkpoint import (
+    SAMPLES_DIR,
+    STATE_FILE,
+    CheckpointError,
+    sample_grid_name,
+    save_sample_grid,
+    write_state,
+)
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
 from trainables.evaluation import real_reference
@@ -812,8 +819,7 @@ def crafted_with_checkpoints(tmp_path) -> pd.DataFrame:
             for epoch in (3, EPOCHS):
                 save_sample_grid(torch.rand(25, 1, 28, 28) * 2 - 1, directory / SAMPLES_DIR / sample_grid_name(epoch))
             generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
-            state = {"config": config.to_dict(), "generator": generator.state_dict(), "epoch": EPOCHS}
-            torch.save(state, directory / STATE_FILE)
+            write_state(directory, {"config": config.to_dict(), "generator": generator.state_dict(), "epoch": EPOCHS})
             checkpoints[crafted_trial_id(config)] = str(directory)
     return frame.assign(checkpoint=frame["trial_id"].map(checkpoints))
 
@@ -854,6 +860,31 @@ def assert_every_figure_keeps_its_text_inside(data: ReportData) -> None:
 
 
 @pytest.mark.slow
+def test_a_damaged_generator_is_not_interpolated(crafted_with_checkpoints):
+    checkpoint = Path(crafted_with_checkpoints["checkpoint"].iloc[0])
+    assert images.latent_interpolation(checkpoint).axes  # as written, it draws
+    flip_a_bit(checkpoint / STATE_FILE)
+    with pytest.raises(CheckpointError, match=re.escape(f"checkpoint {checkpoint} cannot be read (state.pt does not")):
+        images.latent_interpolation(checkpoint)
+
+
+@pytest.mark.slow
+def test_report_of_a_damaged_checkpoint_is_one_line_and_keeps_the_last_report(smoke, tmp_path, capsys):
+    experiment = tmp_path / "copy"
+    shutil.copytree(smoke[0], experiment)
+    for state_file in experiment.glob(f"*/checkpoint_*/{STATE_FILE}"):
+        flip_a_bit(state_file)
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "report.md").write_text("the last report")
+    assert report.main([str(experiment), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(f"report.py: error: checkpoint {experiment}/")
+    assert "cannot be read (state.pt does not match its state.pt.sha256" in error
+    assert sorted(path.name for path in out.iterdir()) == ["report.md"]
+    assert (out / "report.md").read_text() == "the last report"
+
+
 def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(crafted_with_checkpoints):
     assert_every_figure_keeps_its_text_inside(report_data(crafted_with_checkpoints, "crafted"))
 

@@ -10,9 +10,9 @@ import sys
 import pytest
 import torch
 
-from tests.helpers import REPO
+from tests.helpers import REPO, flip_a_bit
 from tests.test_data import damaged_copy
-from trainables.checkpoint import CHECKPOINT_FORMAT
+from trainables.checkpoint import CHECKPOINT_FORMAT, DIGEST_FILE, STATE_FILE, write_state
 from tune_gan import sweep
 
 
@@ -186,7 +186,9 @@ def test_offline_without_the_dataset(tmp_path, storage):
 @pytest.mark.parametrize(
     "damage, says",
     [
-        ("corrupt", "RuntimeError"),
+        ("truncated", f"{STATE_FILE} does not match its {DIGEST_FILE}"),
+        ("flipped", f"{STATE_FILE} does not match its {DIGEST_FILE}"),
+        ("undigested", f"no {DIGEST_FILE} beside {STATE_FILE}"),
         ("missing", "FileNotFoundError"),
         ("older", f"checkpoint format 1, but this tune-gan resumes only format {CHECKPOINT_FORMAT}: older code"),
         ("newer", f"checkpoint format 99, but this tune-gan resumes only format {CHECKPOINT_FORMAT}: newer code"),
@@ -196,15 +198,19 @@ def test_resume_with_a_broken_checkpoint(smoke, tmp_path, capsys, damage, says):
     experiment = tmp_path / "copy"
     shutil.copytree(smoke[0], experiment)
     latest = sorted(next(experiment.glob("train_gan_*")).glob("checkpoint_*"))[-1]
-    state_file = latest / "state.pt"
-    if damage == "corrupt":
+    state_file = latest / STATE_FILE
+    if damage == "truncated":
         state_file.write_bytes(state_file.read_bytes()[:1000])
+    elif damage == "flipped":  # torch.load alone would not notice
+        flip_a_bit(state_file)
+    elif damage == "undigested":
+        (latest / DIGEST_FILE).unlink()
     elif damage == "missing":
         shutil.rmtree(latest)
-    else:  # the state as a checkpoint format before it was recorded (1), or one from the future
+    else:  # the state as a checkpoint format before it was recorded (1), or one from the future, digest and all
         state = torch.load(state_file, weights_only=True)
         del state["format"]
-        torch.save(state if damage == "older" else {**state, "format": 99}, state_file)
+        write_state(latest, state if damage == "older" else {**state, "format": 99})
     before = sorted(path.relative_to(experiment) for path in experiment.rglob("*"))
     code, stderr = run_cli(["--resume", "--storage-path", str(tmp_path), "--name", "copy"], capsys)
     assert_one_line_error(code, stderr, f"--resume: checkpoint {latest} cannot be resumed (", says)

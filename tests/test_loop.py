@@ -1,6 +1,7 @@
 """The training loop on its own, without Ray."""
 
 import dataclasses
+import hashlib
 import math
 import random
 import statistics
@@ -10,14 +11,17 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.helpers import flip_a_bit
 from trainables.checkpoint import (
     CHECKPOINT_FORMAT,
+    DIGEST_FILE,
     STATE_FILE,
     CheckpointError,
     read_state,
     restore_checkpoint,
     save_sample_grid,
     write_checkpoint,
+    write_state,
 )
 from trainables.config import TrialConfig
 from trainables.data import batch_indices, epoch_batches, take_subset, to_unit_range
@@ -255,12 +259,30 @@ def test_checkpoint_of_another_format_is_refused_for_training_but_still_read(mni
     state = torch.load(tmp_path / STATE_FILE, weights_only=True)
     assert state["format"] == CHECKPOINT_FORMAT
     del state["format"]  # as written before the format was recorded
-    torch.save(state, tmp_path / STATE_FILE)
+    write_state(tmp_path, state)
     with pytest.raises(
         CheckpointError, match=f"checkpoint format 1, but this tune-gan resumes only format {CHECKPOINT_FORMAT}"
     ):
         restore_checkpoint(tmp_path, GANTraining(SMALL, mnist_images), tmp_path / "samples")
     assert torch.equal(read_state(tmp_path)["generator"]["0.weight"], training.generator.state_dict()["0.weight"])
+
+
+def test_a_changed_byte_in_a_checkpoint_is_caught_by_its_digest(mnist_images, tmp_path):
+    training = GANTraining(SMALL, mnist_images)
+    write_checkpoint(tmp_path, training, tmp_path)
+    digest = hashlib.sha256((tmp_path / STATE_FILE).read_bytes()).hexdigest()
+    assert (tmp_path / DIGEST_FILE).read_text() == digest + "\n"
+    flip_a_bit(tmp_path / STATE_FILE)
+    flipped = torch.load(tmp_path / STATE_FILE, weights_only=True)  # torch alone loads it without a word
+    assert flipped["config"] == training.state_dict()["config"]
+    with pytest.raises(CheckpointError, match=f"{STATE_FILE} does not match its {DIGEST_FILE}"):
+        read_state(tmp_path)
+    with pytest.raises(CheckpointError, match=f"{STATE_FILE} does not match its {DIGEST_FILE}"):
+        restore_checkpoint(tmp_path, GANTraining(SMALL, mnist_images), tmp_path / "samples")
+    (tmp_path / DIGEST_FILE).unlink()  # as older code wrote it: still read for scoring, never resumed
+    assert read_state(tmp_path)["config"] == training.state_dict()["config"]
+    with pytest.raises(CheckpointError, match=f"no {DIGEST_FILE} beside {STATE_FILE}"):
+        restore_checkpoint(tmp_path, GANTraining(SMALL, mnist_images), tmp_path / "samples")
 
 
 def test_sample_grid_is_a_5x5_png_and_sampling_uses_no_rng(mnist_images, tmp_path):
