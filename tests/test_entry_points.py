@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import REPO
+from tune_gan import cli
 from tune_gan.cli import COMMANDS
 
 TUNE_GAN = Path(sys.executable).parent / "tune-gan"
@@ -40,29 +43,39 @@ def test_every_command_is_documented_here():
     assert set(SCRIPTS) == set(COMMANDS)
 
 
-@pytest.mark.slow  # a fresh process per command, each importing torch and Ray
+def run_in_process(command: str, argv: list[str], installed: bool, capsys, monkeypatch) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``tune-gan COMMAND ARGV`` (``installed``) or of the command's script, run in
+    this process: argparse's output does not need a fresh torch and Ray each."""
+    monkeypatch.setattr(os, "environ", dict(os.environ))  # the Ray settings tune-gan sets stay out of this process
+    main = cli.main if installed else importlib.import_module(COMMANDS[command][0]).main
+    try:
+        code = main([command, *argv] if installed else argv)
+    except SystemExit as exited:  # argparse's --help and its errors
+        code = exited.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_a_command_and_its_script_have_the_same_flags(command):
+def test_a_command_and_its_script_have_the_same_flags(command, capsys, monkeypatch):
     """Same help but for the program's name (the command names itself as typed, `tune-gan sweep`) and so where
     argparse wraps the usage lines."""
-    installed, script = run(TUNE_GAN, command, "--help"), run(*SCRIPTS[command], "--help")
-    assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr
-    assert installed.stdout.startswith(f"usage: tune-gan {command} [-h]")
-    assert words(installed.stdout) == words(
-        script.stdout.replace(f"usage: {SCRIPT_PROGS[command]}", f"usage: tune-gan {command}")
+    installed, script = (run_in_process(command, ["--help"], each, capsys, monkeypatch) for each in (True, False))
+    assert installed[0] == script[0] == 0
+    assert installed[1].startswith(f"usage: tune-gan {command} [-h]")
+    assert words(installed[1]) == words(
+        script[1].replace(f"usage: {SCRIPT_PROGS[command]}", f"usage: tune-gan {command}")
     )
-    assert "--help" in installed.stdout
+    assert "--help" in installed[1]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_a_command_names_itself_in_its_errors(command):
-    installed, script = run(TUNE_GAN, command, BAD_FLAG), run(*SCRIPTS[command], BAD_FLAG)
-    assert installed.returncode == script.returncode == 2
-    assert installed.stderr.splitlines()[-1] == script.stderr.splitlines()[-1].replace(
-        SCRIPT_PROGS[command], f"tune-gan {command}"
-    )
-    assert installed.stderr.splitlines()[-1].startswith(f"tune-gan {command}: error: ")
+def test_a_command_names_itself_in_its_errors(command, capsys, monkeypatch):
+    installed, script = (run_in_process(command, [BAD_FLAG], each, capsys, monkeypatch) for each in (True, False))
+    assert installed[0] == script[0] == 2
+    error = installed[2].splitlines()[-1]
+    assert error == script[2].splitlines()[-1].replace(SCRIPT_PROGS[command], f"tune-gan {command}")
+    assert error.startswith(f"tune-gan {command}: error: ")
 
 
 @pytest.mark.slow
