@@ -859,7 +859,6 @@ def assert_every_figure_keeps_its_text_inside(data: ReportData) -> None:
         plt.close("all")
 
 
-@pytest.mark.slow
 def test_a_damaged_generator_is_not_interpolated(crafted_with_checkpoints):
     checkpoint = Path(crafted_with_checkpoints["checkpoint"].iloc[0])
     assert images.latent_interpolation(checkpoint).axes  # as written, it draws
@@ -885,6 +884,7 @@ def test_report_of_a_damaged_checkpoint_is_one_line_and_keeps_the_last_report(sm
     assert (out / "report.md").read_text() == "the last report"
 
 
+@pytest.mark.slow
 def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(crafted_with_checkpoints):
     assert_every_figure_keeps_its_text_inside(report_data(crafted_with_checkpoints, "crafted"))
 
