@@ -253,7 +253,7 @@ def fit_to_cluster(spec: SweepSpec) -> SweepSpec:
     return dataclasses.replace(spec, resources=resources)
 
 
-def run_sweep(args: argparse.Namespace, prog: str = SWEEP_PROG) -> int:
+def run_sweep(args: argparse.Namespace, prog: str) -> int:
     storage, name, spec = prepare_storage(args)
     images, reference = load_data(args, spec)
     try:
