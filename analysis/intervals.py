@@ -1,33 +1,74 @@
-"""Means over seeds with 95 % intervals, and differences between two configs with theirs.
+"""Estimates over seeds and comparisons between two configs, each kept inside its metric's range.
 
-A sweep has a few seeds per config, so every number the report states about a config is a mean with
-a Student-t interval (mean ± t·s/√n, from ``scipy.stats``), and every comparison is a difference of
-means with Welch's t-interval (unequal variances, Welch-Satterthwaite degrees of freedom). How many
-seeds of two configs ended stable is compared as a difference of shares with Newcombe's interval
-(from the two shares' Wilson score intervals), which stays inside [-1, 1] and is usable at 3 seeds,
-where a normal approximation is not. A difference whose interval covers zero is within
-seed-to-seed spread; one seed has no spread to measure, so it decides nothing.
+A sweep has a few seeds per config, and a GAN's seeds can differ by an order of magnitude (one
+collapsed seed's FID of 1,250 beside 160 and 200), so the arithmetic is chosen per metric:
+
+- **FID** is positive and, over seeds that include a collapse, heavily right-skewed: it is
+  estimated on the log scale, as a geometric mean with the Student-t interval of the mean log,
+  and two configs are compared as a ratio of geometric means with Welch's interval of the
+  difference of mean logs. Neither can leave (0, ∞).
+- Every other number is estimated by its mean with a Student-t interval, and compared by the
+  difference of means with Welch's interval (unequal variances, Welch-Satterthwaite degrees of
+  freedom); each bound is then clipped to the metric's range (:data:`RANGES`: [0, 1] for a
+  share, precision or coverage), which a t-interval on a few bounded values can overshoot.
+- How many seeds of two configs ended stable is compared as a difference of shares with
+  Newcombe's interval (from the two Wilson score intervals, inside [-1, 1]) and Fisher's exact
+  test, which is what decides: at 3 seeds against 3 no split can reach p < 0.1.
+
+Every comparison carries its two-sided p-value (Welch's t-test on the same scale, or Fisher's);
+the findings adjust the p-values of each question's comparisons together with Holm's method
+(:func:`holm`), and only an adjusted p below 1 − :data:`CONFIDENCE` decides. One seed has no spread
+to measure, and two sides with no spread at all (1, 1, 1 against 2, 2, 2 classes) give no test:
+neither decides anything.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from trainables.classifier import NUM_CLASSES
 
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE
+LOG_SCALE = frozenset({"fid"})  # estimated as geometric means, compared as ratios
+_UNIT = (0.0, 1.0)
+# The range of every number the report estimates over seeds; a name not listed is non-negative.
+RANGES: dict[str, tuple[float, float]] = {
+    "precision": _UNIT,
+    "recall": _UNIT,
+    "coverage": _UNIT,
+    "d_real": _UNIT,
+    "d_fake": _UNIT,
+    "d_acc": _UNIT,
+    "is_score": (1.0, float(NUM_CLASSES)),
+    "class_kl": (0.0, math.log(NUM_CLASSES)),
+    "classes_covered": (0.0, float(NUM_CLASSES)),
+}
+_NON_NEGATIVE = (0.0, math.inf)
 METHOD = (
-    f"{CONFIDENCE:.0%} intervals over seeds: Student-t for a config's mean (mean ± t·s/√n), Welch's t-interval "
-    "for the difference between two configs' means, Newcombe's interval (from Wilson score intervals) for the "
-    "difference between their shares of stable seeds; n is the number of seeds with a value. With one seed there "
-    "is no interval, and no comparison is decided."
+    f"{CONFIDENCE:.0%} intervals over seeds. FID: geometric mean with the Student-t interval of the mean log FID; "
+    "two configs compared as the ratio of their geometric means, with Welch's interval on the log scale. Every other "
+    "metric: mean with its Student-t interval, compared by the difference of means with Welch's interval, each bound "
+    "clipped to the metric's range. Shares of stable seeds: Wilson score intervals, compared by the difference of "
+    "shares with Newcombe's interval and Fisher's exact test. Within each question the comparisons' p-values are "
+    f"adjusted together by Holm's method, and a difference is called only when its adjusted p is below {ALPHA:.2g}. "
+    "n is the number of seeds with a value; with 5 or fewer the seeds' own values are printed. One seed, or no "
+    "spread on either side, decides nothing."
 )
 
-# Verdicts of a comparison a − b, for a metric where lower (or higher) is better.
-BETTER, WORSE, NO_CONCLUSION, ONE_SEED, NO_VALUES = "better", "worse", "no conclusion", "one seed", "no values"
+# Why a comparison has no test; "" when it has one.
+ONE_SEED, NO_VALUES, NO_SPREAD = "one seed", "no values", "no spread"
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    return RANGES.get(metric, _NON_NEGATIVE)
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:
@@ -35,106 +76,134 @@ def _finite(values: Sequence[float]) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
-def number(value: float) -> str:
-    """How the report prints a number: 3 significant digits, or whole with thousands separators from 1,000."""
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+def _on_scale(values: np.ndarray, metric: str) -> np.ndarray:
+    if metric not in LOG_SCALE:
+        return values
+    if (values <= 0).any():
+        raise ValueError(f"{metric} is estimated on the log scale, but a seed's value is {values.min()}")
+    return np.log(values)
 
 
-def signed(value: float) -> str:
-    return ("+" if value > 0 else "") + number(value)
+def _clip(value: float, low: float, high: float) -> float:
+    return float(min(max(value, low), high)) if math.isfinite(value) else value
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A config's mean over ``n`` seeds with its interval (NaN bounds when n < 2)."""
+    """A config's ``metric`` over its seeds: the mean (the geometric mean on the log scale) with its interval, inside
+    the metric's range, and the per-seed values it rests on (NaN bounds with fewer than 2 values)."""
 
-    mean: float
+    metric: str
+    center: float
     low: float
     high: float
-    n: int
+    values: tuple[float, ...]
 
-    def __str__(self) -> str:
-        if self.n == 0:
-            return "n/a"
-        if self.n == 1:
-            return f"{number(self.mean)} (n=1)"
-        return f"{number(self.mean)} [{number(self.low)}, {number(self.high)}] (n={self.n})"
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def geometric(self) -> bool:
+        return self.metric in LOG_SCALE
 
 
-def mean_interval(values: Sequence[float]) -> Estimate:
-    """The mean of the finite ``values`` and its Student-t interval."""
+def estimate(values: Sequence[float], metric: str) -> Estimate:
+    """``metric``'s estimate over the finite ``values``."""
     array = _finite(values)
-    n = len(array)
-    if n == 0:
-        return Estimate(math.nan, math.nan, math.nan, 0)
-    mean = float(array.mean())
-    if n == 1:
-        return Estimate(mean, math.nan, math.nan, 1)
-    spread = float(array.std(ddof=1))
-    if spread == 0:
-        return Estimate(mean, mean, mean, n)
-    low, high = stats.t.interval(CONFIDENCE, df=n - 1, loc=mean, scale=spread / math.sqrt(n))
-    return Estimate(mean, float(low), float(high), n)
+    kept = tuple(float(value) for value in array)
+    if len(array) == 0:
+        return Estimate(metric, math.nan, math.nan, math.nan, kept)
+    scaled = _on_scale(array, metric)
+    center = float(scaled.mean())
+    low = high = math.nan
+    if len(array) > 1:
+        spread = float(scaled.std(ddof=1))
+        low, high = (
+            (center, center)
+            if spread == 0
+            else stats.t.interval(CONFIDENCE, df=len(array) - 1, loc=center, scale=spread / math.sqrt(len(array)))
+        )
+    if metric in LOG_SCALE:
+        return Estimate(metric, math.exp(center), math.exp(low), math.exp(high), kept)
+    floor, ceiling = metric_range(metric)
+    return Estimate(metric, center, _clip(float(low), floor, ceiling), _clip(float(high), floor, ceiling), kept)
 
 
 @dataclass(frozen=True)
-class Difference:
-    """mean(a) − mean(b) with Welch's interval; ``verdict`` reads it for a metric's direction."""
+class Effect:
+    """a against b: ``value`` is a − b, or a ÷ b when ``ratio``, with its interval and the two-sided p-value of the
+    test that they do not differ (NaN with ``no_test`` saying why: ONE_SEED, NO_VALUES or NO_SPREAD)."""
 
     value: float
     low: float
     high: float
+    p_value: float
+    ratio: bool
     n_a: int
     n_b: int
-    higher_is_better: bool
-
-    @property
-    def verdict(self) -> str:
-        """BETTER or WORSE (for a) when the interval excludes zero; else NO_CONCLUSION; ONE_SEED below 2 seeds,
-        NO_VALUES when a side has none."""
-        if min(self.n_a, self.n_b) == 0:
-            return NO_VALUES
-        if min(self.n_a, self.n_b) < 2:
-            return ONE_SEED
-        if self.low <= 0 <= self.high:
-            return NO_CONCLUSION
-        return BETTER if (self.value > 0) == self.higher_is_better else WORSE
-
-    def __str__(self) -> str:
-        if min(self.n_a, self.n_b) == 0:
-            return f"(n={self.n_a} vs {self.n_b})"
-        if min(self.n_a, self.n_b) < 2:
-            return f"{signed(self.value)} (n={self.n_a} vs {self.n_b})"
-        return f"{signed(self.value)} [{signed(self.low)}, {signed(self.high)}] (n={self.n_a} vs {self.n_b})"
+    no_test: str = ""
 
 
-def difference(a: Sequence[float], b: Sequence[float], higher_is_better: bool) -> Difference:
-    """mean(a) − mean(b) of the finite values, with Welch's t-interval."""
+def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
+    """``metric`` of seeds ``a`` against seeds ``b``: the ratio of geometric means on the log scale, else the difference
+    of means (its interval clipped to what two values in the metric's range can differ by), with Welch's test."""
     a, b = _finite(a), _finite(b)
-    value = float(a.mean() - b.mean()) if len(a) and len(b) else math.nan
+    ratio = metric in LOG_SCALE
+    if min(len(a), len(b)) == 0:
+        return Effect(math.nan, math.nan, math.nan, math.nan, ratio, len(a), len(b), NO_VALUES)
+    a_scaled, b_scaled = _on_scale(a, metric), _on_scale(b, metric)
+    shift = float(a_scaled.mean() - b_scaled.mean())
+    low = high = p_value = math.nan
+    no_test = ""
     if min(len(a), len(b)) < 2:
-        return Difference(value, math.nan, math.nan, len(a), len(b), higher_is_better)
-    if a.std(ddof=1) == 0 and b.std(ddof=1) == 0:  # no spread on either side: the difference is exact
-        return Difference(value, value, value, len(a), len(b), higher_is_better)
-    interval = stats.ttest_ind(a, b, equal_var=False).confidence_interval(CONFIDENCE)
-    return Difference(value, float(interval.low), float(interval.high), len(a), len(b), higher_is_better)
+        no_test = ONE_SEED
+    elif a_scaled.std(ddof=1) == 0 and b_scaled.std(ddof=1) == 0:
+        no_test = NO_SPREAD
+    else:
+        with warnings.catch_warnings():  # a side whose seeds agree exactly has variance 0, which Welch's test handles
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+            test = stats.ttest_ind(a_scaled, b_scaled, equal_var=False)
+        interval = test.confidence_interval(CONFIDENCE)
+        low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
+    if ratio:
+        return Effect(math.exp(shift), math.exp(low), math.exp(high), p_value, True, len(a), len(b), no_test)
+    floor, ceiling = metric_range(metric)
+    width = ceiling - floor
+    return Effect(shift, _clip(low, -width, width), _clip(high, -width, width), p_value, False, len(a), len(b), no_test)
 
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:
-    """The Wilson score interval of the share ``successes / n`` (scipy's)."""
+    """The Wilson score interval of the share ``successes / n`` (scipy's); NaN for n = 0."""
+    if n == 0:
+        return math.nan, math.nan
     interval = stats.binomtest(successes, n).proportion_ci(CONFIDENCE, method="wilson")
     return float(interval.low), float(interval.high)
 
 
-def share_difference(successes_a: int, n_a: int, successes_b: int, n_b: int) -> Difference:
-    """successes_a/n_a − successes_b/n_b with Newcombe's hybrid score interval (his method 10, 1998), higher better."""
+def share_difference(successes_a: int, n_a: int, successes_b: int, n_b: int) -> Effect:
+    """successes_a/n_a − successes_b/n_b with Newcombe's hybrid score interval (his method 10, 1998) and Fisher's
+    exact test of the 2×2 table."""
     if min(n_a, n_b) == 0:
-        return Difference(math.nan, math.nan, math.nan, n_a, n_b, higher_is_better=True)
+        return Effect(math.nan, math.nan, math.nan, math.nan, False, n_a, n_b, NO_VALUES)
     share_a, share_b = successes_a / n_a, successes_b / n_b
     value = share_a - share_b
     if min(n_a, n_b) < 2:
-        return Difference(value, math.nan, math.nan, n_a, n_b, higher_is_better=True)
+        return Effect(value, math.nan, math.nan, math.nan, False, n_a, n_b, ONE_SEED)
     (low_a, high_a), (low_b, high_b) = wilson_interval(successes_a, n_a), wilson_interval(successes_b, n_b)
     low = value - math.hypot(share_a - low_a, high_b - share_b)
     high = value + math.hypot(high_a - share_a, share_b - low_b)
-    return Difference(value, low, high, n_a, n_b, higher_is_better=True)
+    p_value = float(stats.fisher_exact([[successes_a, n_a - successes_a], [successes_b, n_b - successes_b]]).pvalue)
+    return Effect(value, low, high, p_value, False, n_a, n_b)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p-values (statsmodels'); NaN entries (no test) are left out of the
+    family and stay NaN."""
+    tested = [index for index, p_value in enumerate(p_values) if math.isfinite(p_value)]
+    adjusted = [math.nan] * len(p_values)
+    if tested:
+        corrected = multipletests([p_values[index] for index in tested], alpha=ALPHA, method="holm")[1]
+        for index, value in zip(tested, corrected):
+            adjusted[index] = float(value)
+    return adjusted

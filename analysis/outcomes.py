@@ -1,10 +1,11 @@
-"""What each trial ended as, judged by what it produced rather than by how calm its losses were.
+"""What each trial ended as, judged by what its samples show rather than by how calm its losses were.
 
 A calm loss is not a good run: a collapsed generator and a winning discriminator give low loss
-variance, and a decaying LR or a larger batch lower it by construction. So a trial is judged by
-its divergence (the loop's rule, trainables.divergence) and by the quality of its samples
-(trainables.quality), and every threshold of that judgement is defined here, once, and printed
-in the report as :data:`DEFINITIONS`.
+variance, and a decaying LR, a larger batch and fewer updates per epoch lower it by construction.
+So a trial is judged by its divergence (the loop's rule, trainables.divergence) and by its
+samples' quality at each evaluation (trainables.quality), and a generator that has not learned
+the data yet is told apart from one that learned it and then dropped modes. Every threshold is
+defined here, once, and printed in the report as :data:`DEFINITIONS`.
 """
 
 from __future__ import annotations
@@ -16,69 +17,100 @@ import pandas as pd
 
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
 
-MODE_COLLAPSE_CLASSES = 5  # an evaluation has mode-collapsed when at most this many classes get a fair share ...
-RECALL_DROP = 0.5  # ... or its recall fell below this fraction of the trial's best recall so far ...
-MEANINGFUL_RECALL = 0.1  # ... once that best was at least this (below it recall is too small to fall)
-QUALITY_WINDOW = 3  # the last evaluations over which quality must hold
-FID_TOLERANCE = 0.25  # quality holds when the last FID is at most this much worse than the window's best
+# An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
+# sample (coverage). Measured with the MNIST evaluator: untrained and batch-1024 generators' grey blobs 0.000-0.001
+# (density up to 0.93 and precision 1.00 all the same: they sit inside a few large balls of outlying real images),
+# real 1s only 0.12, real 0s, 1s and 7s 0.32, the real training set 0.95.
+LEARNED_COVERAGE = 0.02
+FEW_MODES_CLASSES = (
+    5  # a generator that drew the data has mode-collapsed when at most this many classes get a fair share
+)
+COVERAGE_DROP = 0.5  # ... or when its coverage fell below this fraction of its best so far
+IMPROVING_EVALUATIONS = 3  # quality is still improving when FID fell at each of the last this-many evaluations
+FID_TOLERANCE = 0.25  # quality fell when the last FID is more than this much above the trial's best FID
 LATE_EPOCHS = 5  # the loss variances are averaged over the last epochs
 
 # A trial's outcome, worst first: the first that applies is the one reported.
 DIVERGED = "diverged"
+DID_NOT_LEARN = "did not learn"
 MODE_COLLAPSE = "mode collapse"
 QUALITY_FELL = "quality fell"
 STABLE = "stable"
 UNFINISHED = "unfinished"  # errored, or still running: not judged
-NOT_MEASURED = "quality not measured"  # finished without quality evaluations: collapse cannot be judged
+NOT_MEASURED = "quality not measured"  # finished without quality evaluations: its samples cannot be judged
 COLLAPSED = (DIVERGED, MODE_COLLAPSE)
 UNSTABLE = (DIVERGED, MODE_COLLAPSE, QUALITY_FELL)
-JUDGED = (*UNSTABLE, STABLE)  # outcomes that say whether a seed was stable
+JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
+FINISHED = (*JUDGED, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
 
 DEFINITIONS = f"""\
 - A trial **diverged** when the training loop stopped it: a non-finite loss, a **discriminator
   collapse** (D loss below {COLLAPSE_D_LOSS:g} with D accuracy 1.0) or D's output saturated (D(x)
   and D(G(z)) both within {SATURATION:g} of 0 or of 1), for `divergence_patience` epochs in a row.
-- An evaluation shows **mode collapse** when at most {MODE_COLLAPSE_CLASSES} of the 10 classes get
-  at least half their fair share of the samples, or when recall has fallen below {RECALL_DROP:g}×
-  the trial's best recall so far (once that best was at least {MEANINGFUL_RECALL:g}): G has dropped
-  modes. A trial mode-collapsed at the epoch from which every later evaluation shows it. A generator
-  that has not yet learned the data fails the same test: it is not producing varied images either.
-- **Quality held** when the last FID is at most {FID_TOLERANCE:.0%} above the best of the last
-  {QUALITY_WINDOW} evaluations. **FID fluctuation** is (max − min) ÷ min of FID over those evaluations.
-- A trial is **stable** when it finished all its epochs without diverging, without mode collapse at
-  its last evaluation, and with quality held. A **config is stable** when every one of its seeds
-  (at least 2) is; one seed cannot decide.
-- **Sampling-corrected loss variance** (`d_loss_var_corrected`): the within-epoch variance of the
-  per-batch D loss minus the part mini-batch sampling explains (the per-sample loss variance ÷ batch
-  size, averaged over the epoch). The raw variance of a batch mean falls as 1/batch size, so only
-  the corrected one compares batch sizes. Both are averaged over each trial's last {LATE_EPOCHS} epochs.
-- **A decaying LR lowers by construction**: the raw and corrected loss variances and the FID
-  fluctuation (smaller steps move the networks less), so a schedule's calmer numbers are not evidence
-  that it fixed anything; this report judges schedules by collapses and image quality instead.
-- Ranking: first by the share of a config's finished seeds that diverged or mode-collapsed (fewest
-  first; a config with no finished seed last), then by the ranking metric's mean over seeds; never by
-  loss variance. Batch sizes are compared at equal epochs (the last epoch every seed that did not
-  diverge was evaluated at; a seed that diverged earlier with its last evaluation) and at equal
-  generator updates (the larger batch there, against the smaller batch's last evaluation within the
-  updates the larger one had taken).
+- An evaluation **drew the data** when at least {LEARNED_COVERAGE:.0%} of the real test set's k-NN
+  neighbourhoods (k = 5) hold a sample (`coverage`, Naeem et al. 2020). Grey blobs score 0.000 to 0.001
+  even where precision is 1.00 and density 0.9 (they sit in a few large balls of outlying real images);
+  realistic digits of one class alone score about 0.12. A trial **did not learn** (in N generator
+  updates) when no evaluation drew the data: more updates or a larger LR, not a fix for collapse, is
+  what it needs.
+- A trial that drew the data shows **mode collapse** at an evaluation where at most
+  {FEW_MODES_CLASSES} of the 10 classes get at least half their fair share of the samples, or where
+  its coverage fell below {COVERAGE_DROP:g}× its best so far; it mode-collapsed at the epoch from
+  which every later evaluation shows it (said with what it fell from: "9 classes at epoch 8 → 2 at
+  epoch 14"). A generator drawing only realistic 1s has mode-collapsed; one drawing blobs did not learn.
+- **Quality fell** when the last FID is more than {FID_TOLERANCE:.0%} above the trial's best FID.
+  The best is over the whole run, not the last few evaluations: an LR decayed to 1 % of its peak
+  freezes FID at the end, which a window of the last evaluations would call "held" for free, but it
+  cannot undo a fall from the best. **FID fluctuation** is (max − min) ÷ min of FID over the last
+  {IMPROVING_EVALUATIONS} evaluations, shown, never used to judge (a decaying LR lowers it by construction).
+- A trial is **stable** when it finished all its epochs without diverging, drew the data, and ended
+  neither mode-collapsed nor with its quality fallen. A **config is stable** when every one of its
+  seeds (at least 2) is; **unstable** when a seed diverged, or mode-collapsed or lost quality and
+  had stopped improving; it **did not learn** when a seed did not learn and none is unstable.
+- **Still improving**: FID fell at each of the last {IMPROVING_EVALUATIONS} evaluations, so more
+  epochs would likely change the verdict (a generator drawing mostly 1s whose FID fell at every
+  evaluation is early in training, not stuck); **stalled** otherwise. Said for every outcome but
+  diverged.
+- **Loss variances** (raw and sampling-corrected, averaged over each trial's last {LATE_EPOCHS} epochs and
+  over the seeds that neither diverged nor mode-collapsed) are shown, never called better or worse:
+  a decaying LR moves the networks less, a collapsed generator or a winning discriminator makes
+  the losses flat, and an epoch holds 468 updates at batch 128 but 58 at batch 1024, so neither
+  the raw nor the corrected within-epoch variance compares runs as a measure of stability.
+- Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
+  diverged or mode-collapsed (fewest first), then by the ranking metric over finished seeds. Final
+  numbers are each finished seed's last evaluation (the last epoch, or where a diverged seed
+  stopped); unfinished seeds are left out. Batch sizes are compared at equal epochs and at equal
+  generator updates (the larger batch at that epoch against the smaller batch's evaluation nearest
+  in updates, only when the two are within 10 %). A schedule whose LR as it ran never differed from
+  constant LR's did not act in those epochs and is not judged.
 """
 
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """How one trial ended, and from which epoch (NaN for a stable or unjudged trial)."""
+    """How one trial ended: the outcome, from which epoch (NaN for stable or unjudged), what the samples showed, and
+    whether quality was still improving at the end (None where that is not said: diverged, unjudged, or fewer than
+    :data:`IMPROVING_EVALUATIONS` evaluations)."""
 
     outcome: str
     epoch: float
     detail: str = ""
+    improving: bool | None = None
+
+
+def drew_data(evaluations: pd.DataFrame) -> pd.Series:
+    """Per evaluation (rows in epoch order): whether the samples drew the data (coverage ≥ LEARNED_COVERAGE)."""
+    return evaluations["coverage"] >= LEARNED_COVERAGE
 
 
 def mode_collapsed(evaluations: pd.DataFrame) -> pd.Series:
-    """Per evaluation (rows in epoch order): whether it shows mode collapse (see DEFINITIONS)."""
-    few_classes = evaluations["classes_covered"] <= MODE_COLLAPSE_CLASSES
-    best_recall = evaluations["recall"].cummax()
-    recall_fell = (best_recall >= MEANINGFUL_RECALL) & (evaluations["recall"] < RECALL_DROP * best_recall)
-    return few_classes | recall_fell
+    """Per evaluation: whether it shows mode collapse, which needs this or an earlier evaluation to have drawn the
+    data (see DEFINITIONS)."""
+    learned = drew_data(evaluations).cummax()
+    few_classes = evaluations["classes_covered"] <= FEW_MODES_CLASSES
+    best_coverage = evaluations["coverage"].where(learned).cummax()
+    coverage_fell = evaluations["coverage"] < COVERAGE_DROP * best_coverage
+    return learned & (few_classes | coverage_fell)
 
 
 def mode_collapse_epoch(evaluations: pd.DataFrame) -> float:
@@ -91,8 +123,25 @@ def mode_collapse_epoch(evaluations: pd.DataFrame) -> float:
     return float(evaluations["epoch"].iloc[start])
 
 
+def _classes(count: int) -> str:
+    return f"{count} class{'es' if count != 1 else ''}"
+
+
+def collapse_detail(evaluations: pd.DataFrame, epoch: float) -> str:
+    """What a collapse from ``epoch`` fell from: '9 classes at epoch 8 → 2 classes at epoch 14', or, for a generator
+    that never drew more, '2 classes at epoch 12, never more than 3'."""
+    before = evaluations[(evaluations["epoch"] < epoch) & drew_data(evaluations)]
+    last = evaluations.iloc[-1]
+    end = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}"
+    if before.empty:
+        most = int(evaluations.loc[drew_data(evaluations).cummax(), "classes_covered"].max())
+        return end + ("" if most == int(last["classes_covered"]) else f", never more than {most}")
+    peak = before[before["classes_covered"] == before["classes_covered"].max()].iloc[-1]  # the latest at its best
+    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}"
+
+
 def fid_window(evaluations: pd.DataFrame) -> pd.Series:
-    return evaluations["fid"].tail(QUALITY_WINDOW)
+    return evaluations["fid"].tail(IMPROVING_EVALUATIONS)
 
 
 def fid_fluctuation(evaluations: pd.DataFrame) -> float:
@@ -101,9 +150,16 @@ def fid_fluctuation(evaluations: pd.DataFrame) -> float:
     return float((window.max() - window.min()) / window.min()) if len(window) > 1 else math.nan
 
 
-def quality_held(evaluations: pd.DataFrame) -> bool:
-    window = fid_window(evaluations)
-    return bool(window.iloc[-1] <= (1 + FID_TOLERANCE) * window.min())
+def still_improving(evaluations: pd.DataFrame) -> bool | None:
+    """Whether FID fell at each of the last IMPROVING_EVALUATIONS evaluations; None with fewer."""
+    window = fid_window(evaluations).to_numpy()
+    if len(window) < IMPROVING_EVALUATIONS:
+        return None
+    return bool((window[1:] < window[:-1]).all())
+
+
+def quality_fell(evaluations: pd.DataFrame) -> bool:
+    return bool(evaluations["fid"].iloc[-1] > (1 + FID_TOLERANCE) * evaluations["fid"].min())
 
 
 def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reason: str = "") -> TrialOutcome:
@@ -117,15 +173,25 @@ def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reas
         return TrialOutcome(UNFINISHED, math.nan, status.lower())
     if evaluations.empty:
         return TrialOutcome(NOT_MEASURED, math.nan)
+    if "coverage" not in evaluations or evaluations["coverage"].isna().any():
+        return TrialOutcome(NOT_MEASURED, math.nan, "no coverage: results written before it was measured")
+    improving = still_improving(evaluations)
+    last = evaluations.iloc[-1]
+    if not drew_data(evaluations).any():
+        updates = f"in {int(last['g_updates']):,} generator updates" if "g_updates" in last else ""
+        return TrialOutcome(
+            DID_NOT_LEARN,
+            float(last["epoch"]),
+            f"{updates}, best coverage {evaluations['coverage'].max():.2g}",
+            improving,
+        )
     collapse = mode_collapse_epoch(evaluations)
     if not math.isnan(collapse):
-        last = evaluations.iloc[-1]
-        return TrialOutcome(
-            MODE_COLLAPSE, collapse, f"{int(last['classes_covered'])} classes, recall {last['recall']:.2g}"
+        return TrialOutcome(MODE_COLLAPSE, collapse, collapse_detail(evaluations, collapse), improving)
+    if quality_fell(evaluations):
+        best = evaluations.loc[evaluations["fid"].idxmin()]
+        detail = (
+            f"FID {best['fid']:.3g} at epoch {int(best['epoch'])} → {last['fid']:.3g} at epoch {int(last['epoch'])}"
         )
-    if not quality_held(evaluations):
-        window = fid_window(evaluations)
-        return TrialOutcome(
-            QUALITY_FELL, float(evaluations["epoch"].iloc[-1]), f"FID {window.min():.3g} → {window.iloc[-1]:.3g}"
-        )
-    return TrialOutcome(STABLE, math.nan)
+        return TrialOutcome(QUALITY_FELL, float(last["epoch"]), detail, improving)
+    return TrialOutcome(STABLE, math.nan, "", improving)

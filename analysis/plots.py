@@ -22,10 +22,11 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
-from analysis.intervals import number
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, quality_metrics
+from analysis.wording import number
 from tune_gan.search_space import BATCH_SIZE, SCHEDULER
 
+PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
 SCHEDULER_COLORS = {"constant": "tab:blue", "step": "tab:orange", "warmup_cosine": "tab:green"}
 BATCH_STYLES = ("-", "--", ":", "-.")
 SETTING_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per setting of the config columns beyond batch and scheduler
@@ -198,7 +199,7 @@ def stability_heatmap(table: pd.DataFrame) -> Figure:
     ax.set_yticks(range(len(panels)), [config_label(panel, columns) for panel in panels])
     ax.set_xlabel(SCHEDULER)
     fig.colorbar(image, ax=ax, label="fraction of seeds stable")
-    suptitle(fig, "Stable seeds per config (no divergence, no mode collapse, quality held)", fontsize=9)
+    suptitle(fig, "Stable seeds per config (drew the data; no divergence, collapse or fall in quality)", fontsize=9)
     return fig
 
 
@@ -228,12 +229,19 @@ def _per_config_lines(frame: pd.DataFrame, metrics: list[tuple[str, str]], title
     history = _epochs(frame)
     columns = config_columns(history)
     styles = _line_styles(history)
-    fig, axes = plt.subplots(1, len(metrics), squeeze=False, figsize=(4.2 * len(metrics), 3.6), layout="constrained")
-    for ax, (metric, unit) in zip(axes[0], metrics):
+    columns_of_panels = min(len(metrics), PANELS_PER_ROW)
+    rows = math.ceil(len(metrics) / columns_of_panels)
+    fig, axes = plt.subplots(
+        rows, columns_of_panels, squeeze=False, figsize=(4.2 * columns_of_panels, 3.4 * rows), layout="constrained"
+    )
+    for ax in axes.flat[len(metrics) :]:
+        ax.axis("off")
+    for ax, (metric, unit) in zip(axes.flat, metrics):
         for config, runs in history.groupby(columns):
             _mean_band(ax, runs.dropna(subset=[metric]), metric, config_label(config, columns), x, **styles[config])
         ax.set_xlabel(X_AXES[x])
         ax.set_ylabel(f"{metric} ({unit})")
+        ax.ticklabel_format(axis="y", useOffset=False)  # no "1e-5+1" offset on a nearly flat IS
     axes[0, 0].legend(fontsize=7)
     suptitle(fig, title)
     return fig

@@ -2,8 +2,9 @@
 
     python analysis/report.py EXPERIMENT_DIR [--out DIR] [--rank-by fid|recall|...]
 
-The findings are computed from this experiment's numbers (analysis.stats), never typed in; the
-HTML page is the Markdown report rendered by python-markdown, with its images embedded.
+The findings are computed from this experiment's numbers (analysis.findings, as records), never
+typed in, and worded by analysis.wording; the HTML page is the Markdown report rendered by
+python-markdown, with its images embedded.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import images, intervals, outcomes, plots, stats
+from analysis import findings, images, intervals, outcomes, plots, stats, wording
 from analysis.load import export, load_experiment
 from trainables.checkpoint import CheckpointError
 from trainables.cli_args import OneLineErrorParser, one_line
@@ -32,12 +32,12 @@ from tune_gan.search_space import SEED
 
 # Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.
 TABLE_ESTIMATES = (
+    "g_updates",
     "fid_fluctuation",
     "late_d_loss_var_corrected",
     "late_d_loss_var",
     "d_acc",
     "epochs_done",
-    "g_updates",
 )
 
 
@@ -53,7 +53,7 @@ class ReportData:
     trials: pd.DataFrame  # stats.per_trial
     summary: pd.DataFrame  # stats.summary, by config
     ranked: pd.DataFrame  # stats.ranking of the summary, best first
-    findings: dict[str, list[str]]  # stats.findings: sentences per question of stats.QUESTIONS
+    findings: dict[str, list[findings.Finding]]  # the records answering each of findings.QUESTIONS
     best_checkpoint: Path | None  # the best-ranked config's lowest seed's, when on this machine
 
 
@@ -71,7 +71,7 @@ def report_data(frame: pd.DataFrame, experiment: str | Path, rank_by: str = stat
         trials=trials,
         summary=table,
         ranked=ranked,
-        findings=stats.findings(frame, rank_by, trials=trials, table=table, ranked=ranked),
+        findings=findings.findings(frame, rank_by, trials=trials, table=table, ranked=ranked),
         best_checkpoint=images.best_checkpoint(frame, ranked),
     )
 
@@ -122,12 +122,15 @@ def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[...
 def config_table(data: ReportData) -> pd.DataFrame:
     """The report's main table: one row per config, ranked, every number a mean with its interval over seeds."""
     table, rank_by = data.ranked, data.rank_by
-    shown = table[["rank", *data.columns, "seeds", "verdict", "outcomes"]].copy()
+    shown = table[["rank", *data.columns, "seeds", "verdict"]].copy()
+    shown["stable"] = [
+        wording.share_text(row["stable"], row["judged"], *row["stable_interval"]) for _, row in table.iterrows()
+    ]
     quality = stats.quality_metrics(data.trials)
     ordered = [*([rank_by] if rank_by in quality else []), *[name for name in quality if name != rank_by]]
     for metric in [*ordered, *TABLE_ESTIMATES]:
         if metric in table.columns:
-            shown[metric] = table[metric].map(str)
+            shown[metric] = table[metric].map(wording.cell)
     return shown
 
 
@@ -138,8 +141,12 @@ TRIAL_TABLE_COLUMNS = (
     "outcome",
     "outcome_epoch",
     "outcome_detail",
+    "improving",
+    "g_updates",
     "fid",
     "is_score",
+    "coverage",
+    "density",
     "precision",
     "recall",
     "classes_covered",
@@ -156,14 +163,8 @@ def trial_table(data: ReportData) -> pd.DataFrame:
     shown = pd.DataFrame({"config": labels})
     for column in TRIAL_TABLE_COLUMNS:
         if column in trials.columns:
-            shown[column] = trials[column].map(_cell)
+            shown[column] = trials[column].map(wording.cell)
     return shown
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else intervals.number(value)
-    return str(value)
 
 
 def _markdown_table(table: pd.DataFrame) -> str:
@@ -183,11 +184,13 @@ def report_markdown(data: ReportData, plots_shown: list[Plot]) -> str:
         f"# tune-gan report: {Path(data.experiment).name}",
         "",
         f"Experiment `{data.experiment}`: {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
-        f"trial-epochs. {stats.RANKING_RULE.format(rank_by=f'`{rank_by}`')} ({direction} is better). Every per-config "
-        f"number is a mean over seeds with its {intervals.CONFIDENCE:.0%} interval and n, the number of seeds.",
+        f"trial-epochs. {wording.RANKING_RULE.format(seeds=stats.MIN_SEEDS_TO_RANK_FIRST, rank_by=f'`{rank_by}`')} "
+        f"({direction} is better). Every per-config number is an estimate over seeds with its "
+        f"{intervals.CONFIDENCE:.0%} interval and n, the number of seeds (FID: a geometric mean), and the seeds' own "
+        f"values where there are {wording.SHOWN_VALUES} or fewer.",
         "",
     ]
-    for question, sentences in data.findings.items():
+    for question, sentences in wording.render(data.findings, rank_by).items():
         lines += [f"## {question}", "", *[f"- {sentence}" for sentence in sentences], ""]
     lines += [
         "## Configs, ranked",

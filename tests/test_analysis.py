@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from PIL import Image
 from ray import tune
 
-from analysis import images, intervals, outcomes, plots, report, stats
+from analysis import findings, images, intervals, outcomes, plots, report, stats, wording
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
 from analysis.report import (
     ReportData,
@@ -54,6 +54,7 @@ from trainables.data import resolve_data_dir
 from trainables.evaluation import real_reference
 from trainables.metric_keys import TRAIN_METRICS
 from trainables.models import build_models
+from trainables.schedules import build_scheduler
 from trainables.trainable import train_gan
 
 REPORT_PNGS = {
@@ -132,8 +133,8 @@ def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 4 + [True] * 2
     assert diverged["fid"].notna().tolist() == [False] * 3 + [True]  # scored where it stopped
     assert (
-        "batch 64 · constant · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged "
-        "(discriminator saturated by epoch 4)." in sentences(frame)
+        "batch 64 · constant · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged (seed 0 at epoch 4: "
+        "discriminator saturated" in sentences(frame)
     )
 
 
@@ -181,7 +182,7 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     for cells in rows:
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
         assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
-        assert cells["recall"] == f"{shown(trial['recall'].iloc[-1])} (n=1)"
+        assert cells["coverage"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
     assert all(f"]({name})" in markdown for name in pngs)
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]
@@ -216,21 +217,22 @@ def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
 def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_path):
     _, markdown = write_report(three_seeds, tmp_path)
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
-    assert headings[:3] == list(stats.QUESTIONS)
+    assert headings[:3] == list(findings.QUESTIONS)
     rows = ranked_rows(markdown)
     finals = _final_results(three_seeds)
     assert len(rows) == len(finals) == 4 and all(len(trials) == 3 for trials in finals.values())
     for cells in rows:
         fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["scheduler"])]]
-        half = scipy.stats.t.ppf(0.975, 2) * np.std(fids, ddof=1) / math.sqrt(3)
-        mean = np.mean(fids)
-        assert cells["fid"] == f"{shown(mean)} [{shown(mean - half)}, {shown(mean + half)}] (n=3)"
+        center, low, high = geometric(fids)
+        seeds = ", ".join(shown(fid) for fid in fids)
+        assert cells["fid"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
         assert cells["seeds"] == "3"
     # Every comparison between batch sizes is stated at equal epochs and at equal updates (evaluated every epoch,
     # batch 64's epoch 1, 16 updates, is within batch 128's 24).
-    images_section = markdown.split(f"## {stats.IMAGES}")[1].split("## ")[0]
+    images_section = markdown.split(f"## {findings.IMAGES}")[1].split("## ")[0]
     assert images_section.count("At equal epochs") == images_section.count("At equal generator updates") == 2
-    assert "(n=3 vs 3)" in images_section
+    assert "(batch 128: 16 at epoch 2; batch 64: 16 at epoch 1)" in images_section
+    assert "comparisons answer this question" in images_section  # the family Holm adjusts
     assert {"quality_by_updates.png", "loss_curves_by_updates.png", "stability_by_updates.png"} <= {
         path.name for path in tmp_path.glob("*.png")
     }
@@ -328,13 +330,15 @@ IMAGES = 60_000
 
 @dataclasses.dataclass
 class Seed:
-    """One crafted trial: its final FID (earlier evaluations are higher), classes covered per epoch, status."""
+    """One crafted trial: its final FID (the first two evaluations higher, then flat: stalled, unless ``fid_path`` says
+    otherwise), classes covered per epoch (coverage 0.09 a class, unless ``coverage`` is given), status."""
 
     fid: float
     classes: tuple[int, ...] = (10,) * EPOCHS
     status: str = "TERMINATED"
     d_loss_var: float = 0.01
     fid_path: tuple[float, ...] | None = None
+    coverage: tuple[float, ...] | None = None
 
 
 def crafted_config(config: tuple, seed: int) -> TrialConfig:
@@ -350,6 +354,18 @@ def crafted_trial_id(config: TrialConfig) -> str:
     return f"{config.batch_size}_{config.scheduler}_{config.lr_scaling}_{config.latent_dim}_{config.seed}"
 
 
+def scheduled_lrs(config: TrialConfig) -> list[float]:
+    """The generator LR of each epoch as the trial's own torch scheduler holds it (what the loop reports)."""
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.peak_lr_g)
+    scheduler = build_scheduler(optimizer, config)
+    lrs = []
+    for _ in range(config.epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs
+
+
 def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
     """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated, no checkpoints. A config
     is (batch size, scheduler[, lr_scaling[, latent_dim]])."""
@@ -358,7 +374,9 @@ def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
         for seed, spec in enumerate(seeds):
             config = crafted_config(key, seed)
             batch_size = config.batch_size
-            fids = spec.fid_path or tuple(spec.fid * (1 + 0.5 * (EPOCHS - epoch) / EPOCHS) for epoch in range(1, 7))
+            fids = spec.fid_path or (spec.fid * 1.5, spec.fid * 1.25, *(spec.fid,) * (EPOCHS - 2))
+            coverage = spec.coverage or tuple(0.09 * classes for classes in spec.classes)
+            lrs = scheduled_lrs(config)
             for epoch in range(1, len(spec.classes) + 1):
                 rows.append(
                     {
@@ -376,14 +394,16 @@ def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
                         "d_real": 0.6,
                         "d_fake": 0.4,
                         "d_acc": 0.7,
-                        "lr_g_in_use": 2e-4,
-                        "lr_d_in_use": 2e-4,
+                        "lr_g_in_use": lrs[epoch - 1],
+                        "lr_d_in_use": lrs[epoch - 1],
                         "g_updates": epoch * (IMAGES // batch_size),
                         "images_seen": epoch * (IMAGES // batch_size) * batch_size,
                         "fid": fids[epoch - 1],
                         "is_score": 5.0,
                         "precision": 0.7,
                         "recall": 0.05,
+                        "density": 0.9,
+                        "coverage": coverage[epoch - 1],
                         "class_kl": 0.1,
                         "classes_covered": spec.classes[epoch - 1],
                         "diverged_reason": "discriminator collapse: …" if spec.status == "DIVERGED" else "",
@@ -392,37 +412,72 @@ def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def welch_interval(a: list[float], b: list[float]) -> tuple[float, float]:
-    """Welch's 95 % interval for mean(a) - mean(b), from the textbook formulas (scipy only for the t quantile)."""
+def welch_on_logs(a: list[float], b: list[float]) -> tuple[float, float, float, float]:
+    """(ratio, low, high, p) of geometric means a ÷ b: Welch's test on the logs from the textbook formulas (scipy only
+    for the t distribution)."""
+    a, b = np.log(a), np.log(b)
     va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    shift = np.mean(a) - np.mean(b)
     half = scipy.stats.t.ppf(0.975, df) * math.sqrt(va + vb)
-    diff = np.mean(a) - np.mean(b)
-    return diff - half, diff + half
+    p = 2 * scipy.stats.t.sf(abs(shift) / math.sqrt(va + vb), df)
+    return math.exp(shift), math.exp(shift - half), math.exp(shift + half), p
+
+
+def answers(frame: pd.DataFrame) -> dict[str, list]:
+    return findings.findings(frame)
+
+
+def records(frame: pd.DataFrame, kind: type, question: str | None = None) -> list:
+    return [
+        record
+        for asked, found in answers(frame).items()
+        for record in found
+        if isinstance(record, kind) and question in (None, asked)
+    ]
 
 
 def sentences(frame: pd.DataFrame) -> str:
-    return " ".join(sentence for section in stats.findings(frame).values() for sentence in section)
+    return " ".join(sentence for section in wording.render(answers(frame)).values() for sentence in section)
 
 
-def test_a_config_worse_on_every_seed_is_called_worse_with_an_interval_that_excludes_zero():
+def comparison(frame: pd.DataFrame, topic: str, context: str, question: str | None = None) -> findings.Comparison:
+    (found,) = [
+        record
+        for record in records(frame, findings.Comparison, question)
+        if record.topic == topic and record.context == context
+    ]
+    return found
+
+
+def test_a_config_worse_on_every_seed_is_worse_by_a_ratio_of_geometric_means():
     small, large = [100.0, 110.0, 105.0], [300.0, 320.0, 310.0]
     frame = crafted({(128, "constant"): [Seed(f) for f in small], (1024, "constant"): [Seed(f) for f in large]})
-    low, high = welch_interval(large, small)
-    assert low > 0
-    text = sentences(frame)
+    ratio, low, high, p = welch_on_logs(large, small)
+    found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR")
+    assert found.a.values == tuple(large) and found.b.values == tuple(small) and found.a.epochs == (6, 6, 6)
+    assert (found.effect.value, found.effect.low, found.effect.high, found.effect.p_value) == pytest.approx(
+        (ratio, low, high, p)
+    )
+    # Two comparisons answer the images question (best against runner-up, equal epochs; equal updates is not
+    # comparable): Holm doubles the smaller p, and the larger takes the max of that and its own.
+    assert found.family == 2 and found.p_adjusted == pytest.approx(2 * p)
+    assert found.conclusion == findings.WORSE
     assert (
-        f"At equal epochs (epoch 6) with constant LR, fid, batch 1024 − batch 128: "
-        f"+{np.mean(large) - np.mean(small):.3g} [+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
+        f"At equal epochs (epoch 6) at constant LR, fid, batch 1024 vs batch 128: 310 [{shown(geometric(large)[1])}, "
+        f"{shown(geometric(large)[2])}] (n=3: 300, 320, 310) vs" in sentences(frame)
     )
     ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
     assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · constant"]
-    estimate = ranked["fid"].iloc[0]
-    half = scipy.stats.t.ppf(0.975, 2) * np.std(small, ddof=1) / math.sqrt(3)
-    assert (estimate.mean, estimate.low, estimate.high, estimate.n) == pytest.approx(
-        (105.0, 105.0 - half, 105.0 + half, 3)
-    )
-    assert str(estimate) == f"105 [{105 - half:.3g}, {105 + half:.3g}] (n=3)"
+    estimated = ranked["fid"].iloc[0]
+    assert (estimated.center, estimated.low, estimated.high, estimated.n) == pytest.approx((*geometric(small), 3))
+
+
+def geometric(values: list[float]) -> tuple[float, float, float]:
+    """The geometric mean and its 95 % interval (Student-t on the logs), from the textbook formula."""
+    logs = np.log(values)
+    half = scipy.stats.t.ppf(0.975, len(values) - 1) * np.std(logs, ddof=1) / math.sqrt(len(values))
+    return math.exp(logs.mean()), math.exp(logs.mean() - half), math.exp(logs.mean() + half)
 
 
 def test_overlapping_seeds_are_no_conclusion():
@@ -432,16 +487,14 @@ def test_overlapping_seeds_are_no_conclusion():
             (128, "warmup_cosine"): [Seed(f) for f in (110, 140, 130)],
         }
     )
-    low, high = welch_interval([110, 140, 130], [100, 150, 125])
-    assert low < 0 < high
-    assert (
-        f"Final fid at batch 128, warmup_cosine − constant: +1.67 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): "
-        "within seed-to-seed spread, no conclusion." in sentences(frame)
-    )
+    found = comparison(frame, findings.FINAL, "batch 128", findings.SCHEDULES)
+    _, low, high, _ = welch_on_logs([110, 140, 130], [100, 150, 125])
+    assert low < 1 < high and found.conclusion == findings.NO_CONCLUSION
+    assert "within seed-to-seed spread, no conclusion." in wording.comparison_text(found)
 
 
 def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance():
-    collapsed = (10, 9, 3, 2, 2, 2)  # mode collapse from epoch 3 on
+    collapsed = (10, 9, 3, 2, 2, 2)  # mode collapse from epoch 3 on, FID flat at the end: stalled
     frame = crafted(
         {
             # The best FID and the calmest losses, but its generators draw two classes.
@@ -450,79 +503,91 @@ def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance
         }
     )
     trials = stats.per_trial(frame)
-    assert set(trials.loc[trials["batch_size"] == 1024, "outcome"]) == {outcomes.MODE_COLLAPSE}
-    assert set(trials.loc[trials["batch_size"] == 1024, "outcome_epoch"]) == {3.0}
-    ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
+    large = trials[trials["batch_size"] == 1024]
+    assert set(large["outcome"]) == {outcomes.MODE_COLLAPSE} and set(large["outcome_epoch"]) == {3.0}
+    assert set(large["outcome_detail"]) == {"10 classes at epoch 1 → 2 classes at epoch 6"}
+    assert set(large["improving"]) == {False}
+    ranked = stats.ranking(stats.summary(trials))
     assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · warmup_cosine"]
     assert ranked.set_index("label")["verdict"].to_dict() == {
         "batch 128 · constant": stats.STABLE_CONFIG,
         "batch 1024 · warmup_cosine": stats.UNSTABLE_CONFIG,
     }
     text = sentences(frame)
-    assert "batch 1024 · warmup_cosine: unstable: 3 of 3 seeds mode-collapsed (by epochs 3, 3, 3)." in text
-    assert "Best: batch 128 · constant" in text
+    assert (
+        "batch 1024 · warmup_cosine: unstable: 3 of 3 seeds mode-collapsed (seed 0 from epoch 3: 10 classes at epoch 1 "
+        "→ 2 classes at epoch 6; seed 1 from epoch 3: 10 classes at epoch 1 → 2 classes at epoch 6; seed 2 from epoch "
+        "3: 10 classes at epoch 1 → 2 classes at epoch 6; 0 of 3 still improving when training ended); 0 of 3 stable "
+        f"[0, {shown(wilson(0, 3)[1])}]." in text
+    )
+    # The loss variances are shown over the seeds that did not collapse, and decide nothing.
+    table = stats.summary(trials).set_index("label")
+    assert table.loc["batch 1024 · warmup_cosine", "late_d_loss_var"].n == 0
+    assert table.loc["batch 128 · constant", "late_d_loss_var"].center == pytest.approx(0.05)
+    assert "variance" not in text
 
 
 def test_one_seed_decides_nothing():
     frame = crafted({(128, "constant"): [Seed(100.0)], (128, "warmup_cosine"): [Seed(300.0, classes=(2,) * 6)]})
     table = stats.summary(stats.per_trial(frame))
-    assert set(table["verdict"]) == {stats.UNDECIDED}
-    text = sentences(frame)
-    assert "Final fid at batch 128, warmup_cosine − constant: +200 (n=1 vs 1): one seed cannot decide." in text
-    assert (
-        "batch 128 · warmup_cosine: undecided (one seed cannot decide): 1 of 1 seed mode-collapsed (by epoch 1)."
-        in (text)
-    )
+    assert set(zip(table["verdict"], table["verdict_why"])) == {(stats.UNDECIDED, stats.ONE_SEED_WHY)}
+    found = comparison(frame, findings.FINAL, "batch 128", findings.SCHEDULES)
+    assert found.conclusion == intervals.ONE_SEED
+    assert "warmup_cosine vs constant: 300 (n=1) vs 100 (n=1), ratio ×3: one seed cannot decide." in sentences(frame)
 
 
-def test_mode_collapse_needs_every_later_evaluation_and_falling_recall_counts():
-    evaluations = pd.DataFrame(
-        {
-            "epoch": [5, 10, 15, 20, 25],
-            "classes_covered": [9, 4, 9, 10, 10],
-            "recall": [0.05, 0.2, 0.3, 0.12, 0.1],  # best 0.3, then below half of it
-        }
-    )
-    assert outcomes.mode_collapsed(evaluations).tolist() == [False, True, False, True, True]
-    assert outcomes.mode_collapse_epoch(evaluations) == 20.0
-    assert math.isnan(outcomes.mode_collapse_epoch(evaluations.iloc[:3]))
-
-
-def test_quality_that_falls_at_the_end_is_not_stable():
+def test_quality_that_fell_from_its_best_is_not_stable_even_when_frozen_at_the_end():
     frame = crafted(
         {
             (128, "constant"): [
                 Seed(0, fid_path=(400, 300, 200, 150, 160, 200)),
                 Seed(0, fid_path=(400, 300, 200, 150, 140, 130)),
+                # Worse, then frozen (an LR decayed to nothing): a window of the last evaluations would call it held.
+                Seed(0, fid_path=(400, 150, 300, 300, 300, 300)),
             ]
         }
     )
     trials = stats.per_trial(frame).set_index("seed")
     assert trials.loc[0, "outcome"] == outcomes.QUALITY_FELL  # 200 > 1.25 x 150
-    assert trials.loc[1, "outcome"] == outcomes.STABLE
+    assert trials.loc[0, "outcome_detail"] == "FID 150 at epoch 4 → 200 at epoch 6"
+    assert (trials.loc[1, "outcome"], trials.loc[1, "improving"]) == (outcomes.STABLE, True)
+    assert trials.loc[2, "outcome"] == outcomes.QUALITY_FELL
     assert trials.loc[0, "fid_fluctuation"] == pytest.approx((200 - 150) / 150)
     assert stats.summary(stats.per_trial(frame))["verdict"].tolist() == [stats.UNSTABLE_CONFIG]
 
 
-def test_batch_sizes_compared_at_equal_updates():
-    """Batch 1024 takes 58 updates an epoch, batch 128 468: after 6 epochs (348 updates) batch 1024 meets batch 128's
-    last evaluation within 348 updates, which is none (its first is at 468)... so use batch 256 (234 an epoch)."""
+def test_batch_sizes_compared_at_the_latest_equal_updates():
+    """Batch 1024 takes 58 updates an epoch, batch 256 234: batch 1024's epoch 4 (232) meets batch 256's epoch 1
+    (234), within 10 %; its epochs 5 (290) and 6 (348) meet nothing of batch 256 that close."""
     small = [
         Seed(0, fid_path=tuple(100.0 + 10 * seed + 50 * (6 - epoch) for epoch in range(1, 7))) for seed in range(3)
     ]
     large = [Seed(300.0 + 10 * seed) for seed in range(3)]
     frame = crafted({(256, "constant"): small, (1024, "constant"): large})
-    # 1024: 58 updates an epoch, 348 after 6; 256: 234 an epoch, so its last evaluation within 348 is epoch 1.
-    at_epoch_1 = [100.0 + 10 * seed + 250 for seed in range(3)]
-    low, high = welch_interval([300.0 + 10 * seed for seed in range(3)], at_epoch_1)
-    text = sentences(frame)
-    assert (
-        "At equal generator updates (≤ 348: batch 1024 at epoch 6, batch 256 at epoch 1) with constant LR, fid, "
-        "batch 1024 − batch 256: "
-        f"-50 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
+    found = comparison(frame, findings.EQUAL_UPDATES, "constant LR")
+    assert (found.a.epochs, found.a.updates) == ((4,) * 3, (232,) * 3)
+    assert (found.b.epochs, found.b.updates) == ((1,) * 3, (234,) * 3)
+    assert found.a.values == tuple(300.0 + 10 * seed for seed in range(3))  # epoch 4 is on the flat stretch
+    assert found.b.values == tuple(100.0 + 10 * seed + 250 for seed in range(3))
+    assert not found.lrs_differ
+    text = wording.comparison_text(found)
+    assert text.startswith(
+        "At equal generator updates (batch 1024: 232 at epoch 4; batch 256: 234 at epoch 1) at constant LR, fid"
     )
+    # Batch 128 takes 468 an epoch: nothing of batch 1024's (at most 348) is within 10 % of it.
     frame = crafted({(128, "constant"): small, (1024, "constant"): large})
-    assert "batch 128 has no evaluation within batch 1024's 348 generator updates" in sentences(frame)
+    (missed,) = records(frame, findings.NotComparable)
+    assert (missed.a_updates, missed.b_updates) == (348, 468)
+
+
+def test_equal_updates_at_different_lrs_say_so():
+    frame = crafted(
+        {(256, "warmup_cosine"): [Seed(100.0 + seed) for seed in range(2)], (1024, "warmup_cosine"): [Seed(300.0)] * 2}
+    )
+    found = comparison(frame, findings.EQUAL_UPDATES, "warmup_cosine LR")
+    lrs = scheduled_lrs(crafted_config((1024, "warmup_cosine"), 0))
+    assert found.lrs_differ and found.a.lrs == (lrs[3],) * 2 and found.b.lrs == (lrs[0],) * 2
+    assert "The two ran at different generator LRs at those updates" in wording.comparison_text(found)
 
 
 def wilson(successes: int, n: int) -> tuple[float, float]:
@@ -530,86 +595,61 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     z, share = scipy.stats.norm.ppf(0.975), successes / n
     centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z / (1 + z**2 / n) * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
-    return centre - half, centre + half
+    return max(centre - half, 0.0), min(centre + half, 1.0)
 
 
-def newcombe(a: int, n_a: int, b: int, n_b: int) -> tuple[float, float]:
-    """Newcombe's interval for a/n_a − b/n_b from the two Wilson intervals (his method 10)."""
-    (low_a, high_a), (low_b, high_b) = wilson(a, n_a), wilson(b, n_b)
-    share_a, share_b = a / n_a, b / n_b
-    difference = share_a - share_b
-    return (
-        difference - math.sqrt((share_a - low_a) ** 2 + (high_b - share_b) ** 2),
-        difference + math.sqrt((high_a - share_a) ** 2 + (share_b - low_b) ** 2),
-    )
-
-
-def test_share_difference_is_newcombes_interval():
+def test_share_difference_is_newcombes_interval_decided_by_fishers_test():
     # Newcombe (1998), Statistics in Medicine 17:873, Table II, example (a): 56/70 − 48/80, method 10.
     published = intervals.share_difference(56, 70, 48, 80)
     assert (published.value, round(published.low, 4), round(published.high, 4)) == (pytest.approx(0.2), 0.0524, 0.3339)
-    for counts in ((3, 3, 0, 3), (3, 3, 1, 3), (2, 5, 4, 4), (0, 3, 0, 3)):
-        result = intervals.share_difference(*counts)
-        assert (result.low, result.high) == pytest.approx(newcombe(*counts), abs=1e-9)
-    assert intervals.share_difference(3, 3, 0, 3).verdict == intervals.BETTER
-    assert intervals.share_difference(3, 3, 1, 3).verdict == intervals.NO_CONCLUSION  # 3 seeds: only 3 vs 0 decides
-    assert intervals.share_difference(1, 1, 0, 1).verdict == intervals.ONE_SEED
-    assert intervals.share_difference(0, 0, 2, 3).verdict == intervals.NO_VALUES
+    # 3 of 3 against 0 of 3: the interval excludes 0, but the exact test cannot go below 2 / C(6, 3) = 0.1.
+    three = intervals.share_difference(3, 3, 0, 3)
+    assert three.low > 0 and three.p_value == pytest.approx(0.1)
+    assert intervals.share_difference(1, 1, 0, 1).no_test == intervals.ONE_SEED
+    assert intervals.share_difference(0, 0, 2, 3).no_test == intervals.NO_VALUES
 
 
-def test_a_schedule_fixes_an_unstable_baseline_only_when_all_its_seeds_are_stable_beyond_chance():
+def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_beyond_chance():
     collapsed = (10, 9, 3, 2, 2, 2)
     frame = crafted(
         {
-            (1024, "constant"): [Seed(300.0, classes=collapsed), Seed(310.0), Seed(320.0, classes=collapsed)],
-            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
+            (1024, "constant"): [Seed(300.0, classes=collapsed)] * 6,
+            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(6)],
             (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
-            (128, "constant"): [Seed(300.0, classes=collapsed) for _ in range(3)],
+            (128, "constant"): [Seed(300.0, classes=collapsed), Seed(310.0), Seed(320.0, classes=collapsed)],
             (128, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
         }
     )
+    effects = {(record.context, record.scheduler): record for record in records(frame, findings.ScheduleEffect)}
+    # step's LR (x0.1 every 20 epochs) never left constant LR's in 6 epochs: not judged.
+    assert effects["batch 1024", "step"].effect == findings.DID_NOT_ACT
+    # 6 of 6 stable against 0 of 6: Fisher's p = 2 / C(12, 6), adjusted with the other comparisons, still decides.
+    shares = comparison(frame, findings.SEEDS_STABLE, "batch 1024", findings.SCHEDULES)
+    assert shares.effect.p_value == pytest.approx(2 / math.comb(12, 6)) and shares.conclusion == findings.BETTER
+    assert effects["batch 1024", "warmup_cosine"].effect == findings.FIXES
+    # 3 of 3 against 1 of 3 is within what 3 seeds can show by chance.
+    assert (
+        comparison(frame, findings.SEEDS_STABLE, "batch 128", findings.SCHEDULES).conclusion == findings.NO_CONCLUSION
+    )
+    assert effects["batch 128", "warmup_cosine"].effect == findings.NOT_SHOWN
     text = sentences(frame)
-    # 3 of 3 stable against 1 of 3 is within what 3 seeds can show by chance ...
-    low, high = newcombe(3, 3, 1, 3)
-    assert low < 0 < high
-    assert (
-        "batch 1024: with constant LR, unstable: 2 of 3 seeds mode-collapsed (by epochs 3, 3); 1 of 3 seeds stable; "
-        "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine ends stable on every seed, but that many seeds "
-        "cannot tell it from chance (below): no conclusion yet." in text
-    )
-    assert (
-        f"Seeds stable at batch 1024, warmup_cosine − constant: 3 of 3 vs 1 of 3 stable, +0.667 [{low:+.3g}, "
-        f"{high:+.3g}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
-    )
-    # ... 3 of 3 against 0 of 3 is not.
-    low, high = newcombe(3, 3, 0, 3)
-    assert low > 0
-    assert "with warmup_cosine: 3 of 3 seeds stable; so warmup_cosine fixes it." in text
-    assert (
-        f"Seeds stable at batch 128, warmup_cosine − constant: 3 of 3 vs 0 of 3 stable, +1 [{low:+.3g}, +1] "
-        "(n=3 vs 3): warmup_cosine is more often stable." in text
-    )
-    assert "with step: 1 of 3 seeds mode-collapsed (by epoch 3); 2 of 3 seeds stable; so step does not fix it." in text
-    assert "A decaying LR lowers the loss variances and the FID fluctuation by construction" in text
-    # The batch sizes' stable seeds are compared the same way.
-    low, high = newcombe(1, 3, 0, 3)
-    assert (
-        f"Seeds stable at constant LR, batch 1024 − batch 128: 1 of 3 vs 0 of 3 stable, +0.333 [{low:+.3g}, "
-        f"{high:+.3g}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
-    )
+    assert "batch 1024: step's LR as it ran equals constant LR's at all 6 epochs: the schedule did not act" in text
+    assert "batch 1024: with constant LR unstable, with warmup_cosine stable: so warmup_cosine fixes it." in text
+    # The batch sizes' stable seeds are compared the same way, in the stability question's own family.
+    found = comparison(frame, findings.SEEDS_STABLE, "constant LR", findings.STABILITY)
+    assert (found.a.values, found.b.values) == ((0.0,) * 6, (0.0, 1.0, 0.0))
+    assert found.conclusion == findings.NO_CONCLUSION
 
 
 def test_a_single_seed_baseline_leaves_the_schedule_question_open():
     frame = crafted(
         {(128, "constant"): [Seed(300.0, classes=(10, 9, 3, 2, 2, 2))], (128, "warmup_cosine"): [Seed(200.0)]}
     )
-    schedules = " ".join(stats.findings(frame)[stats.SCHEDULES])
-    assert (
-        "batch 128: with constant LR, undecided: 1 of 1 seed mode-collapsed (by epoch 3); with warmup_cosine: 1 of 1 "
-        f"seed stable; whether warmup_cosine fixes anything cannot be told, as {stats.UNDECIDED_WHY}." in schedules
-    )
-    assert "No constant-LR config is known to be unstable: 1 of them is undecided" in schedules
-    assert "there is no instability for a schedule to fix" not in schedules
+    (effect,) = records(frame, findings.ScheduleEffect)
+    assert (effect.baseline_verdict, effect.effect) == (stats.UNDECIDED, findings.STILL_UNDECIDED)
+    (note,) = records(frame, findings.Note, findings.SCHEDULES)
+    assert (note.kind, note.count) == (findings.UNDECIDED_BASELINES, 1)
+    assert "there is no instability for a schedule to fix" not in sentences(frame)
 
 
 def test_diverged_seeds_are_compared_at_their_stop_and_do_not_move_the_common_epoch():
@@ -617,18 +657,13 @@ def test_diverged_seeds_are_compared_at_their_stop_and_do_not_move_the_common_ep
     small = [Seed(100.0), Seed(110.0), Seed(0, classes=(10,) * 3, status="DIVERGED", fid_path=(950, 920, 900))]
     large = [Seed(0, classes=(10,) * 2, status="DIVERGED", fid_path=(820, 800)), Seed(300.0), Seed(310.0)]
     frame = crafted({(128, "constant"): small, (1024, "constant"): large})
-    final = {trial_id: rows["fid"].iloc[-1] for trial_id, rows in frame.groupby("trial_id")}
-    assert sorted(final.values()) == [100.0, 110.0, 300.0, 310.0, 800.0, 900.0]
-    low, high = welch_interval([800.0, 300.0, 310.0], [100.0, 110.0, 900.0])
-    text = sentences(frame)
-    assert (
-        "At equal epochs (epoch 6; seeds not evaluated at it at their last evaluation before, epoch 2, 3) with "
-        f"constant LR, fid, batch 1024 − batch 128: +{np.mean([800, 300, 310]) - np.mean([100, 110, 900]):.3g} "
-        f"[-{shown(-low)}, +{shown(high)}] (n=3 vs 3): within seed-to-seed spread, no conclusion." in text
+    found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR")
+    assert (found.a.values, found.a.epochs) == ((800.0, 300.0, 310.0), (2, 6, 6))
+    assert (found.b.values, found.b.epochs) == ((100.0, 110.0, 900.0), (6, 6, 3))
+    assert found.effect.value == pytest.approx(welch_on_logs([800, 300, 310], [100, 110, 900])[0])
+    assert "At equal epochs (epoch 6; seeds that stopped earlier at their last evaluation, epoch 2, 3)" in (
+        wording.comparison_text(found)
     )
-    # Batch 1024's updates by epoch 6 (348), not its diverged seed's 116, set the cap: batch 128 (468 an epoch) has
-    # no evaluation within them.
-    assert "batch 128 has no evaluation within batch 1024's 348 generator updates by epoch 6" in text
     trials = stats.per_trial(frame).set_index("trial_id")
     assert trials.loc["1024_constant_none_100_0", "outcome_detail"] == "discriminator collapse: …"
 
@@ -640,35 +675,42 @@ def test_a_diverged_seed_that_had_mode_collapsed_says_both():
     assert trial.outcome_detail == "discriminator collapse: …; mode-collapsed from epoch 3"
 
 
-def test_configs_without_a_finished_seed_rank_after_those_with_one():
+def test_ranking_first_needs_two_finished_seeds_and_unfinished_seeds_are_left_out():
     collapsed = (10, 9, 3, 2, 2, 2)
     frame = crafted(
         {
             (128, "constant"): [Seed(100.0, classes=(10,) * 2, status="RUNNING") for _ in range(3)],
             (256, "constant"): [Seed(200.0), Seed(210.0), Seed(220.0, classes=collapsed)],
             (512, "constant"): [Seed(150.0, classes=collapsed), Seed(150.0, classes=collapsed), Seed(99.0)],
-            (1024, "constant"): [Seed(300.0), Seed(50.0, classes=(10,) * 2, status="RUNNING")],
+            (1024, "constant"): [Seed(50.0), Seed(40.0, classes=(10,) * 2, status="RUNNING")],
         }
     )
     ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
-    # 1024: 0 of 1 finished seed collapsed; 256: 1 of 3; 512: 2 of 3; 128: none finished, nothing known yet.
+    # 256: 1 of 3 collapsed; 512: 2 of 3; 1024: the best FID, but one finished seed; 128: none finished.
     assert ranked["label"].tolist() == [
-        "batch 1024 · constant",
         "batch 256 · constant",
         "batch 512 · constant",
+        "batch 1024 · constant",
         "batch 128 · constant",
     ]
-    assert ranked[["collapsed", "finished"]].values.tolist() == [[0, 1], [1, 3], [2, 3], [0, 0]]
+    assert ranked[["collapsed", "finished"]].values.tolist() == [[1, 3], [2, 3], [0, 1], [0, 0]]
+    # The running seed's FID (40, at epoch 2) is not batch 1024's estimate.
+    assert ranked.set_index("label").loc["batch 1024 · constant", "fid"].values == (50.0,)
 
 
-def test_a_side_without_values_is_not_called_one_seed():
+def test_a_side_without_values_is_no_values_not_one_seed():
     frame = crafted({(128, "constant"): [Seed(100.0), Seed(110.0)], (1024, "constant"): [Seed(300.0), Seed(310.0)]})
     frame.loc[frame["batch_size"] == 1024, "fid"] = np.nan  # batch 1024 never scored
-    text = sentences(frame)
-    assert (
-        "At equal epochs (epoch 6) with constant LR, fid, batch 1024 − batch 128: (n=0 vs 2): no seed to compare on "
-        "one side." in text
+    assert comparison(frame, findings.EQUAL_EPOCHS, "constant LR").conclusion == intervals.NO_VALUES
+    assert "no seed to compare on one side." in sentences(frame)
+
+
+def test_no_spread_on_either_side_is_no_conclusion():
+    frame = crafted(
+        {(128, "constant", "none", latent): [Seed(100.0 if latent == 128 else 200.0)] * 3 for latent in (128, 256)}
     )
+    found = comparison(frame, findings.FINAL, "batch 128 · constant LR")
+    assert found.effect.no_test == intervals.NO_SPREAD and found.conclusion == intervals.NO_SPREAD
 
 
 def test_duplicate_epoch_rows_count_once_the_latest():
@@ -690,6 +732,8 @@ def test_quality_metrics_drive_plots():
         for batch, step in per_epoch.items():
             assert lines[f"batch {batch} · constant"] == [step * epoch for epoch in range(1, 7)]
         assert figure.axes[0].get_xlabel() == plots.X_AXES[x]
+    # Eight quality metrics: three panels a row.
+    assert [ax.get_subplotspec().get_geometry()[:2] for ax in plots.quality_curves(frame).axes][0] == (3, 3)
 
 
 def test_lr_scaling_is_one_more_config_dimension():
@@ -707,31 +751,28 @@ def test_lr_scaling_is_one_more_config_dimension():
         "batch 128 · constant · lr_scaling none",
         "batch 128 · constant · lr_scaling linear",
     ]
-    text = sentences(frame)
-    # Batch sizes compared within each scaling: +200 unscaled, +40 with linear scaling.
-    for scaling, large in (("none", 300.0), ("linear", 150.0)):
-        small = 100.0 if scaling == "none" else 110.0
-        low, high = welch_interval([large + seed for seed in range(3)], [small + seed for seed in range(3)])
-        assert (
-            f"with constant LR · lr_scaling {scaling}, fid, batch 1024 − batch 128: +{large - small:.3g} "
-            f"[+{low:.3g}, +{high:.3g}] (n=3 vs 3): batch 1024 is worse." in text
-        )
+    # Batch sizes compared within each scaling: x3 unscaled, x1.36 with linear scaling.
+    for scaling, large, small in (("none", 300.0, 100.0), ("linear", 150.0, 110.0)):
+        found = comparison(frame, findings.EQUAL_EPOCHS, f"constant LR · lr_scaling {scaling}")
+        expected = welch_on_logs([large + seed for seed in range(3)], [small + seed for seed in range(3)])
+        assert (found.effect.value, found.effect.low, found.effect.high) == pytest.approx(expected[:3])
+        assert found.conclusion == findings.WORSE
 
 
 def test_trial_table_names_each_seeds_outcome_and_epoch():
     frame = crafted({(128, "constant"): [Seed(100.0), Seed(120.0, classes=(10, 10, 10, 4, 3, 3))]})
     table = trial_table(report_data(frame, "crafted"))
-    assert table[["config", "seed", "outcome", "outcome_epoch", "fid"]].values.tolist() == [
-        ["batch 128 · constant", "0", outcomes.STABLE, "", "100"],
-        ["batch 128 · constant", "1", outcomes.MODE_COLLAPSE, "4", "120"],
+    assert table[["config", "seed", "outcome", "outcome_epoch", "outcome_detail", "fid"]].values.tolist() == [
+        ["batch 128 · constant", "0", outcomes.STABLE, "", "", "100"],
+        [
+            "batch 128 · constant",
+            "1",
+            outcomes.MODE_COLLAPSE,
+            "4",
+            "10 classes at epoch 3 → 3 classes at epoch 6",
+            "120",
+        ],
     ]
-
-
-def estimate_text(values: list[float]) -> str:
-    """A mean with its 95 % Student-t interval as the report prints it, from the textbook formula."""
-    mean = np.mean(values)
-    half = scipy.stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / math.sqrt(len(values))
-    return f"{shown(mean)} [{shown(mean - half)}, {shown(mean + half)}] (n={len(values)})"
 
 
 def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
@@ -747,29 +788,26 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
     data = report_data(frame, "crafted")
     assert data.columns == ["batch_size", "scheduler", "latent_dim"]
     table = config_table(data)
+
+    def estimated(values: list[float]) -> str:
+        center, low, high = geometric(values)
+        return f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {', '.join(shown(value) for value in values)})"
+
     assert table[["rank", "batch_size", "latent_dim", "fid"]].values.tolist() == [
-        [1, 128, 128, estimate_text(fids[128, 128])],
-        [2, 1024, 256, estimate_text(fids[1024, 256])],
-        [3, 128, 256, estimate_text(fids[128, 256])],
-        [4, 1024, 128, estimate_text(fids[1024, 128])],
+        [1, 128, 128, estimated(fids[128, 128])],
+        [2, 1024, 256, estimated(fids[1024, 256])],
+        [3, 128, 256, estimated(fids[128, 256])],
+        [4, 1024, 128, estimated(fids[1024, 128])],
     ]
     assert trial_table(data)["config"].tolist()[3:6] == ["batch 128 · constant · latent_dim 256"] * 3
-    text = " ".join(sentence for section in data.findings.values() for sentence in section)
-    assert "Batch sizes with constant LR · latent_dim 256: stable: 128, 1024." in text
     # Along the extra axis, at each batch size; and batch sizes compared within each latent size, never across.
-    for batch, sign, verdict in ((128, "+", "worse"), (1024, "-", "better")):
-        large, small = fids[batch, 256], fids[batch, 128]
-        low, high = welch_interval(large, small)
-        assert (
-            f"Final fid at batch {batch} · constant LR, latent_dim 256 − latent_dim 128: "
-            f"{sign}{abs(np.mean(large) - np.mean(small)):.3g} [{low:+.3g}, {high:+.3g}] (n=3 vs 3): "
-            f"latent_dim 256 is {verdict}." in text
-        )
-    low, high = welch_interval(fids[1024, 256], fids[128, 256])
-    assert (
-        f"At equal epochs (epoch 6) with constant LR · latent_dim 256, fid, batch 1024 − "
-        f"batch 128: -51 [{low:+.3g}, {high:+.3g}] (n=3 vs 3): batch 1024 is better." in text
-    )
+    for batch, verdict in ((128, findings.WORSE), (1024, findings.BETTER)):
+        found = comparison(frame, findings.FINAL, f"batch {batch} · constant LR")
+        assert (found.a.config, found.b.config, found.conclusion) == ("latent_dim 256", "latent_dim 128", verdict)
+        assert found.effect.value == pytest.approx(welch_on_logs(fids[batch, 256], fids[batch, 128])[0])
+    found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR · latent_dim 256")
+    assert found.effect.value == pytest.approx(welch_on_logs(fids[1024, 256], fids[128, 256])[0])
+    assert found.conclusion == findings.BETTER
     # Each config its own curve (a marker per latent size), its own loss panel, heatmap row and coordinate.
     quality = plots.quality_curves(frame)
     curves = {line.get_label(): line for line in quality.axes[0].get_lines()}
@@ -789,10 +827,27 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
 def test_a_swept_setting_without_quality_measured_is_not_compared_by_quality():
     """eval_every 0: no quality columns; the answers say quality was not measured instead of failing on them."""
     frame = crafted({(128, "constant", "none", latent): [Seed(100.0)] * 2 for latent in (128, 256)})
-    unmeasured = frame.drop(columns=["fid", "is_score", "precision", "recall", "class_kl", "classes_covered"])
-    text = " ".join(sentence for section in stats.findings(unmeasured).values() for sentence in section)
-    assert "measured no image quality" in text and "latent_dim 256 −" not in text
+    unmeasured = frame.drop(columns=list(stats.REPORTED_QUALITY))
+    text = " ".join(
+        sentence for section in wording.render(findings.findings(unmeasured)).values() for sentence in section
+    )
+    assert "measured no image quality" in text and "latent_dim 256 vs" not in text
     plt.close("all")
+
+
+def test_findings_frame_holds_every_record_with_its_sentence():
+    frame = crafted({(128, "constant"): [Seed(100.0)] * 2, (1024, "constant"): [Seed(300.0), Seed(310.0)]})
+    answers_found = findings.findings(frame)
+    table = wording.findings_frame(answers_found)
+    assert len(table) == sum(len(found) for found in answers_found.values())
+    row = table[(table["kind"] == "Comparison") & (table["topic"] == findings.EQUAL_EPOCHS)].iloc[0]
+    found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR")
+    assert (row["effect"], row["p_adjusted"], row["conclusion"]) == (
+        found.effect.value,
+        found.p_adjusted,
+        found.conclusion,
+    )
+    assert row["text"] == wording.comparison_text(found)
 
 
 # Configs whose labels are long (two settings beyond batch and scheduler) and sample grids at two epochs only: the

@@ -73,7 +73,10 @@ BAD_INPUTS = [
     (["--name", "earlier"], ["--name earlier", "already exists", "--resume"]),
     (["--eval-samples", "10"], ["--eval-samples", "'10' is not an integer >= 100"]),
     (["--eval-every", "-1"], ["--eval-every", "'-1' is not an integer >= 0"]),
-    (["--rank-by", "loss"], ["--rank-by", "'loss'", "'fid', 'is_score', 'precision', 'recall', 'classes_covered'"]),
+    (
+        ["--rank-by", "loss"],
+        ["--rank-by", "'loss'", "'fid', 'is_score', 'precision', 'recall', 'density', 'coverage', 'classes_covered'"],
+    ),
 ]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from analysis import stats
+from analysis import findings
 from analysis.load import load_experiment
 from tests.helpers import (
     free_port,
@@ -75,7 +75,7 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
     partial = load_experiment(experiment)  # analysis works on the unfinished experiment
     assert partial["trial_id"].nunique() == 4
     assert (partial.drop_duplicates("trial_id")["status"] != "TERMINATED").any()
-    assert list(stats.findings(partial)) == list(stats.QUESTIONS)
+    assert list(findings.findings(partial)) == list(findings.QUESTIONS)
 
     resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

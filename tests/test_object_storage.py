@@ -13,7 +13,7 @@ import boto3
 import pytest
 from ray import tune
 
-from analysis import stats
+from analysis import findings
 from analysis.load import load_experiment
 from tests.helpers import (
     COMPARABLE,
@@ -99,4 +99,4 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     markdown = (tmp_path / "report" / "report.md").read_text()
-    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(stats.QUESTIONS)
+    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(findings.QUESTIONS)

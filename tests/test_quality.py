@@ -1,4 +1,5 @@
-"""The metric math (trainables.quality): closed forms, extremes, and torch-fidelity's values on the same inputs."""
+"""The metric math (trainables.quality): closed forms, extremes, and the reference implementations' values on the
+same inputs (torch-fidelity for FID, IS, precision and recall; the authors' prdc for density and coverage)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,28 @@ import math
 import numpy as np
 import pytest
 import torch
+from prdc import compute_prdc
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import isc_features_to_metric
 from torch_fidelity.metric_prc import calculate_precision_recall_full
 
 from trainables.quality import (
+    DENSITY_NEIGHBOURHOOD,
     FeatureStats,
+    ManifoldMetrics,
     class_histogram,
     class_kl,
     classes_covered,
     feature_stats,
     fid,
     inception_score,
+    manifold_metrics,
     neighbour_radii,
-    precision_recall,
 )
+
+
+def manifold(real: torch.Tensor, generated: torch.Tensor) -> ManifoldMetrics:
+    return manifold_metrics(real, generated, neighbour_radii(real), neighbour_radii(real, DENSITY_NEIGHBOURHOOD))
 
 
 def correlated_features(count: int, dim: int, seed: int, shift: float = 0.0) -> torch.Tensor:
@@ -71,22 +79,45 @@ def test_inception_score_equals_torch_fidelity_and_its_extremes():
 
 def test_precision_recall_equal_torch_fidelity_on_the_same_features():
     real, fake = correlated_features(3000, 32, seed=4), correlated_features(2500, 32, seed=5, shift=0.2)
-    ours = precision_recall(real, fake, neighbour_radii(real))
+    ours = manifold(real, fake)
     theirs = calculate_precision_recall_full(fake, real, neighborhood=3, batch_size=10_000)
-    assert ours == pytest.approx(theirs, abs=2 / 2500)  # at most a sample at a ball's edge may round apart
-    assert 0.3 < ours[0] < 0.95 and 0.3 < ours[1] < 0.95  # the test means something: neither extreme
+    assert (ours.precision, ours.recall) == pytest.approx(theirs, abs=2 / 2500)  # a sample at a ball's edge may round
+    assert 0.3 < ours.precision < 0.95 and 0.3 < ours.recall < 0.95  # the test means something: neither extreme
 
 
-def test_precision_recall_extremes():
+def test_density_coverage_equal_prdc_on_the_same_features():
+    real, fake = correlated_features(3000, 32, seed=4), correlated_features(2500, 32, seed=5, shift=0.2)
+    ours = manifold(real, fake)
+    theirs = compute_prdc(real_features=real.numpy(), fake_features=fake.numpy(), nearest_k=DENSITY_NEIGHBOURHOOD)
+    assert ours.density == pytest.approx(theirs["density"], abs=2 / 2500)
+    assert ours.coverage == pytest.approx(theirs["coverage"], abs=2 / 3000)
+    assert 0.3 < ours.density < 0.95 and 0.3 < ours.coverage < 0.95  # neither extreme
+
+
+def test_manifold_metrics_extremes():
     cloud = correlated_features(1000, 16, seed=6)
-    assert precision_recall(cloud, cloud.clone(), neighbour_radii(cloud)) == (1.0, 1.0)
-    far = cloud + 100.0
-    assert precision_recall(cloud, far, neighbour_radii(cloud)) == (0.0, 0.0)
-    # Samples of one end of a 2-D real cloud: on its manifold (precision 1), covering little of it.
+    same = manifold(cloud, cloud.clone())
+    assert (same.precision, same.recall, same.coverage) == (1.0, 1.0, 1.0)
+    # A ball (radius: the distance to the 5th nearest other point, its edge excluded) holds its centre and 4
+    # neighbours, so the set against itself has density 1, up to float32 rounding of a distance at a ball's edge.
+    assert same.density == pytest.approx(1.0, abs=1e-3)
+    far = manifold(cloud, cloud + 100.0)
+    assert (far.precision, far.recall, far.density, far.coverage) == (0.0, 0.0, 0.0, 0.0)
+    # Samples of one end of a 2-D real cloud: on its manifold (precision 1, density near 1), covering little of it.
     flat = correlated_features(1000, 2, seed=6)
-    end = flat[flat[:, 0] > flat[:, 0].quantile(0.9)]
-    precision, recall = precision_recall(flat, end, neighbour_radii(flat))
-    assert precision == 1.0 and recall < 0.15
+    end = manifold(flat, flat[flat[:, 0] > flat[:, 0].quantile(0.9)])
+    assert end.precision == 1.0 and end.recall < 0.15 and end.coverage < 0.15 and end.density > 0.7
+    # Many copies of one real point: it lies in the same few real balls, so coverage is a handful of balls out of
+    # 1,000, and density is that handful over k, the same for every copy.
+    # (cdist in float64 decides which balls hold it; the point is one no ball's edge passes within 1e-3 of.)
+    exact = cloud.double()
+    radii = torch.cdist(exact, exact).topk(DENSITY_NEIGHBOURHOOD + 1, dim=1, largest=False).values[:, -1]
+    margins = (torch.cdist(exact, exact) - radii).abs().min(dim=1).values
+    index = int(torch.nonzero(margins > 1e-3)[0])
+    point = cloud[index : index + 1]
+    holding = int((torch.cdist(exact[index : index + 1], exact)[0] < radii).sum())
+    copies = manifold(cloud, point.repeat(500, 1))
+    assert copies.coverage == pytest.approx(holding / 1000) and copies.density == pytest.approx(holding / 5)
 
 
 def test_neighbour_radii_are_the_kth_nearest_other_point():

@@ -17,7 +17,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from analysis import stats
+from analysis import findings
 from analysis.report import write_report
 from tests.test_analysis import raw_markdown
 
@@ -72,4 +72,4 @@ def test_report_page_shows_rendered_text_every_image_and_the_three_answers(smoke
         image for image in page.images if not image["complete"] or 0 in (image["naturalWidth"], image["naturalHeight"])
     ]
     assert broken == []
-    assert page.headings[: len(stats.QUESTIONS)] == list(stats.QUESTIONS)
+    assert page.headings[: len(findings.QUESTIONS)] == list(findings.QUESTIONS)

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from ray import tune
 
-from analysis import stats
+from analysis import findings, stats, wording
 from analysis.load import load_experiment
 from tests.helpers import read_events, results, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
@@ -36,7 +36,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
         header
         == (
             "batch_size scheduler lr_scaling seed status epochs_done d_loss g_loss d_loss_var g_loss_var fid is_score "
-            "precision recall classes_covered"
+            "precision recall density coverage classes_covered"
         ).split()
     )
     rows = [line.split() for line in table.splitlines()[1:5]]
@@ -84,7 +84,7 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     summary = stats.summary(stats.per_trial(frame))
     assert summary["latent_dim"].tolist() == [64, 128]
     # Without quality measured, the answers say so instead of comparing latent sizes by a metric they lack.
-    assert any("measured no image quality" in sentence for sentence in stats.findings(frame)[stats.STABILITY])
+    assert any("measured no image quality" in sentence for sentence in wording.render(findings.findings(frame))[findings.STABILITY])
     assert summary["label"].tolist() == [f"batch 128 · constant · latent_dim {size}" for size in (64, 128)]
     assert "Started a local Ray instance" in finished.stderr + finished.stdout
     assert "View the dashboard at" not in finished.stderr + finished.stdout

@@ -1,7 +1,7 @@
 """Scoring a generator's samples: the shipped classifier, the real test set's reference, and when to score.
 
 Glue around trainables.quality's pure math. The real side of every metric (the test set's
-features, their k-NN radii and Gaussian) depends only on the dataset and the classifier, so
+features, their k-NN radii at both k and their Gaussian) depends only on the dataset and the classifier, so
 :func:`real_reference` computes it once and caches it on disk under the weights' checksum; a
 sweep computes or loads it on the driver and hands it to every trial. Samples are scored as
 the uint8 images they would be saved as, like the real ones, so saved samples
@@ -29,6 +29,7 @@ from trainables.data import cache_dir, load_labelled_images, to_uint8
 from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
 from trainables.quality import (
+    DENSITY_NEIGHBOURHOOD,
     NEIGHBOURHOOD,
     FeatureStats,
     class_histogram,
@@ -37,8 +38,8 @@ from trainables.quality import (
     feature_stats,
     fid,
     inception_score,
+    manifold_metrics,
     neighbour_radii,
-    precision_recall,
 )
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
@@ -54,7 +55,8 @@ class RealReference:
     dataset: str
     classifier_sha256: str
     features: torch.Tensor  # (N, FEATURE_DIM) penultimate features of the test images
-    radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD
+    radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD (precision and recall)
+    density_radii: torch.Tensor  # (N,) their k-NN radii, k = DENSITY_NEIGHBOURHOOD (density and coverage)
     stats: FeatureStats  # their Gaussian, for FID
 
 
@@ -62,7 +64,7 @@ def reference_cache_path(dataset: str, directory: Path | None = None) -> Path:
     """Where the reference of ``dataset`` under the current weights is cached (keyed by their checksum);
     ``directory`` defaults to ``reference/`` in tune-gan's cache dir."""
     directory = directory or cache_dir() / "reference"
-    return directory / f"{dataset}-{recorded_sha256(dataset)[:16]}-k{NEIGHBOURHOOD}.pt"
+    return directory / f"{dataset}-{recorded_sha256(dataset)[:16]}-k{NEIGHBOURHOOD}-k{DENSITY_NEIGHBOURHOOD}.pt"
 
 
 def real_reference(dataset: str, data_root: Path, directory: Path | None = None) -> RealReference:
@@ -77,7 +79,12 @@ def real_reference(dataset: str, data_root: Path, directory: Path | None = None)
     classifier = load_classifier(dataset)
     features, _logits = classify(classifier, images)
     reference = RealReference(
-        dataset, recorded_sha256(dataset), features, neighbour_radii(features), feature_stats(features)
+        dataset,
+        recorded_sha256(dataset),
+        features,
+        neighbour_radii(features),
+        neighbour_radii(features, DENSITY_NEIGHBOURHOOD),
+        feature_stats(features),
     )
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")  # a concurrent reader never sees half a file
     try:
@@ -132,20 +139,23 @@ class QualityEvaluator:
         self.classifier = load_classifier(reference.dataset, device)
         self.real_features = reference.features.to(device)
         self.real_radii = reference.radii.to(device)
+        self.density_radii = reference.density_radii.to(device)
         self.real_stats = FeatureStats(reference.stats.mean.to(device), reference.stats.cov.to(device))
 
     def score(self, images: torch.Tensor) -> QualityMetrics:
         """Every metric of uint8 (N, 28, 28) images against the real test set."""
         features, logits = classify(self.classifier, images)
         is_score, is_std = inception_score(logits)
-        precision, recall = precision_recall(self.real_features, features, self.real_radii)
+        manifold = manifold_metrics(self.real_features, features, self.real_radii, self.density_radii)
         histogram = class_histogram(logits)
         return QualityMetrics(
             is_score=is_score,
             is_std=is_std,
             fid=fid(feature_stats(features), self.real_stats),
-            precision=precision,
-            recall=recall,
+            precision=manifold.precision,
+            recall=manifold.recall,
+            density=manifold.density,
+            coverage=manifold.coverage,
             class_kl=class_kl(histogram),
             classes_covered=classes_covered(histogram),
         )

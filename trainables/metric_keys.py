@@ -53,6 +53,8 @@ class QualityMetrics:
     fid: float  # Fréchet distance to the real test set in the classifier's feature space
     precision: float  # fraction of samples on the real data manifold (k-NN, k = 3)
     recall: float  # fraction of the real test set covered by the samples' manifold
+    density: float  # real k-NN balls (k = 5) a sample lies in, over k, averaged: ~1 like data, ~0 unlike it
+    coverage: float  # fraction of the real k-NN balls (k = 5) holding a sample: falls as modes are dropped
     class_kl: float  # KL(predicted-class histogram ‖ uniform), nats
     classes_covered: int  # classes predicted for at least half their uniform share of the samples
 
@@ -65,6 +67,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "fid": False,
     "precision": True,
     "recall": True,
+    "density": True,
+    "coverage": True,
     "class_kl": False,
     "classes_covered": True,
 }

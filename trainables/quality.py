@@ -6,16 +6,22 @@ images, its logits or its penultimate features, and returns numbers:
 - :func:`inception_score`: exp(mean KL(p(y|x) ‖ p(y))) per split, mean and std over the splits
   (Salimans et al. 2016, with the dataset's own classifier in Inception's place).
 - :func:`fid`: the Fréchet distance between Gaussians fitted to two feature sets (Heusel et al. 2017).
-- :func:`precision_recall`: the k-nearest-neighbour manifold estimates of Kynkäänniemi et al. 2019.
-  Precision: the fraction of generated samples inside some real sample's k-NN ball (falls when
-  samples leave the data manifold). Recall: the fraction of real samples inside some generated
-  sample's ball (falls when G drops modes, also within a class).
+- :func:`manifold_metrics`: the k-nearest-neighbour manifold estimates. Precision and recall
+  (Kynkäänniemi et al. 2019, k = 3): the fraction of generated samples inside some real sample's
+  k-NN ball, and of real samples inside some generated sample's ball. Density and coverage
+  (Naeem et al. 2020, k = 5), from the real balls only: density is how many real balls a sample
+  lands in, over k, averaged (about 1 for samples like the data, near 0 for samples unlike it);
+  coverage is the fraction of real balls holding at least one sample (falls when G drops modes).
+  Recall's balls are the generated samples' own, which shrink to nothing when G's samples cluster,
+  and precision counts a sample inside one outlying real image's large ball as real: density and
+  coverage are the ones that tell "looks like data but few modes" from "looks like nothing".
 - :func:`class_kl`, :func:`classes_covered`: how far the predicted-class histogram of the samples
   is from uniform, and how many classes get at least half their uniform share.
 
 The conventions follow torch-fidelity's implementations (contiguous IS splits, population std,
-self included as the 0-th neighbour, ``<=`` at the ball's edge), and the tests check each value
-against torch-fidelity's on the same inputs. Written out rather than called so that the real
+self included as the 0-th neighbour, ``<=`` at the ball's edge for precision and recall), density
+and coverage those of the authors' ``prdc`` package (``<`` at the edge), and the tests check each
+value against theirs on the same inputs. Written out rather than called so that the real
 set's neighbour radii can be computed once per dataset and reused by every evaluation.
 """
 
@@ -27,7 +33,8 @@ from dataclasses import dataclass
 import torch
 
 IS_SPLITS = 10
-NEIGHBOURHOOD = 3  # k of the k-NN balls, as in Kynkäänniemi et al. 2019
+NEIGHBOURHOOD = 3  # k of precision and recall's k-NN balls, as in Kynkäänniemi et al. 2019
+DENSITY_NEIGHBOURHOOD = 5  # k of density and coverage's balls, as in Naeem et al. 2020
 _DISTANCE_ROWS = 500  # rows of a distance block: 500 x 10,000 floats is 20 MB
 
 
@@ -89,21 +96,46 @@ def neighbour_radii(features: torch.Tensor, k: int = NEIGHBOURHOOD) -> torch.Ten
     )
 
 
-def precision_recall(
-    real: torch.Tensor, generated: torch.Tensor, real_radii: torch.Tensor, k: int = NEIGHBOURHOOD
-) -> tuple[float, float]:
-    """(precision, recall) of generated vs real (N, D) features; ``real_radii`` is ``neighbour_radii(real, k)``."""
+@dataclass(frozen=True)
+class ManifoldMetrics:
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+
+
+def manifold_metrics(
+    real: torch.Tensor,
+    generated: torch.Tensor,
+    real_radii: torch.Tensor,
+    density_radii: torch.Tensor,
+    k: int = NEIGHBOURHOOD,
+    density_k: int = DENSITY_NEIGHBOURHOOD,
+) -> ManifoldMetrics:
+    """Precision, recall, density and coverage of generated vs real (N, D) features, in one pass over their
+    distances; ``real_radii`` is ``neighbour_radii(real, k)``, ``density_radii`` is ``neighbour_radii(real,
+    density_k)``."""
     generated_radii = neighbour_radii(generated, k)
     distances = _DistanceRows(real)
     within = torch.empty(distances.buffer.shape, dtype=torch.bool, device=real.device)
     inside_real = []  # per generated sample: inside some real ball?
-    covered = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # per real sample: inside a generated ball?
+    recalled = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # per real sample: in a generated ball?
+    covered = torch.zeros(len(real), dtype=torch.bool, device=real.device)  # per real ball: holds a sample?
+    balls_holding = 0  # over all generated samples: how many real density balls each lies in
     for rows, radii in zip(generated.split(_DISTANCE_ROWS), generated_radii.split(_DISTANCE_ROWS)):
         to_real = distances.of(rows)
         mask = within[: len(rows)]
         inside_real.append(torch.le(to_real, real_radii, out=mask).any(dim=1))
-        covered |= torch.le(to_real, radii[:, None], out=mask).any(dim=0)
-    return float(torch.cat(inside_real).double().mean()), float(covered.double().mean())
+        recalled |= torch.le(to_real, radii[:, None], out=mask).any(dim=0)
+        torch.lt(to_real, density_radii, out=mask)
+        balls_holding += int(mask.sum())
+        covered |= mask.any(dim=0)
+    return ManifoldMetrics(
+        precision=float(torch.cat(inside_real).double().mean()),
+        recall=float(recalled.double().mean()),
+        density=balls_holding / (density_k * len(generated)),
+        coverage=float(covered.double().mean()),
+    )
 
 
 class _DistanceRows:

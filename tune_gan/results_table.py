@@ -22,6 +22,8 @@ FINAL_METRICS = (
     "is_score",
     "precision",
     "recall",
+    "density",
+    "coverage",
     "classes_covered",
 )
 RANKABLE = tuple(metric for metric in FINAL_METRICS if metric in QUALITY_METRICS)  # what --rank-by accepts
