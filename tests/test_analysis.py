@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import ray
-import scipy.stats
 import torch
 from matplotlib.figure import Figure
 from matplotlib.text import Text
@@ -41,6 +40,7 @@ from analysis.report import (
     trial_table,
 )
 from tests.helpers import REPO, flip_a_bit, run_sweep
+from tests.reference_stats import geometric, welch_on_logs, wilson
 from trainables.checkpoint import (
     SAMPLES_DIR,
     STATE_FILE,
@@ -412,18 +412,6 @@ def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def welch_on_logs(a: list[float], b: list[float]) -> tuple[float, float, float, float]:
-    """(ratio, low, high, p) of geometric means a ÷ b: Welch's test on the logs from the textbook formulas (scipy only
-    for the t distribution)."""
-    a, b = np.log(a), np.log(b)
-    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    shift = np.mean(a) - np.mean(b)
-    half = scipy.stats.t.ppf(0.975, df) * math.sqrt(va + vb)
-    p = 2 * scipy.stats.t.sf(abs(shift) / math.sqrt(va + vb), df)
-    return math.exp(shift), math.exp(shift - half), math.exp(shift + half), p
-
-
 def answers(frame: pd.DataFrame) -> dict[str, list]:
     return findings.findings(frame)
 
@@ -471,13 +459,6 @@ def test_a_config_worse_on_every_seed_is_worse_by_a_ratio_of_geometric_means():
     assert ranked["label"].tolist() == ["batch 128 · constant", "batch 1024 · constant"]
     estimated = ranked["fid"].iloc[0]
     assert (estimated.center, estimated.low, estimated.high, estimated.n) == pytest.approx((*geometric(small), 3))
-
-
-def geometric(values: list[float]) -> tuple[float, float, float]:
-    """The geometric mean and its 95 % interval (Student-t on the logs), from the textbook formula."""
-    logs = np.log(values)
-    half = scipy.stats.t.ppf(0.975, len(values) - 1) * np.std(logs, ddof=1) / math.sqrt(len(values))
-    return math.exp(logs.mean()), math.exp(logs.mean() - half), math.exp(logs.mean() + half)
 
 
 def test_overlapping_seeds_are_no_conclusion():
@@ -588,25 +569,6 @@ def test_equal_updates_at_different_lrs_say_so():
     lrs = scheduled_lrs(crafted_config((1024, "warmup_cosine"), 0))
     assert found.lrs_differ and found.a.lrs == (lrs[3],) * 2 and found.b.lrs == (lrs[0],) * 2
     assert "The two ran at different generator LRs at those updates" in wording.comparison_text(found)
-
-
-def wilson(successes: int, n: int) -> tuple[float, float]:
-    """The Wilson score interval from its closed form (scipy only for the normal quantile)."""
-    z, share = scipy.stats.norm.ppf(0.975), successes / n
-    centre = (share + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z / (1 + z**2 / n) * math.sqrt(share * (1 - share) / n + z**2 / (4 * n**2))
-    return max(centre - half, 0.0), min(centre + half, 1.0)
-
-
-def test_share_difference_is_newcombes_interval_decided_by_fishers_test():
-    # Newcombe (1998), Statistics in Medicine 17:873, Table II, example (a): 56/70 − 48/80, method 10.
-    published = intervals.share_difference(56, 70, 48, 80)
-    assert (published.value, round(published.low, 4), round(published.high, 4)) == (pytest.approx(0.2), 0.0524, 0.3339)
-    # 3 of 3 against 0 of 3: the interval excludes 0, but the exact test cannot go below 2 / C(6, 3) = 0.1.
-    three = intervals.share_difference(3, 3, 0, 3)
-    assert three.low > 0 and three.p_value == pytest.approx(0.1)
-    assert intervals.share_difference(1, 1, 0, 1).no_test == intervals.ONE_SEED
-    assert intervals.share_difference(0, 0, 2, 3).no_test == intervals.NO_VALUES
 
 
 def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_beyond_chance():

@@ -84,7 +84,10 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     summary = stats.summary(stats.per_trial(frame))
     assert summary["latent_dim"].tolist() == [64, 128]
     # Without quality measured, the answers say so instead of comparing latent sizes by a metric they lack.
-    assert any("measured no image quality" in sentence for sentence in wording.render(findings.findings(frame))[findings.STABILITY])
+    assert any(
+        "measured no image quality" in sentence
+        for sentence in wording.render(findings.findings(frame))[findings.STABILITY]
+    )
     assert summary["label"].tolist() == [f"batch 128 · constant · latent_dim {size}" for size in (64, 128)]
     assert "Started a local Ray instance" in finished.stderr + finished.stdout
     assert "View the dashboard at" not in finished.stderr + finished.stdout
