@@ -23,6 +23,7 @@ from trainables.data import resolve_data_dir
 from trainables.evaluation import TrialEvaluator, real_reference
 from trainables.loop import GANTraining
 from trainables.metric_keys import MACHINE_METRICS, QUALITY_METRICS, TRAIN_METRICS
+from trainables.schedules import build_scheduler
 
 REPO = Path(__file__).resolve().parent.parent
 FAST_TIER_ENV = "TUNE_GAN_FAST_TIER_TEST"  # set (to the test's id) while a test outside the slow tier runs
@@ -170,3 +171,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def lrs_per_epoch(config: TrialConfig) -> list[float]:
+    """The generator LR each epoch trains at, from the trial's own torch scheduler stepped once per epoch as the loop
+    steps it."""
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=config.peak_lr_g)
+    scheduler = build_scheduler(optimizer, config)
+    lrs = []
+    for _ in range(config.epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return lrs

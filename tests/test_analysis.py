@@ -39,7 +39,7 @@ from analysis.report import (
     report_markdown,
     trial_table,
 )
-from tests.helpers import REPO, flip_a_bit, run_sweep
+from tests.helpers import REPO, flip_a_bit, lrs_per_epoch, run_sweep
 from tests.reference_stats import geometric, welch_on_logs, wilson
 from trainables.checkpoint import (
     SAMPLES_DIR,
@@ -54,7 +54,6 @@ from trainables.data import resolve_data_dir
 from trainables.evaluation import real_reference
 from trainables.metric_keys import TRAIN_METRICS
 from trainables.models import build_models
-from trainables.schedules import build_scheduler
 from trainables.trainable import train_gan
 
 REPORT_PNGS = {
@@ -354,18 +353,6 @@ def crafted_trial_id(config: TrialConfig) -> str:
     return f"{config.batch_size}_{config.scheduler}_{config.lr_scaling}_{config.latent_dim}_{config.seed}"
 
 
-def scheduled_lrs(config: TrialConfig) -> list[float]:
-    """The generator LR of each epoch as the trial's own torch scheduler holds it (what the loop reports)."""
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.peak_lr_g)
-    scheduler = build_scheduler(optimizer, config)
-    lrs = []
-    for _ in range(config.epochs):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return lrs
-
-
 def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
     """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated, no checkpoints. A config
     is (batch size, scheduler[, lr_scaling[, latent_dim]])."""
@@ -376,7 +363,7 @@ def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
             batch_size = config.batch_size
             fids = spec.fid_path or (spec.fid * 1.5, spec.fid * 1.25, *(spec.fid,) * (EPOCHS - 2))
             coverage = spec.coverage or tuple(0.09 * classes for classes in spec.classes)
-            lrs = scheduled_lrs(config)
+            lrs = lrs_per_epoch(config)
             for epoch in range(1, len(spec.classes) + 1):
                 rows.append(
                     {
@@ -566,7 +553,7 @@ def test_equal_updates_at_different_lrs_say_so():
         {(256, "warmup_cosine"): [Seed(100.0 + seed) for seed in range(2)], (1024, "warmup_cosine"): [Seed(300.0)] * 2}
     )
     found = comparison(frame, findings.EQUAL_UPDATES, "warmup_cosine LR")
-    lrs = scheduled_lrs(crafted_config((1024, "warmup_cosine"), 0))
+    lrs = lrs_per_epoch(crafted_config((1024, "warmup_cosine"), 0))
     assert found.lrs_differ and found.a.lrs == (lrs[3],) * 2 and found.b.lrs == (lrs[0],) * 2
     assert "The two ran at different generator LRs at those updates" in wording.comparison_text(found)
 

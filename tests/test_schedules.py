@@ -1,22 +1,9 @@
 import pytest
-import torch
 
+from tests.helpers import lrs_per_epoch
 from trainables.config import TrialConfig
-from trainables.schedules import build_scheduler
 
 BASE_LR = 2e-4
-
-
-def lrs_per_epoch(config: TrialConfig) -> list[float]:
-    """The LR each epoch trains at, stepping the scheduler once per epoch as the loop does."""
-    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=BASE_LR)
-    scheduler = build_scheduler(optimizer, config)
-    lrs = []
-    for _ in range(config.epochs):
-        lrs.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return lrs
 
 
 def test_constant():
