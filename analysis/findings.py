@@ -205,7 +205,7 @@ def findings(
 
 def _adjusted(records: list[Finding]) -> list[Finding]:
     """The records with every comparison's Holm-adjusted p over the family of the question's comparisons, its
-    conclusion, and a FAMILY note in front when there is more than one."""
+    conclusion, and a FAMILY note after them when there is more than one."""
     compared = [index for index, record in enumerate(records) if isinstance(record, Comparison)]
     adjusted = holm([records[index].effect.p_value for index in compared])
     family = sum(math.isfinite(p_value) for p_value in adjusted)
@@ -216,7 +216,7 @@ def _adjusted(records: list[Finding]) -> list[Finding]:
             record, p_adjusted=p_adjusted, family=family, conclusion=_conclude(record, p_adjusted)
         )
     if family > 1:
-        out.insert(0, Note(records[0].question, FAMILY, family))
+        out.append(Note(records[0].question, FAMILY, family))
     return out
 
 
