@@ -81,8 +81,9 @@ DEFINITIONS = f"""\
   diverged or mode-collapsed (fewest first), then by the ranking metric over finished seeds. Final
   numbers are each finished seed's last evaluation (the last epoch, or where a diverged seed
   stopped); unfinished seeds are left out. Batch sizes are compared at equal epochs and at equal
-  generator updates (the larger batch at that epoch against the smaller batch's evaluation nearest
-  in updates, only when the two are within 10 %). A schedule whose LR as it ran never differed from
+  generator updates: the larger batch at its latest evaluation (up to the common epoch) for which
+  every smaller-batch seed has an evaluation within 10 % of it in updates, against those; both counts
+  are printed, and whether the two ran at different LRs there. A schedule whose LR as it ran never differed from
   constant LR's did not act in those epochs and is not judged.
 """
 
