@@ -47,13 +47,14 @@ FINAL, EQUAL_EPOCHS, EQUAL_UPDATES, BEST_VS_RUNNER_UP, SEEDS_STABLE = (
     "seeds stable",
 )
 # What a schedule did for its constant-LR baseline.
-FIXES, DOES_NOT_FIX, NOT_SHOWN, STILL_UNDECIDED, DID_NOT_ACT, NOTHING_TO_FIX = (
+FIXES, DOES_NOT_FIX, NOT_SHOWN, STILL_UNDECIDED, DID_NOT_ACT, NOTHING_TO_FIX, BASELINE_NOT_LEARNED = (
     "fixes it",
     "does not fix it",
     "stable on every seed, not told from chance",
     "undecided",
     "did not act",
     "nothing to fix",
+    "baseline did not learn",
 )
 
 
@@ -138,14 +139,14 @@ class RankedConfig:
     metric: str
     estimate: Estimate  # of the metric over finished seeds
     finished: int
-    collapsed: int
+    failed: int  # finished seeds that diverged, did not learn or mode-collapsed
     ranks_first: bool  # has enough finished seeds to rank first (stats.MIN_SEEDS_TO_RANK_FIRST)
 
 
 @dataclass(frozen=True)
 class ScheduleEffect:
     """What ``scheduler`` did at ``context`` for the constant-LR baseline there: ``effect`` is one of FIXES,
-    DOES_NOT_FIX, NOT_SHOWN, STILL_UNDECIDED, DID_NOT_ACT, NOTHING_TO_FIX."""
+    DOES_NOT_FIX, NOT_SHOWN, STILL_UNDECIDED, DID_NOT_ACT, NOTHING_TO_FIX, BASELINE_NOT_LEARNED."""
 
     question: str
     context: str
@@ -384,7 +385,7 @@ class _Study:
                 rank_by,
                 row[rank_by],
                 int(row["finished"]),
-                int(row["collapsed"]),
+                int(row["failed"]),
                 row["finished"] >= stats.MIN_SEEDS_TO_RANK_FIRST,
             )
             for _, row in ranked.iterrows()
@@ -519,6 +520,7 @@ class _Study:
                     own_verdict, STILL_UNDECIDED
                 ),
                 stats.STABLE_CONFIG: NOTHING_TO_FIX,
+                stats.NOT_LEARNED_CONFIG: BASELINE_NOT_LEARNED,
             }.get(base_verdict, STILL_UNDECIDED)
             out.append(ScheduleEffect(SCHEDULES, context, scheduler, base_verdict, own_verdict, effect, epochs))
             if base_verdict == stats.UNSTABLE_CONFIG:

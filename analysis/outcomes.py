@@ -40,6 +40,7 @@ STABLE = "stable"
 UNFINISHED = "unfinished"  # errored, or still running: not judged
 NOT_MEASURED = "quality not measured"  # finished without quality evaluations: its samples cannot be judged
 COLLAPSED = (DIVERGED, MODE_COLLAPSE)
+FAILED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE)  # ended without varied samples like the data
 UNSTABLE = (DIVERGED, MODE_COLLAPSE, QUALITY_FELL)
 JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
 FINISHED = (*JUDGED, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
@@ -78,7 +79,8 @@ DEFINITIONS = f"""\
   the losses flat, and an epoch holds 468 updates at batch 128 but 58 at batch 1024, so neither
   the raw nor the corrected within-epoch variance compares runs as a measure of stability.
 - Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
-  diverged or mode-collapsed (fewest first), then by the ranking metric over finished seeds. Final
+  **failed** (diverged, did not learn or mode-collapsed; fewest first), then by the ranking metric
+  over finished seeds. Final
   numbers are each finished seed's last evaluation (the last epoch, or where a diverged seed
   stopped); unfinished seeds are left out. Batch sizes are compared at equal epochs and at equal
   generator updates: the larger batch at its latest evaluation (up to the common epoch) for which

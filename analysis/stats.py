@@ -139,7 +139,7 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             stable=stable,
             judged=judged,
             stable_interval=wilson_interval(stable, judged),
-            collapsed=int(group["outcome"].isin(outcomes.COLLAPSED).sum()),
+            failed=int(group["outcome"].isin(outcomes.FAILED).sum()),
             finished=len(finished),
         )
         calm = finished[~finished["outcome"].isin(outcomes.COLLAPSED)]
@@ -152,11 +152,12 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
 
 def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """The summary best first: configs with at least MIN_SEEDS_TO_RANK_FIRST finished seeds first, then by the share
-    of finished seeds that collapsed (fewest first; a config with no finished seed last, as nothing is known of it),
+    of finished seeds that failed (outcomes.FAILED; fewest first; a config with no finished seed last, as nothing is
+    known of it),
     then by ``rank_by``'s estimate over finished seeds."""
     keys = {
         "_few_seeds": table["finished"] < MIN_SEEDS_TO_RANK_FIRST,
-        "_collapsed_share": table["collapsed"] / table["finished"].where(table["finished"] > 0),
+        "_failed_share": table["failed"] / table["finished"].where(table["finished"] > 0),
     }
     if rank_by in table.columns:
         sign = -1 if HIGHER_IS_BETTER[rank_by] else 1

@@ -26,8 +26,8 @@ _OUTCOME_WORDS = {
     outcomes.NOT_MEASURED: "finished without quality evaluations",
 }
 RANKING_RULE = (
-    "Ranked with configs of at least {seeds} finished seeds first, then by the share of finished seeds that diverged "
-    "or mode-collapsed (fewest first), then by the final {rank_by} over finished seeds"
+    "Ranked with configs of at least {seeds} finished seeds first, then by the share of finished seeds that failed "
+    "(diverged, did not learn or mode-collapsed; fewest first), then by the final {rank_by} over finished seeds"
 )
 
 
@@ -202,8 +202,8 @@ def config_outcomes_text(record: found.ConfigOutcomes) -> str:
 
 def ranking_text(records: list[found.RankedConfig], rank_by: str) -> str:
     listing = "; ".join(
-        f"{record.rank}. {record.config}: {rank_by} {estimate_text(record.estimate)}, {record.collapsed} of "
-        f"{record.finished} finished seeds collapsed"
+        f"{record.rank}. {record.config}: {rank_by} {estimate_text(record.estimate)}, {record.failed} of "
+        f"{record.finished} finished seeds failed"
         + ("" if record.ranks_first else " (too few finished seeds to rank first)")
         for record in records
     )
@@ -229,6 +229,12 @@ def schedule_text(record: found.ScheduleEffect) -> str:
         f"{record.context}: with {found.BASELINE_SCHEDULER} LR {record.baseline_verdict}, "
         f"with {record.scheduler} {record.verdict}"
     )
+    if record.effect == found.BASELINE_NOT_LEARNED:
+        return (
+            f"{record.context}: with {found.BASELINE_SCHEDULER} LR the generators did not learn the data in these "
+            f"epochs (with {record.scheduler}: {record.verdict}), so there is no instability for {record.scheduler} "
+            "to fix yet; train longer to ask."
+        )
     if record.effect == found.STILL_UNDECIDED:
         return (
             f"{said}; whether {record.scheduler} fixes anything cannot be told while the baseline is "

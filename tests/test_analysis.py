@@ -635,14 +635,14 @@ def test_ranking_first_needs_two_finished_seeds_and_unfinished_seeds_are_left_ou
         }
     )
     ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
-    # 256: 1 of 3 collapsed; 512: 2 of 3; 1024: the best FID, but one finished seed; 128: none finished.
+    # 256: 1 of 3 failed; 512: 2 of 3; 1024: the best FID, but one finished seed; 128: none finished.
     assert ranked["label"].tolist() == [
         "batch 256 · constant",
         "batch 512 · constant",
         "batch 1024 · constant",
         "batch 128 · constant",
     ]
-    assert ranked[["collapsed", "finished"]].values.tolist() == [[1, 3], [2, 3], [0, 1], [0, 0]]
+    assert ranked[["failed", "finished"]].values.tolist() == [[1, 3], [2, 3], [0, 1], [0, 0]]
     # The running seed's FID (40, at epoch 2) is not batch 1024's estimate.
     assert ranked.set_index("label").loc["batch 1024 · constant", "fid"].values == (50.0,)
 
