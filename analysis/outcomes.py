@@ -41,7 +41,6 @@ UNFINISHED = "unfinished"  # errored, or still running: not judged
 NOT_MEASURED = "quality not measured"  # finished without quality evaluations: its samples cannot be judged
 COLLAPSED = (DIVERGED, MODE_COLLAPSE)
 FAILED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE)  # ended without varied samples like the data
-UNSTABLE = (DIVERGED, MODE_COLLAPSE, QUALITY_FELL)
 JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
 FINISHED = (*JUDGED, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
 
