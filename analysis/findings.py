@@ -270,7 +270,6 @@ class _Study:
         self.rank_by = rank_by
         measured = rank_by in frame.columns and frame[rank_by].notna().any()
         self.evaluations = frame[frame[rank_by].notna()].sort_values("epoch") if measured else frame.iloc[:0]
-        self.finished = trials[trials["outcome"].isin(outcomes.FINISHED)]
 
     # ---- helpers ------------------------------------------------------------------------------------------------
 
