@@ -120,7 +120,7 @@ def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[...
 
 
 def config_table(data: ReportData) -> pd.DataFrame:
-    """The report's main table: one row per config, ranked, every number a mean with its interval over seeds."""
+    """The report's main table: one row per config, ranked, every number an estimate with its interval over seeds."""
     table, rank_by = data.ranked, data.rank_by
     shown = table[["rank", *data.columns, "seeds", "verdict"]].copy()
     shown["stable"] = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from analysis import findings as found
@@ -41,9 +42,14 @@ def signed(value: float) -> str:
 
 
 def cell(value) -> str:
-    """A table cell: an estimate as :func:`estimate_text`, NaN as blank, a number as :func:`number`."""
+    """A table cell: an estimate as :func:`estimate_text`, NaN or None as blank, a flag as yes / no, a number as
+    :func:`number`."""
     if isinstance(value, Estimate):
         return estimate_text(value)
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return "" if math.isnan(value) else number(value)
     return str(value)
