@@ -189,6 +189,8 @@ def report_markdown(data: ReportData, plots_shown: list[Plot]) -> str:
         f"{intervals.CONFIDENCE:.0%} interval and n, the number of seeds (FID: a geometric mean), and the seeds' own "
         f"values where there are {wording.SHOWN_VALUES} or fewer.",
         "",
+        *[f"- **{question}** {answer}" for question, answer in wording.summary(data.findings, rank_by).items()],
+        "",
     ]
     for question, sentences in wording.render(data.findings, rank_by).items():
         lines += [f"## {question}", "", *[f"- {sentence}" for sentence in sentences], ""]

@@ -310,6 +310,117 @@ def render(answers: dict[str, list[found.Finding]], rank_by: str = stats.DEFAULT
     return out
 
 
+_SHORT_EFFECTS = {
+    found.FIXES: "fixes constant LR's instability",
+    found.DOES_NOT_FIX: "does not fix constant LR's instability",
+    found.NOT_SHOWN: "was stable on every seed where constant LR was not, but not beyond chance",
+    found.DID_NOT_ACT: "did not act in these epochs",
+    found.NOTHING_TO_FIX: "had nothing to fix (constant LR was stable)",
+    found.BASELINE_NOT_LEARNED: "had nothing to fix yet (constant LR did not learn)",
+}
+
+
+def _decided(records: list[found.Finding]) -> list[found.Comparison]:
+    return [
+        record
+        for record in records
+        if isinstance(record, found.Comparison) and record.conclusion in (found.BETTER, found.WORSE)
+    ]
+
+
+def _called(comparison: found.Comparison) -> str:
+    """'batch 1024 is worse than batch 128 (fid at equal epochs, warmup_cosine LR: ×1.61 [×1.3, ×2], Holm-adjusted p
+    0.0144)'."""
+    word = {found.BETTER: "better", found.WORSE: "worse"}[comparison.conclusion]
+    if comparison.metric == found.STABLE_SHARE:
+        word = {found.BETTER: "more often stable", found.WORSE: "less often stable"}[comparison.conclusion]
+    basis = {found.EQUAL_EPOCHS: " at equal epochs", found.EQUAL_UPDATES: " at equal updates"}.get(comparison.topic, "")
+    where = ", ".join(part for part in (f"{comparison.metric}{basis}", comparison.context) if part)
+    return (
+        f"{comparison.a.config} is {word} than {comparison.b.config} ({where}: {effect_text(comparison.effect)}, "
+        f"Holm-adjusted p {number(comparison.p_adjusted)})"
+    )
+
+
+def _listed(labels: list[str]) -> str:
+    return "; ".join(labels)
+
+
+def _stability_summary(records: list[found.Finding]) -> str:
+    configs = [record for record in records if isinstance(record, found.ConfigOutcomes)]
+    by_verdict: dict[str, list[str]] = {}
+    for record in configs:
+        shown = f"{record.config} ({share_text(record.stable, record.judged, record.stable_low, record.stable_high)})"
+        by_verdict.setdefault(record.verdict, []).append(shown)
+    said = {
+        stats.STABLE_CONFIG: "Stable",
+        stats.UNSTABLE_CONFIG: "Unstable",
+        stats.NOT_LEARNED_CONFIG: "Did not learn in these epochs (more updates needed, not a fix for instability)",
+        stats.UNDECIDED: "Undecided",
+    }
+    parts = [f"{said[verdict]}: {_listed(by_verdict[verdict])}." for verdict in said if verdict in by_verdict]
+    parts.append(_decisions(records, "stable seeds"))
+    return " ".join(parts)
+
+
+def _decisions(records: list[found.Finding], what: str) -> str:
+    decided = _decided(records)
+    if decided:
+        return "Resolved: " + "; ".join(_called(comparison) for comparison in decided) + "."
+    compared = [record for record in records if isinstance(record, found.Comparison)]
+    return f"No difference in {what} is resolved ({len(compared)} compared)." if compared else ""
+
+
+def _images_summary(records: list[found.Finding], rank_by: str) -> str:
+    ranked = [record for record in records if isinstance(record, found.RankedConfig)]
+    if not ranked:
+        return " ".join(sentence(record, rank_by) for record in records if isinstance(record, found.Note))
+    best = ranked[0]
+    text = (
+        f"{best.config} ranks first: {rank_by} {estimate_text(best.estimate)}, {best.failed} of {best.finished} "
+        "finished seeds failed"
+    )
+    if not best.ranks_first:
+        text += f" (no config has {stats.MIN_SEEDS_TO_RANK_FIRST} finished seeds: provisional)"
+    runner_up = [
+        record for record in records if isinstance(record, found.Comparison) and record.topic == found.BEST_VS_RUNNER_UP
+    ]
+    if runner_up and runner_up[0].conclusion == found.BETTER:
+        text += f", better than the runner-up {runner_up[0].b.config}"
+    elif runner_up:
+        text += f", not told apart from the runner-up {runner_up[0].b.config} ({_conclusion_text(runner_up[0])})"
+    others = [record for record in records if not (isinstance(record, found.Comparison) and record.selected)]
+    return f"{text}. {_decisions(others, 'image quality')}".strip()
+
+
+def _schedules_summary(records: list[found.Finding], rank_by: str) -> str:
+    effects = [record for record in records if isinstance(record, found.ScheduleEffect)]
+    if not effects:
+        return " ".join(sentence(record, rank_by) for record in records if isinstance(record, found.Note))
+    parts = []
+    for record in effects:
+        short = _SHORT_EFFECTS.get(record.effect, f"cannot be judged yet (constant LR {record.baseline_verdict})")
+        parts.append(f"at {record.context}, {record.scheduler} {short}")
+    said = _listed(parts)
+    return f"{said[0].upper()}{said[1:]}. {_decisions(records, 'quality')}".strip()
+
+
+def summary(answers: dict[str, list[found.Finding]], rank_by: str = stats.DEFAULT_RANK_BY) -> dict[str, str]:
+    """Each question's answer in a few sentences, from the same records as its section: the verdicts, the ranking's
+    first config, the schedules' effects, and every difference the adjusted comparisons resolved."""
+    if any(
+        isinstance(record, found.Note) and record.kind == found.NO_EPOCHS
+        for records in answers.values()
+        for record in records
+    ):
+        return {question: note_text(found.Note(question, found.NO_EPOCHS)) for question in answers}
+    return {
+        found.STABILITY: _stability_summary(answers[found.STABILITY]),
+        found.IMAGES: _images_summary(answers[found.IMAGES], rank_by),
+        found.SCHEDULES: _schedules_summary(answers[found.SCHEDULES], rank_by),
+    }
+
+
 def findings_frame(answers: dict[str, list[found.Finding]], rank_by: str = stats.DEFAULT_RANK_BY) -> pd.DataFrame:
     """The findings as one table for the notebook: a row per record, its kind and sentence, and for a comparison its
     sides, effect, interval, p-values and conclusion."""

@@ -590,6 +590,37 @@ def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_be
     assert found.conclusion == findings.NO_CONCLUSION
 
 
+def test_the_summary_answers_each_question_from_its_records_above_the_sections():
+    collapsed = (10, 9, 3, 2, 2, 2)
+    frame = crafted(
+        {
+            (1024, "constant"): [Seed(300.0, classes=collapsed)] * 6,
+            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(6)],
+            (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
+        }
+    )
+    answers = findings.findings(frame)
+    short = wording.summary(answers)
+    assert short[findings.STABILITY].startswith(
+        f"Stable: batch 1024 · warmup_cosine (6 of 6 stable [{shown(wilson(6, 6)[0])}, 1]). Unstable: batch 1024 · "
+        "constant (0 of 6 stable"
+    )
+    # The comparisons the schedule question resolved (stable seeds at 6 against 6, and FID), named with their numbers.
+    shares = comparison(frame, findings.SEEDS_STABLE, "batch 1024", findings.SCHEDULES)
+    fid = comparison(frame, findings.FINAL, "batch 1024", findings.SCHEDULES)
+    assert (shares.conclusion, fid.conclusion) == (findings.BETTER, findings.BETTER)
+    assert short[findings.SCHEDULES] == (
+        "At batch 1024, step did not act in these epochs; at batch 1024, warmup_cosine fixes constant LR's "
+        f"instability. Resolved: warmup_cosine is more often stable than constant (stable share, batch 1024: "
+        f"{wording.effect_text(shares.effect)}, Holm-adjusted p {shown(shares.p_adjusted)}); warmup_cosine is better "
+        f"than constant (fid, batch 1024: {wording.effect_text(fid.effect)}, Holm-adjusted p {shown(fid.p_adjusted)})."
+    )
+    assert short[findings.IMAGES].startswith("batch 1024 · warmup_cosine ranks first: fid ")
+    markdown = report_markdown(report_data(frame, "crafted"), [])
+    summary_at, first_section = markdown.index(f"- **{findings.STABILITY}**"), markdown.index("\n## ")
+    assert summary_at < first_section
+
+
 def test_a_single_seed_baseline_leaves_the_schedule_question_open():
     frame = crafted(
         {(128, "constant"): [Seed(300.0, classes=(10, 9, 3, 2, 2, 2))], (128, "warmup_cosine"): [Seed(200.0)]}
