@@ -130,7 +130,7 @@ def _basis(comparison: found.Comparison) -> str:
     if comparison.topic == found.SEEDS_STABLE:
         return f"Seeds stable{where}"
     if comparison.topic == found.EQUAL_EPOCHS:
-        common = max(comparison.a.epochs + comparison.b.epochs)
+        common = max(comparison.a.epochs + comparison.b.epochs, default=0)
         stopped = sorted({epoch for epoch in comparison.a.epochs + comparison.b.epochs if epoch < common})
         note = f"; seeds that stopped earlier at their last evaluation, epoch {_epochs(stopped)}" if stopped else ""
         return f"At equal epochs (epoch {common}{note}){where}, {metric}"
@@ -176,11 +176,12 @@ def _improving(seeds: list[found.SeedOutcome]) -> str:
 
 
 def _seed_text(seed: found.SeedOutcome) -> str:
-    where = "" if math.isnan(seed.epoch) else f" from epoch {int(seed.epoch)}"
     if seed.outcome == outcomes.DIVERGED:
         where = f" at epoch {int(seed.epoch)}"
-    if seed.outcome == outcomes.DID_NOT_LEARN:
-        where = ""
+    elif seed.outcome == outcomes.DID_NOT_LEARN or math.isnan(seed.epoch):
+        where = ""  # a generator that never learned has no epoch it happened at
+    else:
+        where = f" from epoch {int(seed.epoch)}"
     detail = f": {seed.detail}" if seed.detail else ""
     return f"seed {seed.seed}{where}{detail}"
 
