@@ -54,7 +54,8 @@ RANGES: dict[str, tuple[float, float]] = {
 _NON_NEGATIVE = (0.0, math.inf)
 METHOD = (
     f"{CONFIDENCE:.0%} intervals over seeds. FID: geometric mean with the Student-t interval of the mean log FID; "
-    "two configs compared as the ratio of their geometric means, with Welch's interval on the log scale. Every other "
+    "two configs compared as the ratio of their geometric means, with Welch's interval on the log scale (a set "
+    "holding a FID of 0 is taken on the plain scale instead). Every other "
     "metric: mean with its Student-t interval, compared by the difference of means with Welch's interval, each bound "
     "clipped to the metric's range. Shares of stable seeds: Wilson score intervals, compared by the difference of "
     "shares with Newcombe's interval and Fisher's exact test. Within each question the comparisons' p-values are "
@@ -76,12 +77,10 @@ def _finite(values: Sequence[float]) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
-def _on_scale(values: np.ndarray, metric: str) -> np.ndarray:
-    if metric not in LOG_SCALE:
-        return values
-    if (values <= 0).any():
-        raise ValueError(f"{metric} is estimated on the log scale, but a seed's value is {values.min()}")
-    return np.log(values)
+def _log_scale(metric: str, *sides: np.ndarray) -> bool:
+    """Whether ``metric`` is taken on the log scale for these values: a log-scale metric whose values are all positive
+    (a FID of 0, a perfect match up to rounding, leaves that set on the plain scale, clipped at 0)."""
+    return metric in LOG_SCALE and all(bool((side > 0).all()) for side in sides)
 
 
 def _clip(value: float, low: float, high: float) -> float:
@@ -98,14 +97,11 @@ class Estimate:
     low: float
     high: float
     values: tuple[float, ...]
+    geometric: bool = False  # on the log scale: the centre is the geometric mean
 
     @property
     def n(self) -> int:
         return len(self.values)
-
-    @property
-    def geometric(self) -> bool:
-        return self.metric in LOG_SCALE
 
 
 def estimate(values: Sequence[float], metric: str) -> Estimate:
@@ -114,7 +110,8 @@ def estimate(values: Sequence[float], metric: str) -> Estimate:
     kept = tuple(float(value) for value in array)
     if len(array) == 0:
         return Estimate(metric, math.nan, math.nan, math.nan, kept)
-    scaled = _on_scale(array, metric)
+    geometric = _log_scale(metric, array)
+    scaled = np.log(array) if geometric else array
     center = float(scaled.mean())
     low = high = math.nan
     if len(array) > 1:
@@ -124,8 +121,8 @@ def estimate(values: Sequence[float], metric: str) -> Estimate:
             if spread == 0
             else stats.t.interval(CONFIDENCE, df=len(array) - 1, loc=center, scale=spread / math.sqrt(len(array)))
         )
-    if metric in LOG_SCALE:
-        return Estimate(metric, math.exp(center), math.exp(low), math.exp(high), kept)
+    if geometric:
+        return Estimate(metric, math.exp(center), math.exp(low), math.exp(high), kept, geometric=True)
     floor, ceiling = metric_range(metric)
     return Estimate(metric, center, _clip(float(low), floor, ceiling), _clip(float(high), floor, ceiling), kept)
 
@@ -149,10 +146,10 @@ def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
     """``metric`` of seeds ``a`` against seeds ``b``: the ratio of geometric means on the log scale, else the difference
     of means (its interval clipped to what two values in the metric's range can differ by), with Welch's test."""
     a, b = _finite(a), _finite(b)
-    ratio = metric in LOG_SCALE
+    ratio = _log_scale(metric, a, b)
     if min(len(a), len(b)) == 0:
         return Effect(math.nan, math.nan, math.nan, math.nan, ratio, len(a), len(b), NO_VALUES)
-    a_scaled, b_scaled = _on_scale(a, metric), _on_scale(b, metric)
+    a_scaled, b_scaled = (np.log(a), np.log(b)) if ratio else (a, b)
     shift = float(a_scaled.mean() - b_scaled.mean())
     low = high = p_value = math.nan
     no_test = ""

@@ -56,6 +56,17 @@ def test_fid_difference_is_a_ratio_with_welchs_interval_of_the_mean_logs():
     assert 0 < effect.low < 1 < effect.high and effect.p_value > 0.05  # one collapse among three: not decided
 
 
+def test_a_fid_of_zero_leaves_its_set_on_the_plain_scale_clipped_at_zero():
+    # A perfect match, rounded to 0, has no log: that set is estimated by its mean, its interval clipped at 0.
+    values = (0.0, 2.0, 10.0)
+    center, low, high = t_interval(values)
+    result = estimate(values, "fid")
+    assert not result.geometric and result.center == pytest.approx(center) and low < 0
+    assert (result.low, result.high) == (0.0, pytest.approx(high))
+    effect = difference(values, (5.0, 6.0), "fid")
+    assert not effect.ratio and effect.value == pytest.approx(center - 5.5)
+
+
 def test_a_bounded_metrics_interval_is_clipped_to_its_range():
     values = (0.99, 0.5, 0.98)
     center, low, high = t_interval(values)
