@@ -340,8 +340,10 @@ class _Study:
         unmeasured = int((self.trials["outcome"] == outcomes.NOT_MEASURED).sum())
         if unmeasured:
             out.append(Note(STABILITY, TRIALS_NOT_MEASURED, unmeasured))
+        rows = self.table.set_index("label")
         for config, group in self.trials.groupby(self.columns, sort=True):
-            row = self.table[(self.table[self.columns] == pd.Series(config, index=self.columns)).all(axis=1)].iloc[0]
+            label = stats.config_label(config, self.columns)
+            row = rows.loc[label]  # the summary's row of this config
             seeds = tuple(
                 SeedOutcome(
                     int(trial[SEED]),
@@ -357,7 +359,7 @@ class _Study:
             out.append(
                 ConfigOutcomes(
                     STABILITY,
-                    row["label"],
+                    label,
                     row["verdict"],
                     row["verdict_why"],
                     seeds,

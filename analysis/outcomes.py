@@ -23,9 +23,7 @@ from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
 # outlying real images); noisy but readable 1s only (batch 128 · warmup_cosine) 0.013, with density 0.34. On 5,000
 # real images: 1s only 0.12, 0s, 1s and 7s 0.32; 10,000 real training images 0.95.
 LEARNED_COVERAGE = 0.005
-FEW_MODES_CLASSES = (
-    5  # a generator that drew the data has mode-collapsed when at most this many classes get a fair share
-)
+FEW_MODES_CLASSES = 5  # having drawn the data, G has mode-collapsed when at most this many classes get a fair share
 COVERAGE_DROP = 0.5  # ... or when its coverage fell below this fraction of its best so far
 IMPROVING_EVALUATIONS = 3  # quality is still improving when FID fell at each of the last this-many evaluations
 FID_TOLERANCE = 0.25  # quality fell when the last FID is more than this much above the trial's best FID
@@ -79,13 +77,13 @@ DEFINITIONS = f"""\
   the raw nor the corrected within-epoch variance compares runs as a measure of stability.
 - Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
   **failed** (diverged, did not learn or mode-collapsed; fewest first), then by the ranking metric
-  over finished seeds. Final
-  numbers are each finished seed's last evaluation (the last epoch, or where a diverged seed
-  stopped); unfinished seeds are left out. Batch sizes are compared at equal epochs and at equal
-  generator updates: the larger batch at its latest evaluation (up to the common epoch) for which
-  every smaller-batch seed has an evaluation within 10 % of it in updates, against those; both counts
-  are printed, and whether the two ran at different LRs there. A schedule whose LR as it ran never differed from
-  constant LR's did not act in those epochs and is not judged.
+  over finished seeds. Final numbers are each finished seed's last evaluation (the last epoch, or
+  where a diverged seed stopped); unfinished seeds are left out. Batch sizes are compared at equal
+  epochs and at equal generator updates: the larger batch at its latest evaluation (up to the
+  common epoch) for which every smaller-batch seed has an evaluation within 10 % of it in updates,
+  against those; both counts are printed, and whether the two ran at different LRs there. A
+  schedule whose LR as it ran never differed from constant LR's did not act in those epochs and is
+  not judged.
 """
 
 
@@ -181,13 +179,9 @@ def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reas
     improving = still_improving(evaluations)
     last = evaluations.iloc[-1]
     if not drew_data(evaluations).any():
-        updates = f"in {int(last['g_updates']):,} generator updates" if "g_updates" in last else ""
-        return TrialOutcome(
-            DID_NOT_LEARN,
-            float(last["epoch"]),
-            f"{updates}, best coverage {evaluations['coverage'].max():.2g}",
-            improving,
-        )
+        updates = [f"in {int(last['g_updates']):,} generator updates"] if "g_updates" in last else []
+        detail = ", ".join([*updates, f"best coverage {evaluations['coverage'].max():.2g}"])
+        return TrialOutcome(DID_NOT_LEARN, float(last["epoch"]), detail, improving)
     collapse = mode_collapse_epoch(evaluations)
     if not math.isnan(collapse):
         return TrialOutcome(MODE_COLLAPSE, collapse, collapse_detail(evaluations, collapse), improving)

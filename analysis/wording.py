@@ -100,15 +100,20 @@ def _p_text(comparison: found.Comparison) -> str:
     return f"; {test} p {number(comparison.effect.p_value)}{adjusted}"
 
 
+def _direction_words(comparison: found.Comparison) -> dict[str, str]:
+    """What BETTER and WORSE are called for this comparison's metric."""
+    if comparison.metric == found.STABLE_SHARE:
+        return {found.BETTER: "more often stable", found.WORSE: "less often stable"}
+    return {found.BETTER: "better", found.WORSE: "worse"}
+
+
 def _conclusion_text(comparison: found.Comparison) -> str:
-    better, worse = (
-        ("more often stable", "less often stable") if comparison.metric == found.STABLE_SHARE else ("better", "worse")
-    )
+    words = _direction_words(comparison)
     if comparison.conclusion == found.NO_CONCLUSION and comparison.effect.p_value < ALPHA:
         return f"no conclusion once adjusted for the {comparison.family} comparisons"
     return {
-        found.BETTER: f"{comparison.a.config} is {better}",
-        found.WORSE: f"{comparison.a.config} is {worse}",
+        found.BETTER: f"{comparison.a.config} is {words[found.BETTER]}",
+        found.WORSE: f"{comparison.a.config} is {words[found.WORSE]}",
         found.NO_CONCLUSION: "within seed-to-seed spread, no conclusion",
         ONE_SEED: "one seed cannot decide",
         NO_VALUES: "no seed to compare on one side",
@@ -332,9 +337,7 @@ def _decided(records: list[found.Finding]) -> list[found.Comparison]:
 def _called(comparison: found.Comparison) -> str:
     """'batch 1024 is worse than batch 128 (fid at equal epochs, warmup_cosine LR: ×1.61 [×1.3, ×2], Holm-adjusted p
     0.0144)'."""
-    word = {found.BETTER: "better", found.WORSE: "worse"}[comparison.conclusion]
-    if comparison.metric == found.STABLE_SHARE:
-        word = {found.BETTER: "more often stable", found.WORSE: "less often stable"}[comparison.conclusion]
+    word = _direction_words(comparison)[comparison.conclusion]
     basis = {found.EQUAL_EPOCHS: " at equal epochs", found.EQUAL_UPDATES: " at equal updates"}.get(comparison.topic, "")
     where = ", ".join(part for part in (f"{comparison.metric}{basis}", comparison.context) if part)
     return (

@@ -558,13 +558,22 @@ def test_equal_updates_at_different_lrs_say_so():
     assert "The two ran at different generator LRs at those updates" in wording.comparison_text(found)
 
 
+def schedules_at_batch_1024() -> dict[tuple, list[Seed]]:
+    """Constant LR collapsed on 6 of 6 seeds, warmup_cosine stable on 6 of 6, step (which never acts in 6 epochs)
+    collapsed on 1 of 3."""
+    collapsed = (10, 9, 3, 2, 2, 2)
+    return {
+        (1024, "constant"): [Seed(300.0, classes=collapsed)] * 6,
+        (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(6)],
+        (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
+    }
+
+
 def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_beyond_chance():
     collapsed = (10, 9, 3, 2, 2, 2)
     frame = crafted(
         {
-            (1024, "constant"): [Seed(300.0, classes=collapsed)] * 6,
-            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(6)],
-            (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
+            **schedules_at_batch_1024(),
             (128, "constant"): [Seed(300.0, classes=collapsed), Seed(310.0), Seed(320.0, classes=collapsed)],
             (128, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
         }
@@ -591,14 +600,7 @@ def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_be
 
 
 def test_the_summary_answers_each_question_from_its_records_above_the_sections():
-    collapsed = (10, 9, 3, 2, 2, 2)
-    frame = crafted(
-        {
-            (1024, "constant"): [Seed(300.0, classes=collapsed)] * 6,
-            (1024, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(6)],
-            (1024, "step"): [Seed(250.0, classes=collapsed), Seed(240.0), Seed(230.0)],
-        }
-    )
+    frame = crafted(schedules_at_batch_1024())
     answers = findings.findings(frame)
     short = wording.summary(answers)
     assert short[findings.STABILITY].startswith(

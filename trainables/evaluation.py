@@ -1,8 +1,8 @@
 """Scoring a generator's samples: the shipped classifier, the real test set's reference, and when to score.
 
 Glue around trainables.quality's pure math. The real side of every metric (the test set's
-features, their k-NN radii at both k and their Gaussian) depends only on the dataset and the classifier, so
-:func:`real_reference` computes it once and caches it on disk under the weights' checksum; a
+features, their k-NN radii at both k and their Gaussian) depends only on the dataset and the
+classifier, so :func:`real_reference` computes it once and caches it on disk under the weights' checksum; a
 sweep computes or loads it on the driver and hands it to every trial. Samples are scored as
 the uint8 images they would be saved as, like the real ones, so saved samples
 (``python -m trainables.evaluate checkpoint --save-samples``) score the same anywhere.
