@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
+from analysis.intervals import metric_range
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, quality_metrics
 from analysis.wording import number
 from tune_gan.search_space import BATCH_SIZE, SCHEDULER
@@ -98,12 +99,14 @@ def _line_styles(table: pd.DataFrame) -> dict[tuple, dict]:
 
 
 def _mean_band(ax, history: pd.DataFrame, metric: str, label: str, x: str = "epoch", **line) -> None:
-    """Mean over seeds per point of ``x``, with a ±1 std band where there is more than one seed; ``line`` styles the
-    mean's line (its colour the band's too)."""
+    """Mean over seeds per point of ``x``, with a ±1 std band where there is more than one seed, inside the metric's
+    range (no FID band below 0); ``line`` styles the mean's line (its colour the band's too)."""
     stats = history.groupby(x)[metric].agg(["mean", "std"])
     ax.plot(stats.index, stats["mean"], label=label, **line)
     if stats["std"].notna().any():
-        low, high = stats["mean"] - stats["std"], stats["mean"] + stats["std"]
+        floor, ceiling = metric_range(metric)
+        low = (stats["mean"] - stats["std"]).clip(lower=floor)
+        high = (stats["mean"] + stats["std"]).clip(upper=ceiling)
         ax.fill_between(stats.index, low, high, color=line["color"], alpha=0.2)
 
 
