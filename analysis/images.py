@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
-from analysis.plots import fit, suptitle
+from analysis.plots import PANELS_PER_ROW, config_colors, fit, suptitle
 from analysis.stats import config_columns, config_label
 from trainables.checkpoint import CheckpointError, read_state, saved_sample_grids
 from trainables.config import TrialConfig
@@ -27,15 +27,15 @@ from tune_gan.search_space import SEED
 MAX_STAGES = 6
 
 
-def _first_seed_checkpoints(frame: pd.DataFrame) -> list[tuple[str, Path]]:
-    """(config label, checkpoint dir) for the lowest seed of each config that has a local checkpoint."""
+def _first_seed_checkpoints(frame: pd.DataFrame) -> list[tuple[tuple, str, Path]]:
+    """(config, its label, checkpoint dir) for the lowest seed of each config that has a local checkpoint."""
     columns = config_columns(frame)
     trials = frame.dropna(subset=["checkpoint"]).sort_values(SEED).drop_duplicates("trial_id")
     out = []
     for config, runs in trials.groupby(columns, sort=True):
         checkpoint = Path(runs["checkpoint"].iloc[0])
         if checkpoint.is_dir():
-            out.append((config_label(config, columns), checkpoint))
+            out.append((config, config_label(config, columns), checkpoint))
     return out
 
 
@@ -49,7 +49,7 @@ def _stages(epochs: list[int]) -> list[int]:
 
 def stage_montage(frame: pd.DataFrame) -> Figure | None:
     """For each config, its fixed-noise 5x5 grids at the saved stages, early to late, side by side."""
-    rows = [(label, saved_sample_grids(checkpoint)) for label, checkpoint in _first_seed_checkpoints(frame)]
+    rows = [(label, saved_sample_grids(checkpoint)) for _, label, checkpoint in _first_seed_checkpoints(frame)]
     rows = [(label, grids) for label, grids in rows if grids]
     if not rows:
         return None
@@ -80,34 +80,54 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
 
 
 def final_grids(frame: pd.DataFrame) -> Figure | None:
-    """The last 5x5 grid of each config."""
+    """The last 5x5 grid of each config, three a row, titled in the config's colour."""
+    colors = config_colors(frame)
     finals = [
-        (label, grids[max(grids)])
-        for label, checkpoint in _first_seed_checkpoints(frame)
+        (config, label, max(grids), grids[max(grids)])
+        for config, label, checkpoint in _first_seed_checkpoints(frame)
         if (grids := saved_sample_grids(checkpoint))
     ]
     if not finals:
         return None
-    columns = min(4, len(finals))
+    columns = min(PANELS_PER_ROW, len(finals))
     rows = -(-len(finals) // columns)
-    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(2.6 * columns, 2.8 * rows), layout="constrained")
+    fig, axes = plt.subplots(rows, columns, squeeze=False, figsize=(2.4 * columns, 2.6 * rows), layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (label, grid) in zip(axes.flat, finals):
+    for ax, (config, label, epoch, grid) in zip(axes.flat, finals):
         ax.imshow(Image.open(grid), cmap="gray")
-        ax.set_title(f"{fit(label, 2.4, 8)}\nepoch {int(grid.stem.removeprefix('epoch_'))}", fontsize=8)
-    suptitle(fig, "Final 25 generated images of each config")
+        ax.set_title(f"{fit(label, 2.2, 8)}\nepoch {epoch}", fontsize=8, color=colors[config])
+    suptitle(fig, "Final 25 generated images of each config (its lowest seed)")
     return fig
 
 
-def best_checkpoint(frame: pd.DataFrame, ranked: pd.DataFrame) -> Path | None:
-    """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine; ``ranked`` is
+def _best_trial(frame: pd.DataFrame, ranked: pd.DataFrame) -> pd.Series | None:
+    """The latest row of the best-ranked config's lowest seed whose checkpoint is on this machine; ``ranked`` is
     :func:`analysis.stats.ranking`'s table of the experiment."""
     best = ranked.iloc[0]
     columns = config_columns(frame)
     trials = frame[(frame[columns] == best[columns]).all(axis=1)].dropna(subset=["checkpoint"]).sort_values(SEED)
-    checkpoint = Path(trials["checkpoint"].iloc[0]) if len(trials) else None
-    return checkpoint if checkpoint is not None and checkpoint.is_dir() else None
+    if not len(trials) or not Path(trials["checkpoint"].iloc[0]).is_dir():
+        return None
+    return trials.iloc[0]
+
+
+def best_checkpoint(frame: pd.DataFrame, ranked: pd.DataFrame) -> Path | None:
+    """The latest checkpoint of the best-ranked config's lowest seed, if it is on this machine."""
+    trial = _best_trial(frame, ranked)
+    return None if trial is None else Path(trial["checkpoint"])
+
+
+def best_samples(frame: pd.DataFrame, ranked: pd.DataFrame) -> tuple[str, bytes] | None:
+    """The best-ranked config's lowest seed's last 5x5 grid: (what it shows, its PNG bytes as the trial saved it);
+    None where that checkpoint is not on this machine or holds no grid."""
+    trial = _best_trial(frame, ranked)
+    grids = saved_sample_grids(Path(trial["checkpoint"])) if trial is not None else {}
+    if not grids:
+        return None
+    columns = config_columns(frame)
+    label = config_label(tuple(trial[columns]), columns)
+    return f"{label}, seed {trial[SEED]}, epoch {max(grids)}", grids[max(grids)].read_bytes()
 
 
 def slerp(start: torch.Tensor, end: torch.Tensor, fraction: float) -> torch.Tensor:

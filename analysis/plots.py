@@ -1,43 +1,85 @@
 """Plots of a tidy experiment table (see :func:`analysis.load.load_experiment`); each returns a Figure.
 
-One colour per scheduler throughout; curves are means over seeds with a ±1 std band. The curves
-can be drawn against epochs, generator updates or real images seen (:data:`X_AXES`): at equal
-epochs a larger batch has taken fewer updates, so batch sizes compare differently on each axis.
-A setting that varies beyond batch size and scheduler (latent_dim, lr_d, ...) gets panels, or a
-marker, of its own: no curve is a mean over two configs.
+One colour per config, the same in every figure of an experiment (:func:`config_colors`); curves
+are means over seeds with a ±1 std band. The curves can be drawn against epochs, generator updates
+or real images seen (:data:`X_AXES`): at equal epochs a larger batch has taken fewer updates, so
+batch sizes compare differently on each axis. A setting that varies beyond batch size and
+scheduler (latent_dim, lr_d, ...) gets panels, or a marker, of its own: no curve is a mean over two
+configs.
 
-Every figure is laid out by matplotlib's constrained layout, and its long titles are broken into
-lines that fit (:func:`fit`): a figure is as wide as what it shows (a few epochs, one scheduler),
-and a title wider than the canvas would be cut off at both ends.
+Every figure is laid out by matplotlib's constrained layout, at most three panels a row, its legend
+once, below the panels; its long titles are broken into lines that fit (:func:`fit`): a figure is
+as wide as what it shows, and a title wider than the canvas would be cut off at both ends. Axes
+never use an offset ("1e−5+1"): a reader sees the values themselves.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
-from analysis.intervals import metric_range
+from analysis import outcomes
+from analysis.intervals import CONFIDENCE, metric_range
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, quality_metrics
 from analysis.wording import number
+from trainables.metric_keys import HIGHER_IS_BETTER, UNITS
 from tune_gan.search_space import BATCH_SIZE, SCHEDULER
 
 PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
-SCHEDULER_COLORS = {"constant": "tab:blue", "step": "tab:orange", "warmup_cosine": "tab:green"}
-BATCH_STYLES = ("-", "--", ":", "-.")
+PANEL_SIZE = (3.6, 2.8)  # inches: three panels a row fill a page
+STYLE = {"axes.formatter.useoffset": False, "legend.fontsize": 8}
+# Each outcome's colour in the outcome chart, worst first as analysis.outcomes orders them.
+OUTCOME_COLORS = {
+    outcomes.DIVERGED: "#c62828",
+    outcomes.MODE_COLLAPSE: "#ef8a17",
+    outcomes.DID_NOT_LEARN: "#9e9e9e",
+    outcomes.QUALITY_FELL: "#f2d024",
+    outcomes.STABLE: "#2e7d32",
+    outcomes.NOT_MEASURED: "#cfd8dc",
+    outcomes.UNFINISHED: "#eceff1",
+}
 SETTING_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per setting of the config columns beyond batch and scheduler
 D_EQUILIBRIUM = math.log(4)  # D loss when D(x) = D(G(z)) = 1/2: the minimax game's equilibrium
 G_EQUILIBRIUM = math.log(2)
 X_AXES = {"epoch": "epoch", "g_updates": "generator updates", "images_seen": "real images seen"}
 
 
-def scheduler_color(scheduler: str) -> str:
-    return SCHEDULER_COLORS.get(scheduler, "tab:gray")
+def styled(draw):
+    """Draw the figure under :data:`STYLE` (axis formatters read it when they are made)."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with plt.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+def config_colors(table: pd.DataFrame) -> dict[tuple, str]:
+    """One colour per config (:func:`analysis.stats.config_columns`' values, sorted) of any table of the experiment:
+    the same configs get the same colours in every figure."""
+    columns = config_columns(table)
+    configs = sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
+    palette = plt.get_cmap("tab10" if len(configs) <= 10 else "tab20").colors
+    return {config: to_hex(palette[index % len(palette)]) for index, config in enumerate(configs)}
+
+
+def legend_below(fig: Figure, handles: list, columns: int = 3) -> None:
+    """The figure's one legend, under its panels."""
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(columns, len(handles)), frameon=False)
+
+
+def _config_handles(table: pd.DataFrame, styles: dict[tuple, dict]) -> list:
+    columns = config_columns(table)
+    return [plt.Line2D([], [], label=config_label(config, columns), **style) for config, style in styles.items()]
 
 
 def fit(text: str, width: float, fontsize: float | str) -> str:
@@ -82,19 +124,16 @@ def _full_config(panel: tuple, scheduler: str) -> tuple:
 
 
 def _line_styles(table: pd.DataFrame) -> dict[tuple, dict]:
-    """Per config: colour by scheduler, dashes by batch size and, where more varies, a marker per setting of the
-    other config columns, so that no two configs draw alike."""
-    columns = config_columns(table)
-    configs = sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
-    batches = sorted({config[0] for config in configs})
-    others = sorted({config[2:] for config in configs})
+    """Per config: its colour (:func:`config_colors`) and, where more than batch size and scheduler varies, a marker
+    per setting of the other config columns, so that configs tell apart in grey too."""
+    colors = config_colors(table)
+    others = sorted({config[2:] for config in colors})
     return {
         config: {
-            "color": scheduler_color(config[1]),
-            "linestyle": BATCH_STYLES[batches.index(config[0]) % len(BATCH_STYLES)],
+            "color": color,
             **({"marker": SETTING_MARKERS[others.index(config[2:]) % len(SETTING_MARKERS)]} if len(others) > 1 else {}),
         }
-        for config in configs
+        for config, color in colors.items()
     }
 
 
@@ -110,9 +149,11 @@ def _mean_band(ax, history: pd.DataFrame, metric: str, label: str, x: str = "epo
         ax.fill_between(stats.index, low, high, color=line["color"], alpha=0.2)
 
 
+@styled
 def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     """D and G loss against ``x``; rows are batch sizes (and settings of any other varying config column), columns
     schedulers; dashed lines mark equilibrium."""
+    colors = config_colors(frame)
     history = _epochs(frame)
     columns, panels = _panels(history)
     schedulers = sorted(history[SCHEDULER].unique())
@@ -122,7 +163,7 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
         squeeze=False,
         sharex=x == "epoch",  # at equal updates a larger batch's run is shorter
         sharey=True,
-        figsize=(3.6 * len(schedulers), 2.8 * len(panels)),
+        figsize=(PANEL_SIZE[0] * len(schedulers), PANEL_SIZE[1] * len(panels) + 0.6),
         layout="constrained",
     )
     for row, panel in enumerate(panels):
@@ -130,122 +171,206 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
             ax = axes[row, column]
             in_panel = _in_panel(history, columns, panel)
             runs = in_panel[in_panel[SCHEDULER] == scheduler]
-            color = scheduler_color(scheduler)
+            config = _full_config(panel, scheduler)
             if len(runs):
-                _mean_band(ax, runs, "d_loss", "D loss", x=x, color=color)
-                _mean_band(ax, runs, "g_loss", "G loss", x=x, color=color, linestyle=":")
-            ax.axhline(D_EQUILIBRIUM, color="black", linestyle="--", linewidth=0.8, label="log 4 (D equilibrium)")
-            ax.axhline(G_EQUILIBRIUM, color="gray", linestyle="--", linewidth=0.8, label="log 2 (G equilibrium)")
-            label = config_label(_full_config(panel, scheduler), config_columns(history))
-            ax.set_title(fit(label, 3.4, 9), fontsize=9)
+                _mean_band(ax, runs, "d_loss", "D loss", x=x, color=colors[config])
+                _mean_band(ax, runs, "g_loss", "G loss", x=x, color=colors[config], linestyle=":")
+            ax.axhline(D_EQUILIBRIUM, color="black", linestyle="--", linewidth=0.8)
+            ax.axhline(G_EQUILIBRIUM, color="gray", linestyle="--", linewidth=0.8)
+            ax.set_title(fit(config_label(config, config_columns(history)), 3.4, 9), fontsize=9, color=colors[config])
             if row == len(panels) - 1:
                 ax.set_xlabel(X_AXES[x])
             if column == 0:
                 ax.set_ylabel("BCE loss (nats)")
-    axes[0, 0].legend(fontsize=7)
-    suptitle(fig, f"Loss per {X_AXES[x]} (mean over seeds, band ±1 std)")
+    handles = [
+        plt.Line2D([], [], color="dimgray", label="D loss"),
+        plt.Line2D([], [], color="dimgray", linestyle=":", label="G loss"),
+        plt.Line2D([], [], color="black", linestyle="--", linewidth=0.8, label="log 4 (D equilibrium)"),
+        plt.Line2D([], [], color="gray", linestyle="--", linewidth=0.8, label="log 2 (G equilibrium)"),
+    ]
+    legend_below(fig, handles, columns=4)
+    suptitle(fig, f"Loss per {X_AXES[x]} (mean over seeds, band ±1 std; colour: the config)")
     return fig
 
 
 def stability_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
-    """Within-epoch loss variance against ``x``, raw and sampling-corrected (when reported), one column per batch
-    size (and setting of any other varying config column), one line per scheduler. The corrected variance can be
-    negative, so its axis is symmetric-log."""
-    history = _epochs(frame)
-    columns, panels = _panels(history)
-    metrics = [name for name in LATE_VARIANCES if name in history.columns and history[name].notna().any()]
-    fig, axes = plt.subplots(
-        len(metrics),
-        len(panels),
-        squeeze=False,
-        sharex=x == "epoch",
-        figsize=(3.6 * len(panels), 2.8 * len(metrics)),
-        layout="constrained",
+    """Within-epoch loss variance against ``x``, raw and sampling-corrected (when reported), a panel per variance, a
+    line per config. The corrected variance can be negative, so its axis is symmetric-log."""
+    metrics = [name for name in LATE_VARIANCES if name in frame.columns and frame[name].notna().any()]
+    scales = {
+        name: {"value": "symlog", "linthresh": 1e-4} if name.endswith("_corrected") else "log" for name in metrics
+    }
+    return _per_config_lines(
+        frame,
+        [(name, "nats²") for name in metrics],
+        "Loss variance within each epoch: raw, and less mini-batch sampling noise",
+        x,
+        scales,
     )
-    for column, panel in enumerate(panels):
-        for row, metric in enumerate(metrics):
-            ax = axes[row, column]
-            for scheduler, runs in _in_panel(history, columns, panel).groupby(SCHEDULER):
-                _mean_band(ax, runs, metric, scheduler, x=x, color=scheduler_color(scheduler))
-            if metric.endswith("_corrected"):
-                ax.set_yscale("symlog", linthresh=1e-4)
-            else:
-                ax.set_yscale("log")
-            ax.set_title(fit(config_label(panel, columns), 3.4, 9), fontsize=9)
-            ax.set_ylabel(f"{metric} (nats²)", fontsize=8)
-            ax.set_xlabel(X_AXES[x])
-    axes[0, 0].legend(fontsize=7)
-    suptitle(fig, "Loss variance within each epoch: raw, and less mini-batch sampling noise")
+
+
+@styled
+def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
+    """How each config's seeds ended (analysis.outcomes), a bar per config split by outcome, with the config's verdict
+    at its right; ``trials`` and ``summary`` are :func:`analysis.stats.per_trial`'s and
+    :func:`analysis.stats.summary`'s tables."""
+    columns = config_columns(trials)
+    colors = config_colors(trials)
+    configs = list(colors)
+    counts = trials.groupby(columns)["outcome"].value_counts().unstack(fill_value=0)
+    verdicts = summary.set_index(columns)["verdict"]
+    fig, ax = plt.subplots(figsize=(7.2, 1.5 + 0.4 * len(configs)), layout="constrained")
+    rows = np.arange(len(configs))
+    left = np.zeros(len(configs))
+    for outcome, color in OUTCOME_COLORS.items():
+        if outcome in counts.columns:
+            widths = counts[outcome].reindex(configs, fill_value=0).to_numpy()
+            ax.barh(rows, widths, left=left, color=color, edgecolor="white", label=outcome)
+            left += widths
+    ax.set_yticks(rows, [fit(config_label(config, columns), 2.6, 8) for config in configs], fontsize=8)
+    for label, config in zip(ax.get_yticklabels(), configs):
+        label.set_color(colors[config])
+    ax.set_ylim(len(configs) - 0.5, -0.5)  # the first config on top
+    ax.set_xlim(0, left.max())
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_xlabel("seeds")
+    verdict = ax.twinx()
+    verdict.set_ylim(ax.get_ylim())
+    verdict.set_yticks(rows, [verdicts[config] for config in configs], fontsize=8)
+    verdict.tick_params(length=0)
+    legend_below(fig, ax.get_legend_handles_labels()[0], columns=5)
+    suptitle(fig, "How each config's seeds ended (right: the config's verdict)", fontsize=10)
     return fig
 
 
-def stability_heatmap(table: pd.DataFrame) -> Figure:
-    """Batch size (and setting of any other varying config column) x scheduler map of how many seeds ended stable
-    (analysis.outcomes), with each config's verdict; ``table`` is :func:`analysis.stats.summary`'s."""
-    columns, panels = _panels(table)
-    schedulers = sorted(table[SCHEDULER].unique())
-    cells = table.set_index([*columns, SCHEDULER])
-    fractions = np.full((len(panels), len(schedulers)), np.nan)
-    fig, ax = plt.subplots(
-        figsize=(2.8 + 1.8 * len(schedulers) + 1.2 * (len(columns) - 1), 1.6 + 0.8 * len(panels)),  # row labels
-        layout="constrained",
-    )
-    for row, panel in enumerate(panels):
-        for column, scheduler in enumerate(schedulers):
-            if (*panel, scheduler) in cells.index:
-                cell = cells.loc[(*panel, scheduler)]
-                fractions[row, column] = cell["stable"] / cell["seeds"]
-                text = f"{cell['stable']}/{cell['seeds']} stable\n{cell['verdict']}"
-                ax.text(column, row, text, ha="center", va="center", fontsize=8)
-    image = ax.imshow(fractions, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(schedulers)), schedulers)
-    ax.set_yticks(range(len(panels)), [config_label(panel, columns) for panel in panels])
-    ax.set_xlabel(SCHEDULER)
-    fig.colorbar(image, ax=ax, label="fraction of seeds stable")
-    suptitle(fig, "Stable seeds per config (drew the data; no divergence, collapse or fall in quality)", fontsize=9)
-    return fig
-
-
-def lr_curves(frame: pd.DataFrame) -> Figure:
-    """The generator's and discriminator's LR per epoch for each config (configs that differ only in what does not
-    change the LR draw on top of each other)."""
-    history = _epochs(frame)
-    columns = config_columns(history)
-    styles = _line_styles(history)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
-    for ax, metric in zip(axes, ("lr_g_in_use", "lr_d_in_use")):
-        for config, runs in history.groupby(columns):
-            ax.plot(
-                *zip(*runs.groupby("epoch")[metric].mean().items()),
-                label=config_label(config, columns),
-                **{"marker": ".", **styles[config]},
+@styled
+def seed_spread(trials: pd.DataFrame, ranked: pd.DataFrame, metric: str) -> Figure | None:
+    """Every finished seed's final ``metric`` as a dot (hollow: the seed failed), and beside it the config's estimate
+    with its interval, a row per config in rank order; ``ranked`` is :func:`analysis.stats.ranking`'s table. None
+    when ``metric`` was not measured."""
+    if metric not in ranked.columns:
+        return None
+    columns = config_columns(trials)
+    colors = config_colors(trials)
+    finished = trials[trials["outcome"].isin(outcomes.FINISHED)].dropna(subset=[metric])
+    fig, ax = plt.subplots(figsize=(7.2, 1.6 + 0.45 * len(ranked)), layout="constrained")
+    geometric = False
+    for row, config in enumerate(ranked.itertuples(index=False)):
+        key = tuple(getattr(config, column) for column in columns)
+        seeds = _in_panel(finished, columns, key)
+        failed = seeds["outcome"].isin(outcomes.FAILED)
+        for hollow, drawn in ((False, seeds[~failed]), (True, seeds[failed])):
+            ax.scatter(
+                drawn[metric],
+                np.full(len(drawn), row - 0.12),
+                s=30,
+                zorder=3,
+                gid="seeds",
+                color="white" if hollow else colors[key],
+                edgecolors=colors[key],
             )
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(f"{metric} (learning rate)")
-    axes[0].legend(fontsize=7)
-    suptitle(fig, "Learning rate in use per epoch")
+        estimated = getattr(config, metric)
+        geometric |= estimated.geometric
+        if estimated.n:
+            bounds = [[estimated.center - estimated.low], [estimated.high - estimated.center]]
+            ax.errorbar(
+                estimated.center,
+                row + 0.2,
+                xerr=None if math.isnan(estimated.low) else bounds,
+                fmt="D",
+                color="black",
+                markersize=4,
+                capsize=3,
+            )
+    ax.set_yticks(
+        range(len(ranked)), [fit(f"{rank}. {label}", 2.6, 8) for rank, label in zip(ranked["rank"], ranked["label"])]
+    )
+    for label, config in zip(ax.get_yticklabels(), ranked[columns].itertuples(index=False, name=None)):
+        label.set_color(colors[config])
+    ax.set_ylim(len(ranked) - 0.5, -0.5)
+    if geometric:
+        ax.set_xscale("log")
+    better = "higher" if HIGHER_IS_BETTER[metric] else "lower"
+    ax.set_xlabel(f"final {metric} ({UNITS[metric]}; {better} is better)")
+    centre = "geometric mean" if geometric else "mean"
+    handles = [
+        plt.Line2D([], [], marker="o", linestyle="", color="dimgray", label="a seed"),
+        plt.Line2D(
+            [], [], marker="o", linestyle="", color="dimgray", markerfacecolor="white", label="a seed that failed"
+        ),
+        plt.Line2D([], [], marker="D", color="black", markersize=4, label=f"{centre}, {CONFIDENCE:.0%} interval"),
+    ]
+    legend_below(fig, handles)
+    suptitle(fig, f"Final {metric} of every seed, configs in rank order", fontsize=10)
     return fig
 
 
-def _per_config_lines(frame: pd.DataFrame, metrics: list[tuple[str, str]], title: str, x: str = "epoch") -> Figure:
+@styled
+def schedule_curves(frame: pd.DataFrame, metric: str) -> Figure:
+    """The generator's LR as it ran (and the discriminator's, where it differs) beside ``metric`` at each evaluation,
+    a line per config: what a schedule did to the LR next to what it did to the samples."""
+    history = _epochs(frame)
+    lr_d_differs = not np.allclose(history["lr_d_in_use"], history["lr_g_in_use"])
+    panels = [("lr_g_in_use", "generator LR as it ran")]
+    if lr_d_differs:
+        panels.append(("lr_d_in_use", "discriminator LR as it ran"))
+    if metric in history.columns and history[metric].notna().any():
+        panels.append((metric, f"{metric} ({UNITS[metric]})"))
+    columns = config_columns(history)
+    styles = _line_styles(frame)
+    fig, axes = plt.subplots(
+        1, len(panels), squeeze=False, figsize=(PANEL_SIZE[0] * len(panels), PANEL_SIZE[1] + 0.9), layout="constrained"
+    )
+    for ax, (name, label) in zip(axes.flat, panels):
+        for config, runs in history.groupby(columns):
+            _mean_band(ax, runs.dropna(subset=[name]), name, config_label(config, columns), **styles[config])
+        if name.startswith("lr_"):
+            ax.set_yscale("log")
+            label += " (learning rate)" if not lr_d_differs else ""
+        ax.set_ylabel(fit(label, 2.6, 9), fontsize=9)
+        ax.set_xlabel("epoch")
+    legend_below(fig, _config_handles(frame, styles))
+    suptitle(
+        fig, f"The LR as each config ran it, and {metric} over training (mean over seeds, band ±1 std)", fontsize=10
+    )
+    return fig
+
+
+@styled
+def _per_config_lines(
+    frame: pd.DataFrame,
+    metrics: list[tuple[str, str]],
+    title: str,
+    x: str = "epoch",
+    scales: dict[str, str | dict] | None = None,
+) -> Figure:
+    """A panel per (metric, unit), at most three a row, a line per config; ``scales`` sets a panel's y scale."""
     history = _epochs(frame)
     columns = config_columns(history)
-    styles = _line_styles(history)
+    styles = _line_styles(frame)
     columns_of_panels = min(len(metrics), PANELS_PER_ROW)
     rows = math.ceil(len(metrics) / columns_of_panels)
     fig, axes = plt.subplots(
-        rows, columns_of_panels, squeeze=False, figsize=(4.2 * columns_of_panels, 3.4 * rows), layout="constrained"
+        rows,
+        columns_of_panels,
+        squeeze=False,
+        sharex=x == "epoch",
+        figsize=(PANEL_SIZE[0] * columns_of_panels, PANEL_SIZE[1] * rows + 0.9),
+        layout="constrained",
     )
     for ax in axes.flat[len(metrics) :]:
         ax.axis("off")
     for ax, (metric, unit) in zip(axes.flat, metrics):
         for config, runs in history.groupby(columns):
             _mean_band(ax, runs.dropna(subset=[metric]), metric, config_label(config, columns), x, **styles[config])
+        scale = (scales or {}).get(metric, "linear")
+        if isinstance(scale, dict):
+            ax.set_yscale(scale["value"], linthresh=scale["linthresh"])
+        else:
+            ax.set_yscale(scale)
         ax.set_xlabel(X_AXES[x])
-        ax.set_ylabel(f"{metric} ({unit})")
-        ax.ticklabel_format(axis="y", useOffset=False)  # no "1e-5+1" offset on a nearly flat IS
-    axes[0, 0].legend(fontsize=7)
+        ax.set_ylabel(fit(f"{metric} ({unit})", 2.6, 9), fontsize=9)
+    legend_below(fig, _config_handles(frame, styles))
     suptitle(fig, title)
     return fig
 
@@ -265,7 +390,9 @@ def quality_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure | None:
     present = quality_metrics(frame)
     if not present:
         return None
-    return _per_config_lines(frame, [(metric, "score") for metric in present], f"Image quality per {X_AXES[x]}", x)
+    return _per_config_lines(
+        frame, [(metric, UNITS[metric]) for metric in present], f"Image quality per {X_AXES[x]}", x
+    )
 
 
 def _coordinate(values: pd.Series, title: str, log: bool = False) -> tuple[str, pd.Series, str, str]:
@@ -282,34 +409,36 @@ def _coordinate(values: pd.Series, title: str, log: bool = False) -> tuple[str, 
     return title, (position - low) / (high - low) if high > low else position * 0 + 0.5, *ends
 
 
+@styled
 def parallel_coordinates(trials: pd.DataFrame) -> Figure:
     """Each trial as a line from its config (batch size, scheduler, any other varying setting) to its final
     metrics; ``trials`` is :func:`analysis.stats.per_trial`'s table."""
+    styles = _line_styles(trials)
+    columns = config_columns(trials)
     trials = trials.dropna(subset=["late_d_loss_var"])
-    schedulers = sorted(trials[SCHEDULER].unique())
     coordinates = [
         _coordinate(trials[column], "log2 batch size" if column == BATCH_SIZE else column, log=column == BATCH_SIZE)
-        for column in config_columns(trials)
+        for column in columns
     ]
     late = [name for name in ("late_d_loss_var", "late_d_loss_var_corrected") if name in trials.columns]
     for metric in ("d_loss", "g_loss", *late, "d_acc", *quality_metrics(trials)):
         coordinates.append(_coordinate(trials[metric], metric))
-    fig, ax = plt.subplots(figsize=(1.6 * len(coordinates) + 1, 4), layout="constrained")
+    spacing = min(1.0, 10.5 / len(coordinates))  # inches between axes: the figure stays within a page's width
+    fig, ax = plt.subplots(figsize=(spacing * len(coordinates) + 1, 4.6), layout="constrained")
     for index, (_, _, bottom, top) in enumerate(coordinates):
         ax.axvline(index, color="black", linewidth=0.8)
         ax.text(index, -0.08, bottom, ha="center", va="top", fontsize=7)
         ax.text(index, 1.04, top, ha="center", va="bottom", fontsize=7)
-    for row in range(len(trials)):
+    for row, config in enumerate(trials[columns].itertuples(index=False, name=None)):
         ax.plot(
             range(len(coordinates)),
             [scaled.iloc[row] for _, scaled, _, _ in coordinates],
-            color=scheduler_color(trials[SCHEDULER].iloc[row]),
+            color=styles[config]["color"],
             alpha=0.8,
         )
-    ax.set_xticks(range(len(coordinates)), [fit(title, 1.5, 8) for title, _, _, _ in coordinates], fontsize=8)
+    ax.set_xticks(range(len(coordinates)), [fit(title, spacing - 0.1, 7) for title, _, _, _ in coordinates], fontsize=7)
     ax.set_yticks([])
     ax.set_ylim(-0.15, 1.12)
-    handles = [plt.Line2D([], [], color=scheduler_color(s), label=s) for s in schedulers]
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    legend_below(fig, _config_handles(trials, {config: {"color": style["color"]} for config, style in styles.items()}))
     ax.set_title("Config → final metrics, one line per trial (axes scaled min to max)", fontsize=9)
     return fig

@@ -21,6 +21,7 @@ import markdown
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
+from markdown.extensions.toc import slugify
 from matplotlib.figure import Figure
 
 from analysis import findings, images, intervals, outcomes, plots, stats, wording
@@ -81,67 +82,154 @@ class Plot:
     file: str
     caption: str
     figure: Figure | None
+    reading: str = ""  # what to read in it: said beside it in the appendix
+
+
+RANKED_TABLE = "ranked table"  # ranked_table's place among the evidence
+# Each question's evidence, shown in its section right under its heading, in this order; every other figure goes to the
+# appendix.
+EVIDENCE = {
+    findings.STABILITY: ("outcomes.png",),
+    findings.IMAGES: ("seed_spread.png", RANKED_TABLE, "final_grids.png"),
+    findings.SCHEDULES: ("schedules.png",),
+}
+BEST_SAMPLES = "best_samples.png"  # the best-ranked config's final grid, beside the summary
 
 
 def all_plots(data: ReportData) -> list[Plot]:
     """Every figure of the report; a figure the data cannot support (e.g. no quality metrics) is None."""
-    frame = data.frame
+    frame, rank_by = data.frame, data.rank_by
+    by_updates = " The same against generator updates: at equal epochs a larger batch has taken fewer steps."
     return [
+        Plot("outcomes.png", "How each config's seeds ended", plots.outcome_chart(data.trials, data.summary)),
+        Plot(
+            "seed_spread.png",
+            f"Final {rank_by} of every seed",
+            plots.seed_spread(data.trials, data.ranked, rank_by),
+        ),
+        Plot("final_grids.png", "Final 25 generated images per config", images.final_grids(frame)),
+        Plot("schedules.png", f"The LR as it ran, and {rank_by} over training", plots.schedule_curves(frame, rank_by)),
         Plot(
             "loss_curves.png",
-            "D and G loss per epoch (dashed: equilibrium values log 4 and log 2)",
+            "D and G loss per epoch",
             plots.loss_curves(frame),
+            "Losses flat and far from the dashed equilibrium lines mean one network is winning, not that training is "
+            "stable.",
         ),
-        _per_update(frame, "loss_curves_by_updates.png", "D and G loss per generator update", plots.loss_curves),
-        Plot("stability_curves.png", "Within-epoch loss variance per epoch", plots.stability_curves(frame)),
         _per_update(
-            frame, "stability_by_updates.png", "Within-epoch loss variance per generator update", plots.stability_curves
+            frame, "loss_curves_by_updates.png", "D and G loss per generator update", plots.loss_curves, by_updates
         ),
-        Plot("stability_heatmap.png", "Stable seeds per config", plots.stability_heatmap(data.summary)),
-        Plot("lr_schedules.png", "Learning rate per epoch, as the trials ran", plots.lr_curves(frame)),
-        Plot("discriminator.png", "D(x), D(G(z)) and D accuracy per epoch", plots.discriminator_curves(frame)),
-        Plot("quality.png", "Image quality per evaluated epoch", plots.quality_curves(frame)),
-        _per_update(frame, "quality_by_updates.png", "Image quality per generator update", plots.quality_curves),
-        Plot("stage_montage.png", "Fixed-noise samples across training", images.stage_montage(frame)),
-        Plot("final_grids.png", "Final 25 generated images per config", images.final_grids(frame)),
+        Plot(
+            "stability_curves.png",
+            "Within-epoch loss variance per epoch",
+            plots.stability_curves(frame),
+            "A larger batch, a decaying LR and a collapsed generator all lower it by construction: read it beside the "
+            "samples, never as a score.",
+        ),
+        _per_update(
+            frame,
+            "stability_by_updates.png",
+            "Within-epoch loss variance per generator update",
+            plots.stability_curves,
+            by_updates,
+        ),
+        Plot(
+            "discriminator.png",
+            "D(x), D(G(z)) and D accuracy per epoch",
+            plots.discriminator_curves(frame),
+            "D accuracy near 1 with D(G(z)) near 0 is a discriminator that wins; D(x) and D(G(z)) near 0.5 is the "
+            "game's equilibrium.",
+        ),
+        Plot(
+            "quality.png",
+            "Image quality per evaluated epoch",
+            plots.quality_curves(frame),
+            f"Every quality metric at each evaluation; coverage under {outcomes.LEARNED_COVERAGE:g} means the samples "
+            "did not draw the data yet.",
+        ),
+        _per_update(
+            frame, "quality_by_updates.png", "Image quality per generator update", plots.quality_curves, by_updates
+        ),
+        Plot(
+            "stage_montage.png",
+            "Fixed-noise samples across training",
+            images.stage_montage(frame),
+            "Blobs that never sharpen did not learn; a few shapes repeated across the grid are mode collapse.",
+        ),
         Plot(
             "interpolation.png",
             "Latent-space interpolation through the best-ranked config's generator",
             images.latent_interpolation(data.best_checkpoint) if data.best_checkpoint else None,
+            "Gradual change from one end to the other means a smooth latent space; the same image all along is "
+            "collapse.",
         ),
-        Plot("parallel_coordinates.png", "Config → final metrics", plots.parallel_coordinates(data.trials)),
+        Plot(
+            "parallel_coordinates.png",
+            "Config → final metrics",
+            plots.parallel_coordinates(data.trials),
+            "Which settings lead where: one line per trial, every axis scaled from its lowest to its highest value.",
+        ),
     ]
 
 
-def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[..., Figure | None]) -> Plot:
+def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[..., Figure | None], reading: str) -> Plot:
     """A figure drawn against generator updates; None for results written before trials counted them."""
     counted = "g_updates" in frame.columns and frame["g_updates"].notna().any()
-    return Plot(file, caption, draw(frame, x="g_updates") if counted else None)
+    return Plot(file, caption, draw(frame, x="g_updates") if counted else None, reading)
 
 
 def config_table(data: ReportData) -> pd.DataFrame:
-    """The report's main table: one row per config, ranked, every number an estimate with its interval over seeds."""
-    table, rank_by = data.ranked, data.rank_by
+    """Every per-config number, ranked: one row per config, every number an estimate with its interval, n and the
+    seeds' values (the appendix shows it a few configs at a time, the notebook whole)."""
+    table = data.ranked
     shown = table[["rank", *data.columns, "seeds", "verdict"]].copy()
     shown["stable"] = [
         wording.share_text(row["stable"], row["judged"], *row["stable_interval"]) for _, row in table.iterrows()
     ]
-    quality = stats.quality_metrics(data.trials)
-    ordered = [*([rank_by] if rank_by in quality else []), *[name for name in quality if name != rank_by]]
-    for metric in [*ordered, *TABLE_ESTIMATES]:
+    for metric in [*_quality_in_rank_order(data), *TABLE_ESTIMATES]:
         if metric in table.columns:
             shown[metric] = table[metric].map(wording.cell)
     return shown
 
 
-# Per-trial columns of the trials table: how each seed ended and its last evaluation.
-TRIAL_TABLE_COLUMNS = (
+def _quality_in_rank_order(data: ReportData) -> list[str]:
+    """The measured quality metrics, the ranking metric first."""
+    quality = stats.quality_metrics(data.trials)
+    return [*([data.rank_by] if data.rank_by in quality else []), *[name for name in quality if name != data.rank_by]]
+
+
+# Quality metrics the ranked table shows after the ranking metric: what the outcomes are judged by.
+RANKED_TABLE_QUALITY = ("coverage", "classes_covered", "fid")
+
+
+def ranked_table(data: ReportData) -> pd.DataFrame:
+    """The body's table of configs, best first: only what decides the ranking (how the seeds ended, the ranking
+    metric) and two quality metrics beside it, each an estimate with its interval; the seeds' own values are in
+    the dot plot, every other number in :func:`config_table`."""
+    table, columns = data.ranked, data.columns
+    outcome_counts = data.trials.groupby(columns)["outcome"].value_counts().unstack(fill_value=0)
+    shown = pd.DataFrame(
+        {
+            "rank": table["rank"],
+            "config": table["label"],
+            "seeds": table["seeds"],
+            "outcomes": [
+                wording.outcome_counts_text(outcome_counts.loc[config].to_dict())
+                for config in table[columns].itertuples(index=False, name=None)
+            ],
+        }
+    )
+    measured = _quality_in_rank_order(data)
+    beside = [name for name in RANKED_TABLE_QUALITY if name in measured and name != data.rank_by][:2]
+    for metric in [*([data.rank_by] if data.rank_by in measured else []), *beside]:
+        shown[metric] = table[metric].map(wording.interval_text)
+    return shown
+
+
+# Per-trial columns of the trials tables: how each seed ended, then its last evaluation and loss variances.
+TRIAL_OUTCOME_COLUMNS = (SEED, "status", "outcome", "outcome_epoch", "outcome_detail", "improving")
+TRIAL_NUMBER_COLUMNS = (
     SEED,
-    "status",
-    "outcome",
-    "outcome_epoch",
-    "outcome_detail",
-    "improving",
     "g_updates",
     "fid",
     "is_score",
@@ -161,7 +249,7 @@ def trial_table(data: ReportData) -> pd.DataFrame:
     trials = data.trials.sort_values([*data.columns, SEED], ignore_index=True)
     labels = [stats.config_label(config, data.columns) for config in trials[data.columns].itertuples(index=False)]
     shown = pd.DataFrame({"config": labels})
-    for column in TRIAL_TABLE_COLUMNS:
+    for column in dict.fromkeys((*TRIAL_OUTCOME_COLUMNS, *TRIAL_NUMBER_COLUMNS)):
         if column in trials.columns:
             shown[column] = trials[column].map(wording.cell)
     return shown
@@ -174,71 +262,150 @@ def _markdown_table(table: pd.DataFrame) -> str:
     return "\n".join([lines[0], "|" + "---|" * len(table.columns), *lines[1:]])
 
 
-def report_markdown(data: ReportData, plots_shown: list[Plot]) -> str:
-    """The report as Markdown: the three answers, the ranked configs, the definitions, the plots. Every block is
-    set off by blank lines, which python-markdown needs to see a table or a list rather than a paragraph."""
+def _in_words(name: str) -> str:
+    """A column's name as a table header: words, which break to fit a narrow column ("late d loss var corrected")."""
+    return name.replace("_", " ")
+
+
+CONFIGS_PER_TABLE = 3  # the appendix's estimates, a few configs side by side: a table that fits the page's width
+
+
+def _estimate_tables(data: ReportData) -> list[str]:
+    """:func:`config_table` turned on its side, a quantity per row and :data:`CONFIGS_PER_TABLE` configs per table."""
+    table = config_table(data)
+    names = [f"{rank}. {label}" for rank, label in zip(table["rank"], data.ranked["label"])]
+    sideways = table.drop(columns=["rank"]).set_axis(names).T
+    quantity = pd.Series([_in_words(name) for name in sideways.index], index=sideways.index, name="")
+    return [
+        _markdown_table(pd.concat([quantity, sideways[names[start : start + CONFIGS_PER_TABLE]]], axis=1))
+        for start in range(0, len(names), CONFIGS_PER_TABLE)
+    ]
+
+
+def _figure_markdown(plot: Plot) -> list[str]:
+    return [f"![{plot.caption}]({plot.file})", ""]
+
+
+def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, bytes] | None = None) -> str:
+    """The report as Markdown: the three answers with the best config's samples beside them, each question's section
+    with its evidence (:data:`EVIDENCE`) and findings, then the appendix: every estimate, the trials, the other
+    figures with what to read in them, the definitions. Every block is set off by blank lines, which python-markdown
+    needs to see a table or a list rather than a paragraph. ``best`` is :func:`analysis.images.best_samples`'."""
     frame, rank_by = data.frame, data.rank_by
     statuses = ", ".join(f"{count} {status}" for status, count in data.trials["status"].value_counts().items())
     direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
-    lines = [
-        f"# tune-gan report: {Path(data.experiment).name}",
+    shown = {plot.file: plot for plot in plots_shown}
+    lines = [f"# tune-gan report: {Path(data.experiment).name}", ""]
+    if best is not None:
+        caption = html.escape(f"Ranked first: {best[0]}")
+        lines += [
+            f'<figure class="beside"><img alt="{caption}" src="{BEST_SAMPLES}"><figcaption>{caption}</figcaption>'
+            "</figure>",
+            "",
+        ]
+    lines += [
+        *[
+            f"- **{question}** {answer} [Evidence]({_anchor(question)})"
+            for question, answer in wording.summary(data.findings, rank_by).items()
+        ],
         "",
         f"Experiment `{data.experiment}`: {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
         f"trial-epochs. {wording.RANKING_RULE.format(seeds=stats.MIN_SEEDS_TO_RANK_FIRST, rank_by=f'`{rank_by}`')} "
         f"({direction} is better). Every per-config number is an estimate over seeds with its "
-        f"{intervals.CONFIDENCE:.0%} interval and n, the number of seeds (FID: a geometric mean), and the seeds' own "
-        f"values where there are {wording.SHOWN_VALUES} or fewer.",
-        "",
-        *[f"- **{question}** {answer}" for question, answer in wording.summary(data.findings, rank_by).items()],
+        f"{intervals.CONFIDENCE:.0%} interval (FID: a geometric mean); the appendix gives n and the seeds' own values "
+        f"where there are {wording.SHOWN_VALUES} or fewer.",
         "",
     ]
     for question, sentences in wording.render(data.findings, rank_by).items():
-        lines += [f"## {question}", "", *[f"- {sentence}" for sentence in sentences], ""]
+        lines += [f"## {question}", ""]
+        for item in EVIDENCE[question]:
+            if item == RANKED_TABLE:
+                lines += [_markdown_table(ranked_table(data).rename(columns=_in_words)), ""]
+            elif item in shown:
+                lines += _figure_markdown(shown[item])
+        lines += [*[f"- {sentence}" for sentence in sentences], ""]
+    lines += ["## Appendix", "", "### Every estimate per config, ranked", ""]
+    for table in _estimate_tables(data):
+        lines += [table, ""]
+    trials = trial_table(data)
     lines += [
-        "## Configs, ranked",
+        "### Trials: how each seed ended",
         "",
-        _markdown_table(config_table(data)),
+        _markdown_table(
+            trials[["config", *[name for name in TRIAL_OUTCOME_COLUMNS if name in trials]]].rename(columns=_in_words)
+        ),
         "",
-        "## Trials",
+        "### Trials: last evaluation and loss variances",
         "",
-        _markdown_table(trial_table(data)),
+        _markdown_table(
+            trials[["config", *[name for name in TRIAL_NUMBER_COLUMNS if name in trials]]].rename(columns=_in_words)
+        ),
         "",
-        "## Definitions",
+        "### More figures",
+        "",
+    ]
+    evidence = {file for files in EVIDENCE.values() for file in files}
+    for plot in plots_shown:
+        if plot.file not in evidence:
+            lines += [f"**{plot.caption}.** {plot.reading}", "", *_figure_markdown(plot)]
+    lines += [
+        "### Definitions",
         "",
         outcomes.DEFINITIONS.rstrip("\n"),  # a blank line inside the list would make it a list of paragraphs
         f"- Intervals: {intervals.METHOD}",
         "",
-        "## Plots",
-        "",
     ]
-    for plot in plots_shown:
-        lines += [f"### {plot.caption}", "", f"![{plot.caption}]({plot.file})", ""]
     return "\n".join(lines)
 
 
-# The page's look: readable line length, tables with a header row and zebra rows (scrolling sideways when wider
-# than the page; a cell stays on one line, so that a number and its interval read together), code spans set off,
-# figures centred.
+def _anchor(heading: str) -> str:
+    """The link to a heading, as python-markdown's toc extension names it."""
+    return "#" + slugify(heading, "-")
+
+
+# The page's look: readable line length, tables with a header row and zebra rows whose cells wrap so that no table is
+# wider than the page, figures at the page's width, the best samples beside the summary. On paper (the PDF and a
+# browser's print): A4, smaller type, the appendix from a new page, no figure or table row split across pages.
 STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; max-width: 1100px;
        margin: 0 auto; padding: 1.5em 2em 4em; }
 h1 { font-size: 1.7em; border-bottom: 2px solid #d0d7de; padding-bottom: .3em; }
-h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; }
-h3 { font-size: 1.05em; margin: 2em 0 .5em; text-align: center; }
+h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #d0d7de; padding-bottom: .2em; clear: both; }
+h3 { font-size: 1.1em; margin: 2em 0 .5em; }
 li { margin: .25em 0; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eff1f3;
        padding: .1em .35em; border-radius: 4px; overflow-wrap: anywhere; }
-table { display: block; overflow-x: auto; border-collapse: collapse; font-size: 13px; margin: 1em 0; }
-th, td { padding: 4px 10px; border: 1px solid #d0d7de; text-align: left; vertical-align: top; white-space: nowrap; }
+table { border-collapse: collapse; font-size: 13px; margin: 1em 0; max-width: 100%; }
+th, td { padding: 4px 8px; border: 1px solid #d0d7de; text-align: left; vertical-align: top;
+         overflow-wrap: break-word; }
+th { overflow-wrap: anywhere; }
 th { background: #f0f3f6; font-weight: 600; }
 tbody tr:nth-child(even) { background: #f6f8fa; }
-img { display: block; margin: 0 auto; max-width: 100%; height: auto; }
+img { display: block; margin: .5em auto; max-width: 100%; height: auto; }
+figure.beside { float: right; margin: 0 0 1em 1.5em; text-align: center; font-size: .85em; color: #57606a;
+                max-width: 210px; }
+figure.beside img { width: 190px; image-rendering: pixelated; }
+@page { size: A4; margin: 13mm 12mm 14mm;
+        @bottom-center { content: counter(page) " / " counter(pages); font-size: 8pt; color: #57606a; } }
+@media print {
+  body { font-size: 8.5pt; line-height: 1.35; max-width: none; margin: 0; padding: 0; }
+  h1 { font-size: 14pt; margin: 0 0 .4em; }
+  h2 { font-size: 11pt; margin: 1em 0 .4em; break-after: avoid; }
+  h3 { font-size: 9.5pt; margin: 1em 0 .3em; break-after: avoid; }
+  h2#appendix { break-before: page; }
+  li { margin: .1em 0; }
+  table { font-size: 6.5pt; }
+  th, td { padding: 1px 4px; }
+  tr, img, figure { break-inside: avoid; }
+  img { max-height: 8.5cm; width: auto; }
+  figure.beside img { width: 3.6cm; max-height: none; }
+}
 """
 
 
 def report_html(report: str, pngs: dict[str, bytes]) -> str:
     """The Markdown rendered to one self-contained page, every image (``pngs``, by file name) embedded."""
-    body = markdown.markdown(report, extensions=["tables"])
+    body = markdown.markdown(report, extensions=["tables", "toc"])
     for file, png in pngs.items():
         body = body.replace(f'src="{file}"', f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}"')
     title = html.escape(report.splitlines()[0].lstrip("# "))
@@ -247,6 +414,20 @@ def report_html(report: str, pngs: dict[str, bytes]) -> str:
         f"<meta name='viewport' content='width=device-width, initial-scale=1'><title>{title}</title>"
         f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n"
     )
+
+
+PANGO_HINT = "apt-get install libpango-1.0-0 libpangoft2-1.0-0, or brew install pango"
+
+
+def report_pdf(page: str) -> bytes | None:
+    """The HTML page laid out on A4 by WeasyPrint (its print style: the answers and their evidence first, the appendix
+    from a new page); None, said on stderr, where WeasyPrint cannot load the system's Pango."""
+    try:
+        import weasyprint  # loads Pango from the system when imported
+    except OSError as error:
+        print(f"report.py: warning: report.pdf not written ({one_line(error)}): {PANGO_HINT}", file=sys.stderr)
+        return None
+    return weasyprint.HTML(string=page).write_pdf()
 
 
 def _png(figure: Figure) -> bytes:
@@ -258,18 +439,26 @@ def _png(figure: Figure) -> bytes:
 
 
 def write_report(experiment: str | Path, out: Path, rank_by: str = stats.DEFAULT_RANK_BY) -> Path:
-    """Write the PNGs, results.csv/.parquet, report.md and report.html into ``out``; return report.md."""
+    """Write the PNGs, results.csv/.parquet, report.md, report.html and report.pdf into ``out``; return report.md.
+    Everything is made before the first file is written, so a report that fails leaves the last one in place."""
     data = report_data(load_experiment(experiment), experiment, rank_by)
     drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
-    report = report_markdown(data, [plot for plot, _ in drawn])
-    page = report_html(report, {plot.file: png for plot, png in drawn})
+    best = images.best_samples(data.frame, data.ranked)
+    report = report_markdown(data, [plot for plot, _ in drawn], best)
+    pngs = {plot.file: png for plot, png in drawn} | ({BEST_SAMPLES: best[1]} if best else {})
+    page = report_html(report, pngs)
+    pdf = report_pdf(page)
     out.mkdir(parents=True, exist_ok=True)
     export(data.frame, out / "results.csv")
     export(data.frame, out / "results.parquet")
-    for plot, png in drawn:
-        (out / plot.file).write_bytes(png)
+    for file, png in pngs.items():
+        (out / file).write_bytes(png)
     (out / "report.md").write_text(report)
     (out / "report.html").write_text(page)
+    if pdf is not None:
+        (out / "report.pdf").write_bytes(pdf)
+    else:  # an earlier report's PDF would no longer match its page
+        (out / "report.pdf").unlink(missing_ok=True)
     return out / "report.md"
 
 
@@ -301,7 +490,8 @@ def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
     except CheckpointError as error:  # the interpolation's generator: damaged after its trial wrote it
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
-    print(f"Report: {report}\nHTML:   {report.with_suffix('.html')}")
+    pdf = report.with_suffix(".pdf")
+    print(f"Report: {report}\nHTML:   {report.with_suffix('.html')}" + (f"\nPDF:    {pdf}" if pdf.is_file() else ""))
     return 0
 
 

@@ -59,14 +59,27 @@ def _values(values: tuple[float, ...]) -> str:
     return ", ".join(number(value) for value in values)
 
 
+def interval_text(estimate: Estimate) -> str:
+    """'344 [21, 5,600]': the estimate and its interval, for a table whose seeds are counted in a column of their own;
+    'n/a' without values; the value alone for one."""
+    if estimate.n == 0:
+        return "n/a"
+    if estimate.n == 1:
+        return number(estimate.center)
+    return f"{number(estimate.center)} [{number(estimate.low)}, {number(estimate.high)}]"
+
+
 def estimate_text(estimate: Estimate) -> str:
     """'344 [21, 5,600] (n=3: 164, 201, 1,251)'; 'n/a' without values; no interval for one."""
     if estimate.n == 0:
         return "n/a"
-    if estimate.n == 1:
-        return f"{number(estimate.center)} (n=1)"
-    seeds = f": {_values(estimate.values)}" if estimate.n <= SHOWN_VALUES else ""
-    return f"{number(estimate.center)} [{number(estimate.low)}, {number(estimate.high)}] (n={estimate.n}{seeds})"
+    seeds = f": {_values(estimate.values)}" if 1 < estimate.n <= SHOWN_VALUES else ""
+    return f"{interval_text(estimate)} (n={estimate.n}{seeds})"
+
+
+def outcome_counts_text(counts: dict[str, int]) -> str:
+    """'2 stable · 1 mode-collapsed': how many seeds ended each way, worst first, leaving out outcomes none had."""
+    return " · ".join(f"{counts[outcome]} {word}" for outcome, word in _OUTCOME_WORDS.items() if counts.get(outcome))
 
 
 def effect_text(effect: Effect) -> str:
@@ -357,14 +370,16 @@ def _stability_summary(records: list[found.Finding]) -> str:
         shown = f"{record.config} ({share_text(record.stable, record.judged, record.stable_low, record.stable_high)})"
         by_verdict.setdefault(record.verdict, []).append(shown)
     said = {
-        stats.STABLE_CONFIG: "Stable",
-        stats.UNSTABLE_CONFIG: "Unstable",
-        stats.NOT_LEARNED_CONFIG: "Did not learn in these epochs (more updates needed, not a fix for instability)",
-        stats.UNDECIDED: "Undecided",
+        stats.STABLE_CONFIG: "stable",
+        stats.UNSTABLE_CONFIG: "unstable",
+        stats.NOT_LEARNED_CONFIG: "did not learn in these epochs (more updates needed, not a fix for instability)",
+        stats.UNDECIDED: "undecided",
     }
-    parts = [f"{said[verdict]}: {_listed(by_verdict[verdict])}." for verdict in said if verdict in by_verdict]
-    parts.append(_decisions(records, "stable seeds"))
-    return " ".join(parts)
+    # One sentence for all the verdicts: configs apart by commas, verdicts by semicolons.
+    verdicts = "; ".join(
+        f"{said[verdict]}: {', '.join(by_verdict[verdict])}" for verdict in said if verdict in by_verdict
+    )
+    return f"{verdicts[0].upper()}{verdicts[1:]}. {_decisions(records, 'stable seeds')}".strip()
 
 
 def _decisions(records: list[found.Finding], what: str) -> str:

@@ -66,3 +66,17 @@ def smoke(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     finished = run_sweep("--preset", "smoke", "--subset", "1024", "--storage-path", uri, "--name", "smoke")
     assert finished.returncode == 0, finished.stderr[-3000:]
     return storage / "smoke", finished
+
+
+@pytest.fixture(scope="session")
+def three_seeds(tmp_path_factory) -> Path:
+    """A real sweep of 2 batch sizes x 2 schedules x 3 seeds, 3 epochs on 1,024 images, scored every epoch: the
+    4-config 3-seed study whose report the analysis, browser and PDF tests read."""
+    storage = tmp_path_factory.mktemp("seeds")
+    finished = run_sweep(
+        *("--batch-sizes", "64", "128", "--schedulers", "constant", "warmup_cosine", "--seeds", "0", "1", "2"),
+        *("--epochs", "3", "--subset", "1024", "--warmup-epochs", "1", "--sample-every", "1"),
+        *("--eval-every", "1", "--eval-samples", "500", "--storage-path", str(storage), "--name", "seeds"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return storage / "seeds"

@@ -39,7 +39,7 @@ from analysis.report import (
     report_markdown,
     trial_table,
 )
-from tests.helpers import REPO, flip_a_bit, lrs_per_epoch, run_sweep
+from tests.helpers import REPO, flip_a_bit, lrs_per_epoch
 from tests.reference_stats import geometric, welch_on_logs, wilson
 from trainables.checkpoint import (
     SAMPLES_DIR,
@@ -61,8 +61,9 @@ REPORT_PNGS = {
     "loss_curves_by_updates.png",
     "stability_curves.png",
     "stability_by_updates.png",
-    "stability_heatmap.png",
-    "lr_schedules.png",
+    "outcomes.png",
+    "seed_spread.png",
+    "schedules.png",
     "discriminator.png",
     "quality.png",
     "quality_by_updates.png",
@@ -156,11 +157,14 @@ def write_report(experiment: Path, out: Path) -> tuple[str, str]:
 
 
 def ranked_rows(markdown: str) -> list[dict[str, str]]:
-    """The 'Configs, ranked' table of a report.md, one dict per config row."""
-    table = markdown.split("## Configs, ranked")[1].split("\n## ")[0]
-    lines = [line for line in table.splitlines() if line.startswith("| ")]
-    header = [cell.strip() for cell in lines[0].split("|")[1:-1]]
-    return [dict(zip(header, [cell.strip() for cell in line.split("|")[1:-1]])) for line in lines[1:]]
+    """The appendix's tables of every estimate per config of a report.md (a quantity per row, a few configs per
+    table), one dict per config in rank order, keyed by the quantity's column name."""
+    section = markdown.split("### Every estimate per config, ranked")[1].split("\n### ")[0]
+    configs = []
+    for block in section.strip().split("\n\n"):
+        rows = [[cell.strip() for cell in line.split("|")[1:-1]] for line in block.splitlines()[2:]]
+        configs += [{row[0].replace(" ", "_"): row[column] for row in rows} for column in range(1, len(rows[0]))]
+    return configs
 
 
 @pytest.mark.slow
@@ -169,8 +173,8 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     stdout, markdown = write_report(experiment, tmp_path)
     assert f"Report: {tmp_path / 'report.md'}" in stdout
     pngs = {path.name for path in tmp_path.glob("*.png")}
-    assert pngs == REPORT_PNGS  # the smoke trials scored their samples, so quality.png is there
-    for name in pngs:
+    assert pngs == REPORT_PNGS | {report.BEST_SAMPLES}  # the smoke trials scored their samples: quality.png is there
+    for name in REPORT_PNGS:
         with Image.open(tmp_path / name) as image:
             assert image.width >= 300 and image.height >= 200
             assert len(set(image.convert("L").resize((64, 64)).tobytes())) > 5  # not a blank canvas
@@ -182,25 +186,12 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
         assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
         assert cells["coverage"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
-    assert all(f"]({name})" in markdown for name in pngs)
+    assert all(f"]({name})" in markdown for name in REPORT_PNGS) and f'src="{report.BEST_SAMPLES}"' in markdown
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]
     assert len(embedded) == len(pngs)
     Image.open(io.BytesIO(base64.b64decode(embedded[0].split('"')[0]))).verify()
     assert len(pd.read_parquet(tmp_path / "results.parquet")) == 8
-
-
-@pytest.fixture(scope="module")
-def three_seeds(tmp_path_factory) -> Path:
-    """A real sweep of 2 batch sizes x 2 schedules x 3 seeds, 3 epochs on 1,024 images, scored every epoch."""
-    storage = tmp_path_factory.mktemp("seeds")
-    finished = run_sweep(
-        *("--batch-sizes", "64", "128", "--schedulers", "constant", "warmup_cosine", "--seeds", "0", "1", "2"),
-        *("--epochs", "3", "--subset", "1024", "--warmup-epochs", "1", "--sample-every", "1"),
-        *("--eval-every", "1", "--eval-samples", "500", "--storage-path", str(storage), "--name", "seeds"),
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    return storage / "seeds"
 
 
 def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
@@ -604,9 +595,11 @@ def test_the_summary_answers_each_question_from_its_records_above_the_sections()
     answers = findings.findings(frame)
     short = wording.summary(answers)
     assert short[findings.STABILITY].startswith(
-        f"Stable: batch 1024 · warmup_cosine (6 of 6 stable [{shown(wilson(6, 6)[0])}, 1]). Unstable: batch 1024 · "
+        f"Stable: batch 1024 · warmup_cosine (6 of 6 stable [{shown(wilson(6, 6)[0])}, 1]); unstable: batch 1024 · "
         "constant (0 of 6 stable"
     )
+    # At most three sentences an answer (a sentence ends at a full stop before a capital).
+    assert [len(re.split(r"(?<=\.) (?=[A-Z])", answer)) for answer in short.values()] == [1, 1, 2]
     # The comparisons the schedule question resolved (stable seeds at 6 against 6, and FID), named with their numbers.
     shares = comparison(frame, findings.SEEDS_STABLE, "batch 1024", findings.SCHEDULES)
     fid = comparison(frame, findings.FINAL, "batch 1024", findings.SCHEDULES)
@@ -718,6 +711,38 @@ def test_quality_metrics_drive_plots():
     assert [ax.get_subplotspec().get_geometry()[:2] for ax in plots.quality_curves(frame).axes][0] == (3, 3)
 
 
+def test_the_seed_dot_plot_draws_every_finished_seed_once_hollow_where_it_failed():
+    collapsed = (10, 10, 10, 4, 3, 3)
+    frame = crafted(
+        {
+            (128, "constant"): [Seed(100.0), Seed(120.0, classes=collapsed), Seed(140.0)],
+            (1024, "constant"): [Seed(300.0), Seed(310.0), Seed(50.0, classes=(10,) * 2, status="RUNNING")],
+        }
+    )
+    data = report_data(frame, "crafted")
+    figure = plots.seed_spread(data.trials, data.ranked, "fid")
+    ax = figure.axes[0]
+    rows = [label.get_text() for label in ax.get_yticklabels()]
+    points: dict[str, list[tuple[float, bool]]] = {}
+    for collection in ax.collections:
+        if collection.get_gid() != "seeds":
+            continue
+        hollow = [tuple(face) == (1.0, 1.0, 1.0, 1.0) for face in collection.get_facecolors()] or [False]
+        for x, y in collection.get_offsets():
+            points.setdefault(rows[round(y + 0.12)], []).append((float(x), hollow[0]))
+    # In rank order (batch 1024: none of its 2 finished seeds failed; batch 128: 1 of 3); the running seed is not
+    # drawn, the mode-collapsed one is hollow.
+    assert {row: sorted(values) for row, values in points.items()} == {
+        "1. batch 1024 · constant": [(300.0, False), (310.0, False)],
+        "2. batch 128 · constant": [(100.0, False), (120.0, True), (140.0, False)],
+    }
+    # Beside the dots, each config's geometric mean and its interval, from the same estimate as the tables.
+    centres = [line.get_xdata()[0] for line in ax.get_lines() if line.get_marker() == "D"]
+    assert centres == pytest.approx([geometric([300, 310])[0], geometric([100, 120, 140])[0]])
+    assert ax.get_xscale() == "log"
+    plt.close(figure)
+
+
 def test_lr_scaling_is_one_more_config_dimension():
     frame = crafted(
         {
@@ -790,7 +815,7 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
     found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR · latent_dim 256")
     assert found.effect.value == pytest.approx(welch_on_logs(fids[1024, 256], fids[128, 256])[0])
     assert found.conclusion == findings.BETTER
-    # Each config its own curve (a marker per latent size), its own loss panel, heatmap row and coordinate.
+    # Each config its own curve (a marker per latent size), its own loss panel, outcome bar and coordinate.
     quality = plots.quality_curves(frame)
     curves = {line.get_label(): line for line in quality.axes[0].get_lines()}
     for (batch, latent), values in fids.items():
@@ -799,10 +824,13 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         assert curve.get_marker() == plots.SETTING_MARKERS[[128, 256].index(latent)]
     panels = [ax.get_title() for ax in plots.loss_curves(frame).axes]
     assert panels == [f"batch {batch} · constant · latent_dim {latent}" for batch, latent in fids]
-    heatmap = plots.stability_heatmap(data.summary)
-    rows = [label.get_text() for label in heatmap.axes[0].get_yticklabels()]
-    assert rows == [f"batch {batch} · latent_dim {latent}" for batch, latent in fids]
-    coordinates = [label.get_text() for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()]
+    chart = plots.outcome_chart(data.trials, data.summary)
+    rows = [label.get_text().replace("\n", " ") for label in chart.axes[0].get_yticklabels()]
+    assert rows == [f"batch {batch} · constant · latent_dim {latent}" for batch, latent in fids]
+    coordinates = [
+        label.get_text().replace("\n", " ")
+        for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()
+    ]
     assert coordinates[:4] == ["log2 batch size", "scheduler", "latent_dim", "d_loss"]
 
 
@@ -989,12 +1017,14 @@ def test_report_page_renders_every_markdown_construct(crafted_with_checkpoints):
     parser = _VisibleText()
     parser.feed(page)
     assert raw_markdown("".join(parser.parts)) == []
-    # The two tables, with a header row: one row per config, one per trial.
+    # Every table with a header row: the ranked configs; every estimate, a quantity per row, three configs a table (4
+    # configs: two tables); how each trial ended and its numbers, a row per trial.
     bodies = re.findall(r"<table>\s*<thead>.*?</thead>\s*<tbody>(.*?)</tbody>", page, flags=re.S)
-    assert [body.count("<tr>") for body in bodies] == [4, 8]
+    quantities = len(config_table(data).columns) - 1
+    assert [body.count("<tr>") for body in bodies] == [4, quantities, quantities, 8, 8]
     # The definitions as one list of plain items, one per "- " line, code spans as <code>.
-    definitions = page.split("<h2>Definitions</h2>")[1].split("<h2>")[0]
-    items = report.split("## Definitions")[1].split("\n## ")[0].count("\n- ")
+    definitions = page.split('<h3 id="definitions">Definitions</h3>')[1].split("<h")[0]
+    items = report.split("### Definitions")[1].split("\n#")[0].count("\n- ")
     assert definitions.count("<ul>") == 1 and definitions.count("<li>") == items and "<p>" not in definitions
     assert "<code>divergence_patience</code>" in definitions
     # Every image embedded, the very PNG bytes written.

@@ -72,6 +72,18 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "class_kl": False,
     "classes_covered": True,
 }
+# What each quality metric is measured in, for axis labels.
+UNITS: dict[str, str] = {
+    "is_score": "effective classes",
+    "is_std": "effective classes",
+    "fid": "classifier features²",
+    "precision": "fraction of samples",
+    "recall": "fraction of real images",
+    "density": "balls per sample ÷ k",
+    "coverage": "fraction of real balls",
+    "class_kl": "nats",
+    "classes_covered": "classes",
+}
 
 # Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value
 # (or be overwritten by it) in every table that holds both, as lr_g once did: refused here, at import.
