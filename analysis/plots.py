@@ -72,9 +72,15 @@ def config_colors(table: pd.DataFrame) -> dict[tuple, str]:
     return {config: to_hex(palette[index % len(palette)]) for index, config in enumerate(configs)}
 
 
+LEGEND_ENTRY_EXTRA = 0.7  # inches a legend entry takes besides its label: the handle and the gaps
+
+
 def legend_below(fig: Figure, handles: list, columns: int = 3) -> None:
-    """The figure's one legend, under its panels."""
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(columns, len(handles)), frameon=False)
+    """The figure's one legend, under its panels, in at most ``columns`` columns and as few as the labels' widths
+    need to stay inside the figure."""
+    widest = max(text_width(handle.get_label(), STYLE["legend.fontsize"]) for handle in handles) + LEGEND_ENTRY_EXTRA
+    fitting = max(1, int(fig.get_figwidth() // widest))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(columns, fitting, len(handles)), frameon=False)
 
 
 def _config_handles(table: pd.DataFrame, styles: dict[tuple, dict]) -> list:
@@ -82,16 +88,19 @@ def _config_handles(table: pd.DataFrame, styles: dict[tuple, dict]) -> list:
     return [plt.Line2D([], [], label=config_label(config, columns), **style) for config, style in styles.items()]
 
 
+def text_width(text: str, fontsize: float | str) -> float:
+    """How wide ``text`` is drawn at ``fontsize``, in inches."""
+    return TextToPath().get_text_width_height_descent(text, FontProperties(size=fontsize), ismath=False)[0] / 72
+
+
 def fit(text: str, width: float, fontsize: float | str) -> str:
     """``text`` broken at spaces into lines at most ``width`` inches wide at ``fontsize``. Measured here, not left to
     matplotlib's ``wrap=True``, which wraps only when drawing: after the layout has placed the text, and never in
     the notebook's inline figures."""
-    font = FontProperties(size=fontsize)
-    measure = TextToPath()
     lines: list[str] = []
     for word in text.split(" "):
         longer = f"{lines[-1]} {word}" if lines else word
-        if lines and measure.get_text_width_height_descent(longer, font, ismath=False)[0] > width * 72:
+        if lines and text_width(longer, fontsize) > width:
             lines.append(word)
         else:
             lines[-1:] = [longer]
@@ -172,12 +181,13 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
             in_panel = _in_panel(history, columns, panel)
             runs = in_panel[in_panel[SCHEDULER] == scheduler]
             config = _full_config(panel, scheduler)
+            color = colors.get(config, "black")  # a panel of a combination the grid did not run stays empty
             if len(runs):
-                _mean_band(ax, runs, "d_loss", "D loss", x=x, color=colors[config])
-                _mean_band(ax, runs, "g_loss", "G loss", x=x, color=colors[config], linestyle=":")
+                _mean_band(ax, runs, "d_loss", "D loss", x=x, color=color)
+                _mean_band(ax, runs, "g_loss", "G loss", x=x, color=color, linestyle=":")
             ax.axhline(D_EQUILIBRIUM, color="black", linestyle="--", linewidth=0.8)
             ax.axhline(G_EQUILIBRIUM, color="gray", linestyle="--", linewidth=0.8)
-            ax.set_title(fit(config_label(config, config_columns(history)), 3.4, 9), fontsize=9, color=colors[config])
+            ax.set_title(fit(config_label(config, config_columns(history)), 3.4, 9), fontsize=9, color=color)
             if row == len(panels) - 1:
                 ax.set_xlabel(X_AXES[x])
             if column == 0:
