@@ -229,7 +229,7 @@ def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
     configs = list(colors)
     counts = trials.groupby(columns)["outcome"].value_counts().unstack(fill_value=0)
     verdicts = summary.set_index(columns)["verdict"]
-    fig, ax = plt.subplots(figsize=(7.2, 1.5 + 0.4 * len(configs)), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.0, 1.3 + 0.32 * len(configs)), layout="constrained")
     rows = np.arange(len(configs))
     left = np.zeros(len(configs))
     for outcome, color in OUTCOME_COLORS.items():
@@ -320,7 +320,7 @@ def schedule_curves(frame: pd.DataFrame, metric: str) -> Figure:
     """The generator's LR as it ran (and the discriminator's, where it differs) beside ``metric`` at each evaluation,
     a line per config: what a schedule did to the LR next to what it did to the samples."""
     history = _epochs(frame)
-    lr_d_differs = not np.allclose(history["lr_d_in_use"], history["lr_g_in_use"])
+    lr_d_differs = not np.allclose(history["lr_d_in_use"], history["lr_g_in_use"], equal_nan=True)
     panels = [("lr_g_in_use", "generator LR as it ran")]
     if lr_d_differs:
         panels.append(("lr_d_in_use", "discriminator LR as it ran"))
