@@ -1,10 +1,12 @@
-"""Write every plot, the tidy table and a report (Markdown + self-contained HTML) for one experiment.
+"""Write every plot, the tidy table and a report (Markdown, a self-contained HTML page and its PDF) for one experiment.
 
     python analysis/report.py EXPERIMENT_DIR [--out DIR] [--rank-by fid|recall|...]
 
 The findings are computed from this experiment's numbers (analysis.findings, as records), never
 typed in, and worded by analysis.wording; the HTML page is the Markdown report rendered by
-python-markdown, with its images embedded.
+python-markdown, with its images embedded, and the PDF is that page laid out on A4 by WeasyPrint.
+The answers come first, each question's evidence in its section (:data:`EVIDENCE`), every other
+number and figure in the appendix.
 """
 
 from __future__ import annotations
@@ -267,6 +269,11 @@ def _in_words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _config_and(trials: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`trial_table`'s config and those of ``columns`` it has, headed in words."""
+    return trials[["config", *[name for name in columns if name in trials]]].rename(columns=_in_words)
+
+
 CONFIGS_PER_TABLE = 3  # the appendix's estimates, a few configs side by side: a table that fits the page's width
 
 
@@ -331,15 +338,11 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
     lines += [
         "### Trials: how each seed ended",
         "",
-        _markdown_table(
-            trials[["config", *[name for name in TRIAL_OUTCOME_COLUMNS if name in trials]]].rename(columns=_in_words)
-        ),
+        _markdown_table(_config_and(trials, TRIAL_OUTCOME_COLUMNS)),
         "",
         "### Trials: last evaluation and loss variances",
         "",
-        _markdown_table(
-            trials[["config", *[name for name in TRIAL_NUMBER_COLUMNS if name in trials]]].rename(columns=_in_words)
-        ),
+        _markdown_table(_config_and(trials, TRIAL_NUMBER_COLUMNS)),
         "",
         "### More figures",
         "",
@@ -378,8 +381,7 @@ code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; back
 table { border-collapse: collapse; font-size: 13px; margin: 1em 0; max-width: 100%; }
 th, td { padding: 4px 8px; border: 1px solid #d0d7de; text-align: left; vertical-align: top;
          overflow-wrap: break-word; }
-th { overflow-wrap: anywhere; }
-th { background: #f0f3f6; font-weight: 600; }
+th { background: #f0f3f6; font-weight: 600; overflow-wrap: anywhere; }
 tbody tr:nth-child(even) { background: #f6f8fa; }
 img { display: block; margin: .5em auto; max-width: 100%; height: auto; }
 figure.beside { float: right; margin: 0 0 1em 1.5em; text-align: center; font-size: .85em; color: #57606a;
