@@ -14,8 +14,12 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+import torch
 
+from trainables.data import class_names
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
+from trainables.metric_keys import CLASS_SHARES
+from trainables.quality import covered
 
 # An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
 # sample (coverage). Measured with the MNIST evaluator on 5,000 samples of the README's study: grey blobs (batch 1024,
@@ -128,17 +132,34 @@ def _classes(count: int) -> str:
     return f"{count} class{'es' if count != 1 else ''}"
 
 
+def drawn_classes(evaluation: pd.Series) -> str:
+    """'Trouser (61%), Bag (20%), Sneaker (9%)': the classes an evaluation's samples cover
+    (trainables.quality.covered), most first, by the names the trial's dataset gives them; '' for results without
+    class shares."""
+    if not set(CLASS_SHARES) <= set(evaluation.index) or evaluation[list(CLASS_SHARES)].isna().any():
+        return ""
+    shares = torch.tensor(evaluation[list(CLASS_SHARES)].astype(float).to_numpy())
+    names = class_names(evaluation["dataset"])
+    drawn = sorted(
+        ((float(shares[label]), names[label]) for label in covered(shares).nonzero().flatten()), reverse=True
+    )
+    return ", ".join(f"{name} ({share:.0%})" for share, name in drawn)
+
+
 def collapse_detail(evaluations: pd.DataFrame, epoch: float) -> str:
-    """What a collapse from ``epoch`` fell from: '9 classes at epoch 8 → 2 classes at epoch 14', or, for a generator
-    that never drew more, '2 classes at epoch 12, never more than 3'."""
+    """What a collapse from ``epoch`` fell from, and which classes the last evaluation draws where the results say:
+    '9 classes at epoch 8 → 2 classes at epoch 14: Trouser (61%), Bag (30%)', or, for a generator that never drew
+    more, '2 classes at epoch 12, never more than 3'."""
     before = evaluations[(evaluations["epoch"] < epoch) & drew_data(evaluations)]
     last = evaluations.iloc[-1]
     end = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}"
+    drawn = drawn_classes(last)
+    named = f": {drawn}" if drawn else ""
     if before.empty:
         most = int(evaluations.loc[drew_data(evaluations).cummax(), "classes_covered"].max())
-        return end + ("" if most == int(last["classes_covered"]) else f", never more than {most}")
+        return end + ("" if most == int(last["classes_covered"]) else f", never more than {most}") + named
     peak = before[before["classes_covered"] == before["classes_covered"].max()].iloc[-1]  # the latest at its best
-    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}"
+    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}{named}"
 
 
 def fid_window(evaluations: pd.DataFrame) -> pd.Series:

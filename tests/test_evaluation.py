@@ -30,7 +30,7 @@ from trainables.evaluation import (
     reference_cache_path,
 )
 from trainables.loop import GANTraining
-from trainables.metric_keys import EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
+from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
 from trainables.train_classifier import train
 
 MIN_ACCURACY = {"mnist": 0.99, "fashion_mnist": 0.90}
@@ -160,7 +160,7 @@ def test_evaluation_schedule_and_unevaluated_results():
     assert [epoch for epoch in range(1, 13) if is_eval_epoch(epoch, 5, finished=epoch == 12)] == [5, 10, 12]
     assert is_eval_epoch(7, 5, finished=True)  # a run that stopped early is scored where it stopped
     assert not any(is_eval_epoch(epoch, 0, finished=True) for epoch in range(1, 6))
-    assert set(NOT_EVALUATED) == {*QUALITY_METRICS, EVAL_TIME_S} and NOT_EVALUATED[EVAL_TIME_S] == 0.0
+    assert set(NOT_EVALUATED) == {*QUALITY_METRICS, *CLASS_SHARES, EVAL_TIME_S} and NOT_EVALUATED[EVAL_TIME_S] == 0.0
 
 
 def test_evaluation_noise_is_fixed_per_trial_and_not_the_sample_grid_noise(mnist_images):
@@ -221,8 +221,22 @@ def test_a_non_finite_generator_scores_nan(mnist_evaluator):
     generator = torch.nn.Sequential(torch.nn.Linear(100, 784), torch.nn.Unflatten(1, (1, 28, 28)))
     torch.nn.init.constant_(generator[0].weight, float("nan"))
     result = mnist_evaluator.evaluate(generator, torch.randn(200, 100))
-    assert all(result[name] != result[name] for name in QUALITY_METRICS)  # NaN
+    assert all(result[name] != result[name] for name in (*QUALITY_METRICS, *CLASS_SHARES))  # NaN
     assert result[EVAL_TIME_S] > 0
+
+
+def test_class_shares_are_the_classes_the_samples_show(mnist_evaluator, mnist_test):
+    """A generator that draws real test 1s and 7s, three to one: the shares are the labels' (the classifier errs on
+    fewer than 1 % of test images), and sum to 1."""
+    images, labels = mnist_test
+    drawn = torch.cat([images[labels == 1][:600], images[labels == 7][:200]])
+    generator = torch.nn.Sequential(torch.nn.Linear(784, 784), torch.nn.Unflatten(1, (1, 28, 28)))
+    torch.nn.init.eye_(generator[0].weight)  # each noise vector is the image it draws
+    torch.nn.init.zeros_(generator[0].bias)
+    result = mnist_evaluator.evaluate(generator, to_unit_range(drawn).flatten(1))
+    shares = [result[name] for name in CLASS_SHARES]
+    assert shares == pytest.approx([{1: 0.75, 7: 0.25}.get(label, 0.0) for label in range(10)], abs=0.01)
+    assert sum(shares) == pytest.approx(1.0) and result["classes_covered"] == 2
 
 
 @pytest.mark.slow

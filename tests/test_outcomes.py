@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
 from analysis import outcomes, stats
 
@@ -46,6 +47,23 @@ def test_a_generator_that_drew_nine_classes_and_then_two_mode_collapsed_at_the_r
     assert (result.outcome, result.epoch) == (outcomes.MODE_COLLAPSE, 10.0)
     assert result.detail == "9 classes at epoch 8 → 2 classes at epoch 14"
     assert result.improving is False
+
+
+@pytest.mark.parametrize("dataset", ["fashion_mnist", "mnist"])
+def test_a_collapse_names_the_classes_its_last_samples_draw_as_the_dataset_names_them(dataset):
+    rows = history(
+        [0.30, 0.50, 0.60, 0.60, 0.40, 0.20, 0.15], [6, 8, 9, 9, 5, 3, 2], fid=[300, 200, 160, 150, 200, 260, 300]
+    )
+    # The last evaluation: 70 % class 1, 24 % class 8; 4 % class 7 and 2 % class 0 are under half their fair share of
+    # 10 %: not named.
+    shares = {label: 0.0 for label in range(10)} | {1: 0.70, 8: 0.24, 7: 0.04, 0: 0.02}
+    for label, share in shares.items():
+        rows[f"class_share_{label}"] = [0.1] * (len(rows) - 1) + [share]
+    rows["dataset"] = dataset
+    names = {"fashion_mnist": ("Trouser", "Bag"), "mnist": ("1", "8")}[dataset]  # torchvision's label order
+    assert (
+        outcome_of(rows).detail == f"9 classes at epoch 8 → 2 classes at epoch 14: {names[0]} (70%), {names[1]} (24%)"
+    )
 
 
 def test_a_one_class_realistic_generator_is_mode_collapse_not_did_not_learn():

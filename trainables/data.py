@@ -28,6 +28,11 @@ class DataUnavailableError(RuntimeError):
     """The dataset is neither on disk nor downloadable; the message is one line for the user."""
 
 
+def class_names(dataset: str) -> tuple[str, ...]:
+    """The dataset's class names by label, as torchvision names them ("Trouser"), MNIST's as their digits ("7")."""
+    return tuple(name.split(" - ")[0] for name in _DATASET_CLASSES[dataset].classes)
+
+
 def cache_dir() -> Path:
     """tune-gan's per-user cache dir (``$XDG_CACHE_HOME/tune-gan``), shared by every sweep."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

@@ -27,7 +27,7 @@ from trainables.cli_args import one_line
 from trainables.config import TrialConfig
 from trainables.data import cache_dir, load_labelled_images, to_uint8
 from trainables.loop import GANTraining
-from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
+from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
 from trainables.quality import (
     DENSITY_NEIGHBOURHOOD,
     NEIGHBOURHOOD,
@@ -45,7 +45,7 @@ from trainables.quality import (
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
 _BATCH = 500  # noise vectors through G at once
 # What a result reports for an epoch that was not evaluated.
-NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in QUALITY_METRICS}, EVAL_TIME_S: 0.0}
+NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in (*QUALITY_METRICS, *CLASS_SHARES)}, EVAL_TIME_S: 0.0}
 
 
 @dataclass(frozen=True)
@@ -144,11 +144,15 @@ class QualityEvaluator:
 
     def score(self, images: torch.Tensor) -> QualityMetrics:
         """Every metric of uint8 (N, 28, 28) images against the real test set."""
+        return self._score(images)[0]
+
+    def _score(self, images: torch.Tensor) -> tuple[QualityMetrics, torch.Tensor]:
+        """:meth:`score`'s metrics and the class histogram they were computed from."""
         features, logits = classify(self.classifier, images)
         is_score, is_std = inception_score(logits)
         manifold = manifold_metrics(self.real_features, features, self.real_radii, self.density_radii)
         histogram = class_histogram(logits)
-        return QualityMetrics(
+        metrics = QualityMetrics(
             is_score=is_score,
             is_std=is_std,
             fid=fid(feature_stats(features), self.real_stats),
@@ -159,6 +163,7 @@ class QualityEvaluator:
             class_kl=class_kl(histogram),
             classes_covered=classes_covered(histogram),
         )
+        return metrics, histogram
 
     def evaluate(self, generator: nn.Module, noise: torch.Tensor) -> dict[str, Any]:
         """One result's quality keys: every metric of G's samples for ``noise``, and ``eval_time_s``.
@@ -168,8 +173,11 @@ class QualityEvaluator:
         """
         started = time.perf_counter()
         images = generate(generator, noise)
-        metrics = NOT_EVALUATED if images is None else asdict(self.score(images))
-        return {**metrics, EVAL_TIME_S: time.perf_counter() - started}
+        if images is None:
+            return {**NOT_EVALUATED, EVAL_TIME_S: time.perf_counter() - started}
+        metrics, histogram = self._score(images)
+        shares = dict(zip(CLASS_SHARES, histogram.tolist()))
+        return {**asdict(metrics), **shares, EVAL_TIME_S: time.perf_counter() - started}
 
 
 class TrialEvaluator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from trainables.classifier import NUM_CLASSES
 from trainables.config import TrialConfig
 
 
@@ -60,6 +61,9 @@ class QualityMetrics:
 
 
 QUALITY_METRICS: tuple[str, ...] = tuple(field.name for field in fields(QualityMetrics))
+# Reported beside them: the share of the samples the classifier puts in each class, by label, so that a report can
+# name the classes a generator draws (trainables.data.class_names).
+CLASS_SHARES: tuple[str, ...] = tuple(f"class_share_{label}" for label in range(NUM_CLASSES))
 # Direction of each quality metric: True when higher is better.
 HIGHER_IS_BETTER: dict[str, bool] = {
     "is_score": True,
@@ -87,7 +91,14 @@ UNITS: dict[str, str] = {
 
 # Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value
 # (or be overwritten by it) in every table that holds both, as lr_g once did: refused here, at import.
-REPORTED_KEYS: tuple[str, ...] = (*TRAIN_METRICS, *QUALITY_METRICS, EVAL_TIME_S, DIVERGED, DIVERGED_REASON)
+REPORTED_KEYS: tuple[str, ...] = (
+    *TRAIN_METRICS,
+    *QUALITY_METRICS,
+    *CLASS_SHARES,
+    EVAL_TIME_S,
+    DIVERGED,
+    DIVERGED_REASON,
+)
 _CONFIG_FIELDS = {field.name for field in fields(TrialConfig)}
 if _CONFIG_FIELDS & set(REPORTED_KEYS):
     raise ImportError(f"metric keys {sorted(_CONFIG_FIELDS & set(REPORTED_KEYS))} are also TrialConfig fields")

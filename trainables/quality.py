@@ -170,6 +170,11 @@ def class_kl(histogram: torch.Tensor) -> float:
     return float((present * (present * len(histogram)).log()).sum())
 
 
+def covered(histogram: torch.Tensor) -> torch.Tensor:
+    """Per class, whether it gets at least half its uniform share (1 / 2C) of the samples."""
+    return histogram >= 0.5 / len(histogram)
+
+
 def classes_covered(histogram: torch.Tensor) -> int:
-    """How many classes get at least half their uniform share (1 / 2C) of the samples."""
-    return int((histogram >= 0.5 / len(histogram)).sum())
+    """How many classes get at least half their uniform share of the samples (:func:`covered`)."""
+    return int(covered(histogram).sum())
