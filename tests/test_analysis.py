@@ -949,6 +949,41 @@ def test_report_of_a_damaged_checkpoint_is_one_line_and_keeps_the_last_report(sm
     assert (out / "report.md").read_text() == "the last report"
 
 
+# Figures of sample images laid out as grids of pictures, not plots: their columns are training stages or configs.
+IMAGE_FIGURES = {"stage_montage.png", "final_grids.png", "interpolation.png"}
+
+
+@pytest.mark.slow
+def test_every_plot_reads_at_page_width_in_the_configs_own_colours(crafted_with_checkpoints):
+    """At most three panels a row, one legend, values without an offset ("1e-5+1"), and each config the same colour
+    in every figure that draws it by config."""
+    data = report_data(crafted_with_checkpoints, "crafted")
+    colors = plots.config_colors(data.frame)
+    labels = {stats.config_label(config, data.columns): color for config, color in colors.items()}
+    assert len(set(colors.values())) == len(colors) == 4
+    coloured = []  # the figures whose legend names the configs
+    try:
+        for plot in all_plots(data):
+            if plot.figure is None or plot.file in IMAGE_FIGURES:
+                continue
+            figure = plot.figure
+            panels = [ax.get_subplotspec().get_geometry()[1] for ax in figure.axes if ax.get_subplotspec()]
+            assert max(panels) <= plots.PANELS_PER_ROW, plot.file
+            assert len(figure.legends) + sum(ax.get_legend() is not None for ax in figure.axes) <= 1, plot.file
+            for ax in figure.axes:
+                for axis in (ax.xaxis, ax.yaxis):
+                    formatter = axis.get_major_formatter()
+                    assert not getattr(formatter, "get_useOffset", lambda: False)(), plot.file
+            for legend in figure.legends:
+                for handle, text in zip(legend.legend_handles, legend.get_texts()):
+                    if text.get_text() in labels:
+                        assert handle.get_color() == labels[text.get_text()], (plot.file, text.get_text())
+                        coloured.append(plot.file)
+    finally:
+        plt.close("all")
+    assert set(coloured) >= {"schedules.png", "quality.png", "discriminator.png", "parallel_coordinates.png"}
+
+
 @pytest.mark.slow
 def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(crafted_with_checkpoints):
     assert_every_figure_keeps_its_text_inside(report_data(crafted_with_checkpoints, "crafted"))
