@@ -25,6 +25,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis import outcomes
 from analysis.intervals import CONFIDENCE, metric_range
@@ -298,8 +299,11 @@ def seed_spread(trials: pd.DataFrame, ranked: pd.DataFrame, metric: str) -> Figu
     for label, config in zip(ax.get_yticklabels(), ranked[columns].itertuples(index=False, name=None)):
         label.set_color(colors[config])
     ax.set_ylim(len(ranked) - 0.5, -0.5)
-    if geometric:
+    if geometric:  # ticks at 1, 2 and 5 times a power of ten, written as plain numbers
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     better = "higher" if HIGHER_IS_BETTER[metric] else "lower"
     ax.set_xlabel(f"final {metric} ({UNITS[metric]}; {better} is better)")
     centre = "geometric mean" if geometric else "mean"
