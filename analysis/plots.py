@@ -29,7 +29,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis import outcomes
 from analysis.intervals import CONFIDENCE, metric_range
-from analysis.stats import LATE_VARIANCES, config_columns, config_label, quality_metrics
+from analysis.stats import LATE_VARIANCES, config_columns, config_label, outcome_counts, quality_metrics
 from analysis.wording import number
 from trainables.metric_keys import HIGHER_IS_BETTER, UNITS
 from tune_gan.search_space import BATCH_SIZE, SCHEDULER
@@ -228,7 +228,7 @@ def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
     columns = config_columns(trials)
     colors = config_colors(trials)
     configs = list(colors)
-    counts = trials.groupby(columns)["outcome"].value_counts().unstack(fill_value=0)
+    counts = outcome_counts(trials)
     verdicts = summary.set_index(columns)["verdict"]
     fig, ax = plt.subplots(figsize=(6.0, 1.3 + 0.32 * len(configs)), layout="constrained")
     rows = np.arange(len(configs))

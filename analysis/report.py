@@ -209,14 +209,14 @@ def ranked_table(data: ReportData) -> pd.DataFrame:
     metric) and two quality metrics beside it, each an estimate with its interval; the seeds' own values are in
     the dot plot, every other number in :func:`config_table`."""
     table, columns = data.ranked, data.columns
-    outcome_counts = data.trials.groupby(columns)["outcome"].value_counts().unstack(fill_value=0)
+    counts = stats.outcome_counts(data.trials)
     shown = pd.DataFrame(
         {
             "rank": table["rank"],
             "config": table["label"],
             "seeds": table["seeds"],
             "outcomes": [
-                wording.outcome_counts_text(outcome_counts.loc[config].to_dict())
+                wording.outcome_counts_text(counts.loc[config].to_dict())
                 for config in table[columns].itertuples(index=False, name=None)
             ],
         }

@@ -92,6 +92,12 @@ def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def outcome_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """How many seeds of each config (a row per config, by :func:`config_columns`) ended with each outcome (a column
+    per outcome that occurred); ``trials`` is :func:`per_trial`'s table."""
+    return trials.groupby(config_columns(trials))["outcome"].value_counts().unstack(fill_value=0)
+
+
 def config_verdict(trials: pd.DataFrame) -> tuple[str, str]:
     """(verdict, why) of one config's seeds (rows of :func:`per_trial`), as outcomes.DEFINITIONS states: stable when
     every seed (at least 2) is; unstable when a seed diverged, or mode-collapsed or lost quality and had stopped
