@@ -252,10 +252,10 @@ def run_grid(
     spec = SweepSpec(settings, {BATCH_SIZE: tuple(batch_sizes), SEED: tuple(seeds)}, resources)
     with tempfile.TemporaryDirectory(prefix="tune_gan_bench_") as storage:
         started = time.perf_counter()
-        start_ray(None, dashboard=False, logging_level="ERROR", log_to_driver=False)
+        start_ray(None, dashboard=False, verbose=False)
         fit_started = time.perf_counter()
         tuner = build_tuner(
-            spec, images.numpy(), reference, StorageLocation.parse(storage), "bench", callbacks=(timeline,), verbose=0
+            spec, images.numpy(), reference, StorageLocation.parse(storage), "bench", callbacks=(timeline,)
         )
         grid = tuner.fit()
         fit_s = time.perf_counter() - fit_started

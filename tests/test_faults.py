@@ -48,8 +48,39 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
     assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
     assert rows[-1]["pid"] != first["pid"]  # a new worker finished it
     assert "TERMINATED" in output.split("Results, one row per trial:")[1]
+    # Said once, in a line; Tune's own log of the traceback is hidden.
+    (restarted,) = [line for line in output.splitlines() if line.startswith("restarted ")]
+    assert restarted.startswith("restarted batch_size 128 · scheduler warmup_cosine · lr_scaling none · seed 0: failed")
+    assert restarted.endswith(f"continues from its checkpoint (log: {trial / 'error.txt'})")
+    assert "Trial task failed" not in output
     torch.set_num_threads(1)
     assert reported_metrics(trial) == uninterrupted_metrics(trial_config(trial), mnist_images)
+
+
+def test_a_trial_that_fails_for_good_prints_its_traceback_once_with_its_log(tmp_path):
+    """--max-failures 0 and a killed worker: the trial errors. The console says so in one line naming its epoch and
+    the error file in the experiment, then prints that file's traceback, once (Tune's own log of it is hidden)."""
+    grid = "--preset smoke --batch-sizes 128 --schedulers constant --epochs 4 --subset 4096"
+    driver = start_sweep(*grid.split(), "--max-failures", "0", "--storage-path", str(tmp_path), "--name", "failed")
+    experiment = tmp_path / "failed"
+    first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
+    os.kill(first["pid"], signal.SIGKILL)
+    output, _ = driver.communicate(timeout=600)
+    assert driver.returncode == 1, output[-4000:]
+    (trial,) = trial_dirs(experiment)
+    error_file = trial / "error.txt"
+    lines = output.splitlines()
+    (at,) = [index for index, line in enumerate(lines) if line.startswith("ERROR ")]
+    epoch = len(results(trial))
+    assert lines[at] == (
+        f"ERROR batch_size 128 · scheduler constant · lr_scaling none · seed 0: failed after epoch {epoch} of 4, no "
+        f"restarts left (log: {error_file}):"
+    )
+    traceback = error_file.read_text().strip()
+    assert traceback.startswith("Failure # 1 (occurred at ") and "The actor died unexpectedly" in traceback
+    assert "\n".join(lines[at + 1 : at + 1 + len(traceback.splitlines())]) == traceback
+    assert output.count("Failure # 1 (occurred at ") == 1 and "Trial task failed" not in output
+    assert f"progress: {epoch}/{epoch} epochs (100 %), 1 of 1 trials ended (1 failed)" in output
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
+import pty
+import re
 import shutil
+import struct
+import subprocess
+import sys
+import termios
 
 import numpy as np
 import pandas as pd
@@ -15,10 +23,10 @@ from ray import tune
 
 from analysis import findings, stats, wording
 from analysis.load import load_experiment
-from tests.helpers import read_events, results, run_sweep, sample_grid_steps, trial_dirs
+from tests.helpers import REPO, read_events, results, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
+from tune_gan.console import PROGRESS_COLUMNS, significant
 from tune_gan.search_space import GRID_AXES, SPEC_FILE
-from tune_gan.tuner import PROGRESS_COLUMNS
 
 pytestmark = pytest.mark.slow  # every test here starts Ray
 
@@ -45,10 +53,94 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     assert f"Experiment: {experiment.as_uri()}" in finished.stdout
 
 
-def test_the_live_progress_table_shows_each_trials_losses_and_quality(smoke):
-    """Tune's table, as last printed before the final one: every trial's latest epoch with its losses, FID and
-    classes covered, equal to what the trial reported."""
+def test_into_a_pipe_the_sweep_prints_its_settings_events_and_progress_in_a_few_plain_lines(smoke):
+    """What `make demo` shows: the resolved settings, a line per trial finished with its final values (4
+    significant digits, equal to what the trial reported), the progress, and the final table; no escape codes, no
+    Ray or Tune logs."""
     experiment, finished = smoke
+    output = finished.stdout + finished.stderr
+    assert len(output.splitlines()) <= 40, output
+    assert "\x1b" not in output
+    before_table = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
+    assert before_table[1:6] == [
+        "tune-gan: 4 trials: batch_size 128 256 × scheduler constant warmup_cosine × lr_scaling none × seed 0",
+        "tune-gan: settings that differ from the preset smoke: subset 1024",
+        "tune-gan: 2 trial(s) at once, each on 1 CPU(s) and 0 GPU(s)",
+        f"tune-gan: experiment {experiment.as_uri()} (every setting in {SPEC_FILE})",
+        "tune-gan: dashboard http://127.0.0.1:8265",
+    ]
+    events = [line for line in before_table if line.startswith("finished ")]
+    expected = set()
+    for trial in trial_dirs(experiment):
+        final, config = results(trial)[-1], json.loads((trial / "params.json").read_text())
+        expected.add(
+            f"finished batch_size {config['batch_size']} · scheduler {config['scheduler']}: 2/2 epochs, "
+            f"D loss {significant(final['d_loss'])}, G loss {significant(final['g_loss'])}, "
+            f"FID {significant(final['fid'])}, "
+            f"classes {final['classes_covered']}"
+        )
+    assert set(events) == expected and len(events) == 4
+    assert before_table[-2].startswith("progress: 8/8 epochs (100 %), 4 of 4 trials ended, ")
+    assert not any(line.startswith(("Trial train_gan", "== Status ==", "+---", "20")) for line in before_table)
+
+
+def run_in_a_terminal(argv: list[str], columns: int = 160, rows: int = 40) -> str:
+    """``python tune_gan/sweep.py ARGV`` with a pseudo-terminal for its stdout and stderr, as a user's shell runs
+    it; everything it wrote, escape codes included."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)}
+    driver = subprocess.Popen(
+        [sys.executable, "tune_gan/sweep.py", *argv], cwd=REPO, stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: every writer has closed the terminal
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    assert driver.wait(timeout=600) == 0, written[-3000:].decode(errors="replace")
+    return written.decode(errors="replace")
+
+
+def test_a_terminal_gets_the_live_view(tmp_path):
+    """In a terminal the progress is a bar and a row per trial, redrawn in place; its last frame shows every trial
+    finished with the values it reported."""
+    written = run_in_a_terminal(
+        [*"--preset smoke --subset 1024 --eval-samples 200".split(), "--storage-path", str(tmp_path), "--name", "tty"]
+    )
+    assert "\x1b[" in written  # drawn with cursor moves and colours
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", written).replace("\r", "")
+    last_frame = screen.split("Results, one row per trial:")[0].rsplit("8/8 epochs (100 %)", 1)[1]
+    assert "━" * 30 in screen.split("Results, one row per trial:")[0]  # the full bar
+    rows = {}
+    for line in last_frame.splitlines():
+        cells = line.split()
+        if len(cells) == 8 and cells[2] == "FINISHED":
+            rows[(int(cells[0]), cells[1])] = cells
+    assert set(rows) == GRID
+    for trial in trial_dirs(tmp_path / "tty"):
+        final, config = results(trial)[-1], json.loads((trial / "params.json").read_text())
+        cells = rows[(config["batch_size"], config["scheduler"])]
+        assert cells[3:] == [
+            "2/2",
+            *(significant(final[key]) for key in ("d_loss", "g_loss", "fid", "classes_covered")),
+        ]
+
+
+def test_verbose_shows_tunes_table_and_rays_lines_instead(tmp_path):
+    """--verbose: Tune's table, as last printed before the final one, with every trial's latest epoch, losses, FID
+    and classes covered equal to what it reported; Ray's INFO lines; no progress view."""
+    finished = run_sweep(
+        *"--preset smoke --schedulers constant --epochs 1 --subset 512 --eval-samples 200 --verbose".split(),
+        *("--storage-path", str(tmp_path), "--name", "verbose"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
     progress = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
     header = [cell.strip() for cell in [line for line in progress if line.startswith("| Trial name")][-1].split("|")]
     assert header[-len(PROGRESS_COLUMNS) - 1 : -1] == list(PROGRESS_COLUMNS.values())
@@ -58,13 +150,16 @@ def test_the_live_progress_table_shows_each_trials_losses_and_quality(smoke):
         if line.startswith("| train_gan_"):
             cells = dict(zip(header, (cell.strip() for cell in line.split("|"))))
             shown[cells["Trial name"]] = cells
-    assert len(shown) == 4
-    for trial in trial_dirs(experiment):
+    trials = trial_dirs(tmp_path / "verbose")
+    assert len(shown) == len(trials) == 2
+    for trial in trials:
         final, cells = results(trial)[-1], shown["_".join(trial.name.split("_")[:4])]
-        assert int(cells[PROGRESS_COLUMNS["epoch"]]) == final["epoch"] == 2
+        assert int(cells[PROGRESS_COLUMNS["epoch"]]) == final["epoch"] == 1
         for key in ("d_loss", "g_loss", "fid", "classes_covered"):
             assert float(cells[PROGRESS_COLUMNS[key]]) == pytest.approx(final[key], rel=1e-4), key
-    assert "View the dashboard at" in finished.stderr + finished.stdout  # on by default
+    output = finished.stderr + finished.stdout
+    assert "View the dashboard at" in output and "Started a local Ray instance" in output
+    assert not any(line.startswith(("finished ", "progress: ")) for line in progress)
 
 
 def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
@@ -89,8 +184,8 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
         for sentence in wording.render(findings.findings(frame))[findings.STABILITY]
     )
     assert summary["label"].tolist() == [f"batch 128 · constant · latent_dim {size}" for size in (64, 128)]
-    assert "Started a local Ray instance" in finished.stderr + finished.stdout
-    assert "View the dashboard at" not in finished.stderr + finished.stdout
+    assert "tune-gan: dashboard off" in finished.stdout
+    assert "Started a local Ray instance" not in finished.stderr + finished.stdout  # Ray's INFO lines: --verbose
 
 
 def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
@@ -186,8 +281,14 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     checkpoints = sorted(experiment.rglob("checkpoint_*"))
     resumed = run_sweep("--resume", "--storage-path", str(experiment.parent), "--name", "smoke")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    rows = resumed.stdout.split("Results, one row per trial:\n")[1].splitlines()[1:5]
-    assert all(row.split()[4:6] == ["TERMINATED", "2"] for row in rows)
+    before_table, table = resumed.stdout.split("Results, one row per trial:\n")
+    assert all(row.split()[4:6] == ["TERMINATED", "2"] for row in table.splitlines()[1:5])
+    # The progress counts the epochs done before; nothing trained, so no throughput.
+    assert before_table.splitlines()[-2] == "progress: 8/8 epochs (100 %), 4 of 4 trials ended, 0 s elapsed"
+    (settings,) = [
+        line for line in resumed.stdout.splitlines() if "settings that differ from a trial's defaults" in line
+    ]
+    assert {"epochs 2", "subset 1024", "eval_every 1"} <= set(settings.split(": ", 2)[2].split(", "))
     assert sorted(experiment.rglob("checkpoint_*")) == checkpoints
 
 
@@ -239,6 +340,13 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     assert table[2].startswith(
         "diverged: batch_size 128 · scheduler constant · lr_scaling none · seed 0: discriminator saturated"
     )
+    # Said as it happened, and its 4 epochs left out of the total.
+    progress = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
+    assert [line for line in progress if line.startswith("DIVERGED ")] == [
+        f"DIVERGED batch_size 128 · scheduler constant · lr_scaling none · seed 0: stopped at epoch 4 of 8: "
+        f"{table[2].split(': ', 2)[2]}"
+    ]
+    assert progress[-2].startswith("progress: 4/4 epochs (100 %), 1 of 1 trials ended (1 failed), ")
 
 
 def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):

@@ -16,8 +16,8 @@ RAY_SETTINGS = {
     # Tune saves which checkpoint each trial is at every 10 s or more by default; a driver killed in between would
     # leave its trials to redo the epochs checkpointed since. Every second keeps that window short.
     "TUNE_GLOBAL_CHECKPOINT_S": "1",
-    # Tune's classic progress table, whose columns we choose (tune_gan.tuner.PROGRESS_COLUMNS); the newer one
-    # shows the first few keys of a result, whatever they are.
+    # Under --verbose, Tune's classic progress table, whose columns we choose (tune_gan.console.PROGRESS_COLUMNS);
+    # the newer one shows the first few keys of a result, whatever they are.
     "RAY_AIR_NEW_OUTPUT": "0",
 }
 

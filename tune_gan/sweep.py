@@ -36,6 +36,7 @@ from trainables.cli_args import OneLineErrorParser, add_setting_flags, value_par
 from trainables.config import ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.evaluation import RealReference, real_reference
+from tune_gan.console import ConsoleView, settings_lines
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
 from tune_gan.search_space import (
@@ -138,6 +139,12 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
     run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
     run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Ray's and Tune's own output (Tune's progress table every 10 s, a line per result, Ray's INFO "
+        "lines) instead of the progress view",
+    )
+    run.add_argument(
         "--rank-by",
         choices=RANKABLE,
         help="sort the final table by this quality metric of the last evaluation, best first (default: grid order)",
@@ -173,6 +180,17 @@ def experiment_name(args: argparse.Namespace) -> str:
     return name
 
 
+def trials_at_once(spec: SweepSpec, cluster: dict[str, float]) -> int:
+    """How many trials run at once: as many as the grid has, the CPUs hold, --max-concurrent allows and, once
+    the GPUs per trial are resolved, the GPUs hold."""
+    limits = [spec.num_trials, cluster["CPU"] // spec.resources.cpus_per_trial]
+    if spec.resources.max_concurrent:
+        limits.append(spec.resources.max_concurrent)
+    if spec.resources.gpus_per_trial:
+        limits.append(cluster.get("GPU", 0.0) // spec.resources.gpus_per_trial)
+    return max(1, int(min(limits)))
+
+
 def gpus_per_trial(spec: SweepSpec, cluster: dict[str, float]) -> float:
     """The requested GPUs, or (auto) the fraction that runs every concurrent trial on the GPUs present."""
     requested, total = spec.resources.gpus_per_trial, cluster.get("GPU", 0.0)
@@ -182,10 +200,7 @@ def gpus_per_trial(spec: SweepSpec, cluster: dict[str, float]) -> float:
         return requested
     if total == 0:
         return 0.0
-    limits = [spec.num_trials, cluster["CPU"] // spec.resources.cpus_per_trial]
-    if spec.resources.max_concurrent:
-        limits.append(spec.resources.max_concurrent)
-    return gpu_share(total, int(min(limits)))
+    return gpu_share(total, trials_at_once(spec, cluster))
 
 
 def gpu_share(gpus: float, trials: int) -> float:
@@ -245,30 +260,58 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray, Re
     return images.numpy(), real_reference(dataset, data_root) if evaluates else None
 
 
-def fit_to_cluster(spec: SweepSpec) -> SweepSpec:
-    """The spec with its GPUs per trial resolved for the Ray cluster joined, which must have room for one trial."""
+def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, int]:
+    """The spec with its GPUs per trial resolved for the Ray cluster joined, which must have room for one trial,
+    and how many of its trials run at once there."""
     cluster = ray.cluster_resources()
     check_cluster_fits(spec, cluster)
     resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
-    return dataclasses.replace(spec, resources=resources)
+    spec = dataclasses.replace(spec, resources=resources)
+    return spec, trials_at_once(spec, cluster)
+
+
+def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
+    """What the settings printed are compared with: the preset's own (a new sweep), or a trial's defaults (a resumed
+    one, whose spec does not record its preset)."""
+    if args.resume:
+        return TrialConfig().to_dict(), "a trial's defaults"
+    preset = args.preset or DEFAULT_PRESET
+    return spec_from_args(build_parser().parse_args(["--preset", preset])).settings, f"the preset {preset}"
 
 
 def run_sweep(args: argparse.Namespace, prog: str) -> int:
     storage, name, spec = prepare_storage(args)
     images, reference = load_data(args, spec)
     try:
-        start_ray(args.address, dashboard=args.dashboard, dashboard_host=args.dashboard_host)
+        dashboard = start_ray(
+            args.address, dashboard=args.dashboard, dashboard_host=args.dashboard_host, verbose=args.verbose
+        )
     except ClusterUnreachable as error:
         raise SweepError(f"--address {args.address}: no Ray cluster reachable there ({error})") from None
+    console = None
     try:
-        spec = fit_to_cluster(spec)
-        print(f"tune-gan: {spec.num_trials} trials, experiment {storage.child(name).uri}")
-        print(spec.to_json(), flush=True)
+        spec, slots = fit_to_cluster(spec)
+        experiment = storage.child(name)
+        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, slots):
+            print(f"tune-gan: {line}", flush=True)
         if not args.resume:
-            storage.child(name).write_text(SPEC_FILE, spec.to_json())
-        tuner = build_tuner(spec, images, reference, storage, name, resume=args.resume, prog=prog)
+            experiment.write_text(SPEC_FILE, spec.to_json())
+        console = None if args.verbose else ConsoleView(spec, slots, experiment.uri)
+        tuner = build_tuner(
+            spec,
+            images,
+            reference,
+            storage,
+            name,
+            resume=args.resume,
+            callbacks=(console,) if console else (),
+            verbose=args.verbose,
+            prog=prog,
+        )
         table = results_table(tuner.fit(), spec)
     finally:
+        if console is not None:
+            console.close()
         ray.shutdown()
     return report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name)
 

@@ -7,12 +7,15 @@ so what the benchmark measures is what users run.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import ray
 from ray import tune
 
 from trainables.evaluation import RealReference
 from trainables.trainable import train_gan
+from tune_gan.console import PROGRESS_COLUMNS
 from tune_gan.resume import ResultsBackToCheckpoint
 from tune_gan.sample_logger import SampleGridLogger
 from tune_gan.search_space import SweepSpec
@@ -21,31 +24,31 @@ from tune_gan.storage_guard import StorageGuard
 
 SWEEP_PROG = "sweep.py"  # the sweep's name in its messages when run as a script; `tune-gan sweep` passes its own
 
-# The live progress table: each trial's latest epoch, its losses and, at evaluation epochs, its image quality.
-PROGRESS_COLUMNS = {
-    "epoch": "epoch",
-    "d_loss": "D loss",
-    "g_loss": "G loss",
-    "fid": "FID",
-    "classes_covered": "classes",
-}
-PROGRESS_EVERY_S = 10
+PROGRESS_EVERY_S = 10  # Tune's progress table under --verbose
 
 
 class ClusterUnreachable(Exception):
     """``--address`` names no Ray cluster this machine can reach."""
 
 
-def start_ray(address: str | None, dashboard: bool = True, dashboard_host: str = "127.0.0.1", **options) -> None:
+def start_ray(
+    address: str | None, dashboard: bool = True, dashboard_host: str = "127.0.0.1", verbose: bool = True, **options
+) -> str:
     """Join the cluster at ``address``, or start a Ray of our own on this machine ("local": never a cluster
-    someone started here with ``ray start``), with or without its dashboard."""
+    someone started here with ``ray start``), with or without its dashboard; its URL ("" without).
+
+    Without ``verbose``, Ray's INFO lines and the trials' own output stay in Ray's log files
+    (``/tmp/ray/session_latest/logs``), and Ray and Tune print only errors."""
+    if not verbose:
+        options = {"logging_level": logging.ERROR, "log_to_driver": False, **options}
     try:
         if address:
-            ray.init(address=address, **options)
+            context = ray.init(address=address, **options)
         else:
-            ray.init(address="local", include_dashboard=dashboard, dashboard_host=dashboard_host, **options)
+            context = ray.init(address="local", include_dashboard=dashboard, dashboard_host=dashboard_host, **options)
     except ConnectionError as error:
         raise ClusterUnreachable(str(error)) from None
+    return context.dashboard_url or ""
 
 
 def build_tuner(
@@ -56,38 +59,48 @@ def build_tuner(
     name: str,
     resume: bool = False,
     callbacks: tuple[tune.Callback, ...] = (),
-    verbose: int = 2,
+    verbose: bool = False,
     prog: str = SWEEP_PROG,
 ) -> tune.Tuner:
     """The Tuner of ``spec``'s grid in the experiment ``name`` under ``storage``: a new one, or with ``resume``
     the one saved there, its unfinished and errored trials to be continued. ``callbacks`` come after the sweep's
-    own; ``prog`` names the program in the storage guard's error."""
+    own; ``verbose`` turns on Tune's progress table and trial lines; ``prog`` names the program in the storage
+    guard's error."""
     trainable = tune.with_resources(
         tune.with_parameters(train_gan, images=images, reference=reference),
         {"cpu": spec.resources.cpus_per_trial, "gpu": spec.resources.gpus_per_trial},
     )
+    run_config = tune.RunConfig(
+        name=name,
+        storage_path=storage.uri,
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
+        failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
+        callbacks=[
+            SampleGridLogger(),
+            ResultsBackToCheckpoint(),
+            *([StorageGuard(storage.path, prog)] if storage.is_local else []),
+            *callbacks,
+        ],
+        progress_reporter=tune.CLIReporter(
+            metric_columns=PROGRESS_COLUMNS,
+            parameter_columns=list(spec.axes),
+            max_report_frequency=PROGRESS_EVERY_S,
+        )
+        if verbose
+        else None,
+        verbose=2 if verbose else 0,
+    )
     if resume:
-        return tune.Tuner.restore(storage.child(name).uri, trainable, resume_unfinished=True, resume_errored=True)
+        tuner = tune.Tuner.restore(storage.child(name).uri, trainable, resume_unfinished=True, resume_errored=True)
+        # Tune restores the callbacks and output settings pickled when the experiment started; this run's
+        # (its console, --verbose, the storage path as given now) replace them. Tune offers no public way.
+        restored = tuner._local_tuner.get_run_config()
+        restored.callbacks, restored.progress_reporter = run_config.callbacks, run_config.progress_reporter
+        restored.verbose = run_config.verbose
+        return tuner
     return tune.Tuner(
         trainable,
         param_space=spec.param_space(),
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True),
-        run_config=tune.RunConfig(
-            name=name,
-            storage_path=storage.uri,
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.resources.keep_checkpoints),
-            failure_config=tune.FailureConfig(max_failures=spec.resources.max_failures),
-            callbacks=[
-                SampleGridLogger(),
-                ResultsBackToCheckpoint(),
-                *([StorageGuard(storage.path, prog)] if storage.is_local else []),
-                *callbacks,
-            ],
-            progress_reporter=tune.CLIReporter(
-                metric_columns=PROGRESS_COLUMNS,
-                parameter_columns=list(spec.axes),
-                max_report_frequency=PROGRESS_EVERY_S,
-            ),
-            verbose=verbose,
-        ),
+        run_config=run_config,
     )
