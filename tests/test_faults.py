@@ -33,17 +33,24 @@ from trainables.checkpoint import read_state
 pytestmark = pytest.mark.slow  # every test here starts Ray
 
 
-def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
-    grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
-    driver = start_sweep(*grid.split(), "--max-failures", "1", "--storage-path", str(tmp_path), "--name", "killed")
-    experiment = tmp_path / "killed"
-    # Killed once its first epoch is recorded: mid-way through a later epoch, whichever the worker has reached.
-    first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
+def sweep_with_its_worker_killed(storage: Path, name: str, grid: str, max_failures: int) -> tuple[int, str, dict]:
+    """A one-trial sweep whose worker is killed once its first epoch is recorded: mid-way through a later epoch,
+    whichever the worker has reached. Its exit code, its output and that first result."""
+    driver = start_sweep(
+        *grid.split(), "--max-failures", str(max_failures), "--storage-path", str(storage), "--name", name
+    )
+    first = wait_for(lambda: next((rows[0] for trial in trial_dirs(storage / name) if (rows := results(trial))), None))
     os.kill(first["pid"], signal.SIGKILL)
     output, _ = driver.communicate(timeout=600)
-    assert driver.returncode == 0, output[-4000:]
+    return driver.returncode, output, first
 
-    (trial,) = trial_dirs(experiment)
+
+def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
+    grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
+    code, output, first = sweep_with_its_worker_killed(tmp_path, "killed", grid, max_failures=1)
+    assert code == 0, output[-4000:]
+
+    (trial,) = trial_dirs(tmp_path / "killed")
     rows = results(trial)
     assert [row["epoch"] for row in rows] == [1, 2, 3, 4]
     assert rows[-1]["pid"] != first["pid"]  # a new worker finished it
@@ -61,13 +68,9 @@ def test_a_trial_that_fails_for_good_prints_its_traceback_once_with_its_log(tmp_
     """--max-failures 0 and a killed worker: the trial errors. The console says so in one line naming its epoch and
     the error file in the experiment, then prints that file's traceback, once (Tune's own log of it is hidden)."""
     grid = "--preset smoke --batch-sizes 128 --schedulers constant --epochs 4 --subset 4096"
-    driver = start_sweep(*grid.split(), "--max-failures", "0", "--storage-path", str(tmp_path), "--name", "failed")
-    experiment = tmp_path / "failed"
-    first = wait_for(lambda: next((rows[0] for trial in trial_dirs(experiment) if (rows := results(trial))), None))
-    os.kill(first["pid"], signal.SIGKILL)
-    output, _ = driver.communicate(timeout=600)
-    assert driver.returncode == 1, output[-4000:]
-    (trial,) = trial_dirs(experiment)
+    code, output, _ = sweep_with_its_worker_killed(tmp_path, "failed", grid, max_failures=0)
+    assert code == 1, output[-4000:]
+    (trial,) = trial_dirs(tmp_path / "failed")
     error_file = trial / "error.txt"
     lines = output.splitlines()
     (at,) = [index for index, line in enumerate(lines) if line.startswith("ERROR ")]

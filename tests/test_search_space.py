@@ -201,6 +201,23 @@ def test_gpus_per_trial(cluster, resources, expected):
     assert sweep.gpus_per_trial(spec, cluster) == expected
 
 
+@pytest.mark.parametrize(
+    "cluster, resources, expected",
+    [
+        ({"CPU": 2.0}, Resources(gpus_per_trial=0.0), 2),
+        ({"CPU": 64.0}, Resources(gpus_per_trial=0.0), 36),  # the assignment grid's 36 trials, all at once
+        ({"CPU": 16.0}, Resources(gpus_per_trial=0.0, max_concurrent=3), 3),
+        ({"CPU": 8.0}, Resources(gpus_per_trial=0.0, cpus_per_trial=3), 2),
+        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.5), 2),  # the GPU holds two
+        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.0625), 16),
+    ],
+)
+def test_trials_at_once_are_what_the_cpus_gpus_and_limit_hold(cluster, resources, expected):
+    """The slots the console's ETA plays the work left on."""
+    spec = dataclasses.replace(spec_for(), resources=resources)
+    assert sweep.trials_at_once(spec, cluster) == expected
+
+
 def test_gpu_shares_never_add_up_to_more_than_the_gpus():
     assert sweep.gpu_share(1.0, 3) == 0.3333 and sweep.gpu_share(0.0, 4) == 0.0 and sweep.gpu_share(2.0, 1) == 1.0
 

@@ -52,6 +52,7 @@ PROGRESS_COLUMNS = {
 PLAIN_PROGRESS_EVERY_S = 30  # a progress line into a pipe at most this often; events print when they happen
 SIGNIFICANT_DIGITS = 4
 LIVE_REFRESH_PER_S = 2
+BAR_WIDTH = 60  # characters; narrower terminals get the whole width
 ROWS_KEPT_FOR_THE_REST = 8  # terminal lines the live view leaves for its bar, headers and the last events
 TRIAL_FAILED_LOG = "Trial task failed for trial"  # how Tune logs a failed trial's traceback
 
@@ -204,10 +205,11 @@ class LiveScreen:
 
     def render(self, progress: SweepProgress, at: float) -> Group:
         snapshot = progress.snapshot(at)
-        bar = ProgressBar(total=max(1, snapshot.epochs_total), completed=snapshot.epochs_done, width=30)
-        head = Table.grid(padding=(0, 1))
-        head.add_row(bar, Text(progress_text(snapshot)))
-        rows = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        bar = ProgressBar(total=max(1, snapshot.epochs_total), completed=snapshot.epochs_done, width=BAR_WIDTH)
+        head = Table.grid()
+        head.add_row(bar)
+        head.add_row(Text(progress_text(snapshot)))
+        rows = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
         for axis in self.axes:
             rows.add_column(axis, justify="right")
         rows.add_column("status")
@@ -223,7 +225,7 @@ class LiveScreen:
                 *latest,
                 style="red" if trial.status in (ERROR, DIVERGED) else None,
             )
-        return Group(head, rows, Text(more)) if more else Group(head, rows)
+        return Group(head, rows, *([Text(more)] if more else []))
 
 
 def varying_axes(spec: SweepSpec) -> tuple[str, ...]:
