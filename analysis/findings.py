@@ -21,6 +21,7 @@ import pandas as pd
 from analysis import outcomes, stats
 from analysis.intervals import ALPHA, Effect, Estimate, difference, estimate, holm, share_difference
 from analysis.load import latest_per_epoch
+from analysis.power import SeedsNeeded, seeds_for_difference, seeds_for_shares
 from trainables.config import TrialConfig
 from trainables.metric_keys import HIGHER_IS_BETTER
 from tune_gan.search_space import BATCH_SIZE, SCHEDULER, SEED
@@ -115,6 +116,7 @@ class Comparison:
     conclusion: str = ""
     lrs_differ: bool = False  # the two sides ran at different LRs at the compared updates
     selected: bool = False  # b was picked by ranking on the same metric, so the unadjusted p is optimistic
+    seeds_needed: SeedsNeeded | None = None  # for one left without a conclusion: the seeds per config to decide it
 
 
 @dataclass(frozen=True)
@@ -213,12 +215,22 @@ def _adjusted(records: list[Finding]) -> list[Finding]:
     out = list(records)
     for index, p_adjusted in zip(compared, adjusted):
         record = out[index]
+        conclusion = _conclude(record, p_adjusted)
+        needed = _seeds_needed(record, ALPHA / max(1, family)) if conclusion == NO_CONCLUSION else None
         out[index] = dataclasses.replace(
-            record, p_adjusted=p_adjusted, family=family, conclusion=_conclude(record, p_adjusted)
+            record, p_adjusted=p_adjusted, family=family, conclusion=conclusion, seeds_needed=needed
         )
     if family > 1:
         out.append(Note(records[0].question, FAMILY, family))
     return out
+
+
+def _seeds_needed(comparison: Comparison, level: float) -> SeedsNeeded | None:
+    """The seeds per config that would decide ``comparison`` at ``level`` (analysis.power)."""
+    a, b = comparison.a.values, comparison.b.values
+    if comparison.metric == STABLE_SHARE:  # a side's values: 1 per stable seed, 0 per other judged one
+        return seeds_for_shares(int(sum(a)), len(a), int(sum(b)), len(b), level)
+    return seeds_for_difference(a, b, comparison.metric, level)
 
 
 def _conclude(comparison: Comparison, p_adjusted: float) -> str:

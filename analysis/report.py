@@ -26,7 +26,7 @@ import pandas as pd
 from markdown.extensions.toc import slugify
 from matplotlib.figure import Figure
 
-from analysis import findings, images, intervals, outcomes, plots, stats, wording
+from analysis import findings, images, intervals, outcomes, plots, power, stats, wording
 from analysis.load import export, load_experiment
 from trainables.checkpoint import CheckpointError
 from trainables.cli_args import OneLineErrorParser, one_line
@@ -356,6 +356,7 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         "",
         outcomes.DEFINITIONS.rstrip("\n"),  # a blank line inside the list would make it a list of paragraphs
         f"- Intervals: {intervals.METHOD}",
+        f"- Seeds needed: {power.METHOD}",
         "",
     ]
     return "\n".join(lines)

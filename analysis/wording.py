@@ -15,6 +15,7 @@ import pandas as pd
 from analysis import findings as found
 from analysis import outcomes, stats
 from analysis.intervals import ALPHA, NO_SPREAD, NO_VALUES, ONE_SEED, Effect, Estimate
+from analysis.power import MAX_SEEDS, SeedsNeeded
 
 SHOWN_VALUES = 5  # with at most this many seeds, an estimate prints their values
 _OUTCOME_WORDS = {
@@ -178,7 +179,24 @@ def comparison_text(comparison: found.Comparison) -> str:
         )
     if comparison.selected:
         text += f" The two were picked by ranking on {metric} itself, so even the adjusted p is optimistic."
+    if comparison.seeds_needed is not None:
+        text += " " + seeds_needed_text(comparison.seeds_needed)
     return text
+
+
+def seeds_needed_text(needed: SeedsNeeded) -> str:
+    """'About 9 seeds per config would decide it (80 % power at level 0.0125), if the difference and spread seen so
+    far hold.'"""
+    power = f"{100 * needed.power:.0f} % power at level {number(needed.level)}"
+    if needed.seeds is None:
+        return (
+            f"Even {MAX_SEEDS} seeds per config would likely not decide it ({power}): the difference is small against "
+            "the spread."
+        )
+    return (
+        f"About {needed.seeds} seeds per config would decide it ({power}), if the difference and spread seen so far "
+        "hold."
+    )
 
 
 def _lrs(side: found.Side) -> str:

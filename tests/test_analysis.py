@@ -30,6 +30,7 @@ from ray import tune
 
 from analysis import findings, images, intervals, outcomes, plots, report, stats, wording
 from analysis.load import CONFIG_COLUMNS, export, latest_per_epoch, load_experiment, newest_experiment
+from analysis.power import seeds_for_difference
 from analysis.report import (
     ReportData,
     all_plots,
@@ -450,6 +451,12 @@ def test_overlapping_seeds_are_no_conclusion():
     _, low, high, _ = welch_on_logs([110, 140, 130], [100, 150, 125])
     assert low < 1 < high and found.conclusion == findings.NO_CONCLUSION
     assert "within seed-to-seed spread, no conclusion." in wording.comparison_text(found)
+    # How many seeds would decide it, at the family's level over its comparisons; far too many here.
+    assert found.seeds_needed == seeds_for_difference(
+        found.a.values, found.b.values, "fid", intervals.ALPHA / found.family
+    )
+    assert found.seeds_needed.seeds is None
+    assert wording.comparison_text(found).endswith(wording.seeds_needed_text(found.seeds_needed))
 
 
 def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance():
