@@ -225,6 +225,33 @@ def _adjusted(records: list[Finding]) -> list[Finding]:
     return out
 
 
+@dataclass(frozen=True)
+class MoreSeeds:
+    """What more seeds would settle: ``decidable`` comparisons left undecided would be decided by ``seeds`` per config
+    (the most any of them needs); their configs have ``seeds_now`` (the fewest on either side)."""
+
+    decidable: int
+    seeds: int
+    seeds_now: int
+
+
+def more_seeds(answers: dict[str, list[Finding]]) -> MoreSeeds | None:
+    """Over every question's comparisons; None when no undecided one would be decided by a practical number."""
+    needing = [
+        record
+        for records in answers.values()
+        for record in records
+        if isinstance(record, Comparison) and record.seeds_needed is not None and record.seeds_needed.seeds is not None
+    ]
+    if not needing:
+        return None
+    return MoreSeeds(
+        decidable=len(needing),
+        seeds=max(record.seeds_needed.seeds for record in needing),
+        seeds_now=min(min(record.effect.n_a, record.effect.n_b) for record in needing),
+    )
+
+
 def _seeds_needed(comparison: Comparison, level: float) -> SeedsNeeded | None:
     """The seeds per config that would decide ``comparison`` at ``level`` (analysis.power)."""
     a, b = comparison.a.values, comparison.b.values

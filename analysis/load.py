@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,9 +19,11 @@ from ray import tune
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED
-from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES
+from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSpec
+from tune_gan.study import saved_spec, study_members
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
+
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
 # Metrics of older results that were named like a config field (the LR in use, reported as lr_g / lr_d).
 _RENAMED_METRICS = {"lr_g": "lr_g_in_use", "lr_d": "lr_d_in_use"}
@@ -79,9 +82,59 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
     frame = latest_per_epoch(pd.concat(frames, ignore_index=True))
     leading = [column for column in (*TRIAL_COLUMNS, *CONFIG_COLUMNS) if column in frame.columns]
     frame = frame[leading + [column for column in frame.columns if column not in leading]]
-    # The study's axes first, then any other setting (e.g. a --sweep axis), then the epoch.
+    return in_grid_order(frame)
+
+
+def in_grid_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The study's axes first, then any other setting (e.g. a --sweep axis), then the epoch."""
     order = [column for column in (*GRID_AXES, *CONFIG_COLUMNS) if column in frame.columns]
     return frame.sort_values([*dict.fromkeys(order), "epoch"], ignore_index=True)
+
+
+class StudyError(Exception):
+    """Experiments that are not runs of one study; the message names the setting or trial, one line."""
+
+
+def check_one_study(specs: dict[str, SweepSpec]) -> None:
+    """Experiments are one study when their trials share every setting but the grid's values (seeds included)."""
+    (first_uri, first), *others = specs.items()
+    for uri, spec in others:
+        if set(spec.grid) != set(first.grid):
+            raise StudyError(
+                f"{uri}: grid axes {', '.join(spec.grid)}, but {first_uri} has {', '.join(first.grid)}: experiments "
+                "pooled into one study sweep the same settings"
+            )
+        for key in sorted(set(first.settings) | set(spec.settings)):
+            if spec.settings.get(key) != first.settings.get(key):
+                theirs, ours = spec.settings.get(key), first.settings.get(key)
+                raise StudyError(
+                    f"{uri}: {key} {theirs}, but {first_uri} has {ours}: experiments pooled into one study share "
+                    "every setting but the grid's values"
+                )
+
+
+def load_study(experiments: Sequence[str | Path]) -> pd.DataFrame:
+    """Several experiments of one study as one :func:`load_experiment` table: each experiment given, with those
+    recorded as added to it. A trial is its config and seed: one run twice (in two experiments) is an error, as is
+    a setting that differs between them (:func:`check_one_study`). One experiment alone is loaded as it is."""
+    members = list(dict.fromkeys(member for experiment in experiments for member in study_members(experiment)))
+    if len(members) == 1:
+        return load_experiment(members[0])
+    specs = {uri: saved_spec(uri) for uri in members}
+    for uri, spec in specs.items():
+        if spec is None:
+            raise StudyError(f"{uri}: no {SPEC_FILE}, so its settings cannot be checked against the others'")
+    check_one_study(specs)
+    frames = {uri: load_experiment(uri) for uri in members}
+    seen: dict[tuple, str] = {}
+    for uri, frame in frames.items():
+        columns = [column for column in CONFIG_COLUMNS if column in frame.columns]
+        for config in frame.drop_duplicates("trial_id")[columns].itertuples(index=False):
+            if tuple(config) in seen:
+                trial = " · ".join(f"{axis} {getattr(config, axis)}" for axis in GRID_AXES)
+                raise StudyError(f"{trial}: run in both {seen[tuple(config)]} and {uri}; a study runs each trial once")
+            seen[tuple(config)] = uri
+    return in_grid_order(pd.concat(frames.values(), ignore_index=True))
 
 
 def latest_per_epoch(frame: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ from analysis.intervals import LOG_SCALE
 POWER = 0.8
 MAX_SEEDS = 50
 METHOD = (
-    "For a comparison left without a conclusion, the seeds per config at which its own test would find the "
+    "for a comparison left without a conclusion, the seeds per config at which its own test would find the "
     f"difference seen so far with {100 * POWER:.0f} % power, at the level Holm's method tests its smallest p-value "
     "at (0.05 over the comparisons of the question), if that difference and the spread hold: for a metric, Cohen's "
     "d on the test's scale solved with statsmodels' power of the t-test; for shares of stable seeds, the exact "

@@ -17,7 +17,7 @@ import io
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import markdown
 import matplotlib
@@ -27,11 +27,12 @@ from markdown.extensions.toc import slugify
 from matplotlib.figure import Figure
 
 from analysis import findings, images, intervals, outcomes, plots, power, stats, wording
-from analysis.load import export, load_experiment
+from analysis.load import StudyError, export, load_study
 from trainables.checkpoint import CheckpointError
 from trainables.cli_args import OneLineErrorParser, one_line
 from trainables.metric_keys import HIGHER_IS_BETTER
 from tune_gan.search_space import SEED
+from tune_gan.study import study_members
 
 # Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.
 TABLE_ESTIMATES = (
@@ -50,6 +51,7 @@ class ReportData:
     only format it, so the tables, findings and plots cannot disagree about a number."""
 
     experiment: str
+    pooled: tuple[str, ...]  # the other experiments of its study whose trials the frame holds too
     frame: pd.DataFrame
     rank_by: str
     columns: list[str]  # what tells configs apart (stats.config_columns)
@@ -60,14 +62,17 @@ class ReportData:
     best_checkpoint: Path | None  # the best-ranked config's lowest seed's, when on this machine
 
 
-def report_data(frame: pd.DataFrame, experiment: str | Path, rank_by: str = stats.DEFAULT_RANK_BY) -> ReportData:
-    """The report's numbers for ``frame`` (:func:`analysis.load.load_experiment`'s table of ``experiment``): each
-    per-trial and per-config table once, handed to the findings rather than recomputed there."""
+def report_data(
+    frame: pd.DataFrame, experiment: str | Path, rank_by: str = stats.DEFAULT_RANK_BY, pooled: Sequence[str] = ()
+) -> ReportData:
+    """The report's numbers for ``frame`` (:func:`analysis.load.load_study`'s table of ``experiment`` and the
+    ``pooled`` ones): each per-trial and per-config table once, handed to the findings rather than recomputed there."""
     trials = stats.per_trial(frame)
     table = stats.summary(trials)
     ranked = stats.ranking(table, rank_by)
     return ReportData(
         experiment=str(experiment),
+        pooled=tuple(pooled),
         frame=frame,
         rank_by=rank_by,
         columns=stats.config_columns(trials),
@@ -316,7 +321,14 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
             for question, answer in wording.summary(data.findings, rank_by).items()
         ],
         "",
-        f"Experiment `{data.experiment}`: {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
+    ]
+    more = findings.more_seeds(data.findings)
+    if more is not None:
+        lines += [wording.more_seeds_text(more, data.experiment, sorted(data.trials[SEED].unique())), ""]
+    lines += [
+        f"Experiment `{data.experiment}`"
+        + "".join(f", pooled with `{other}`" for other in data.pooled)
+        + f": {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
         f"trial-epochs. {wording.RANKING_RULE.format(seeds=stats.MIN_SEEDS_TO_RANK_FIRST, rank_by=f'`{rank_by}`')} "
         f"({direction} is better). Every per-config number is an estimate over seeds with its "
         f"{intervals.CONFIDENCE:.0%} interval (FID: a geometric mean); the appendix gives n and the seeds' own values "
@@ -441,10 +453,15 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def write_report(experiment: str | Path, out: Path, rank_by: str = stats.DEFAULT_RANK_BY) -> Path:
-    """Write the PNGs, results.csv/.parquet, report.md, report.html and report.pdf into ``out``; return report.md.
-    Everything is made before the first file is written, so a report that fails leaves the last one in place."""
-    data = report_data(load_experiment(experiment), experiment, rank_by)
+def write_report(
+    experiments: str | Path | Sequence[str | Path], out: Path, rank_by: str = stats.DEFAULT_RANK_BY
+) -> Path:
+    """Write the PNGs, results.csv/.parquet, report.md, report.html and report.pdf of the study of ``experiments``
+    (one, or several pooled: :func:`analysis.load.load_study`) into ``out``; return report.md. Everything is made
+    before the first file is written, so a report that fails leaves the last one in place."""
+    experiments = [experiments] if isinstance(experiments, (str, Path)) else list(experiments)
+    members = list(dict.fromkeys(member for experiment in experiments for member in study_members(experiment)))
+    data = report_data(load_study(experiments), members[0], rank_by, pooled=members[1:])
     drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
     best = images.best_samples(data.frame, data.ranked)
     report = report_markdown(data, [plot for plot, _ in drawn], best)
@@ -467,8 +484,14 @@ def write_report(experiment: str | Path, out: Path, rank_by: str = stats.DEFAULT
 
 def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
     parser = OneLineErrorParser(prog=prog, description=__doc__.splitlines()[0])
-    parser.add_argument("experiment", help="experiment directory (storage path / name), or a storage URI")
-    parser.add_argument("--out", help="where to write the report (default: EXPERIMENT/report)")
+    parser.add_argument(
+        "experiments",
+        nargs="+",
+        metavar="experiment",
+        help="experiment directory (storage path / name) or storage URI; several are pooled into one study, and an "
+        "experiment's added seeds (tune-gan sweep --add-seeds) always are",
+    )
+    parser.add_argument("--out", help="where to write the report (default: the first EXPERIMENT/report)")
     parser.add_argument(
         "--rank-by",
         choices=stats.RANKABLE,
@@ -477,18 +500,20 @@ def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
     )
     args = parser.parse_args(argv)
     matplotlib.use("Agg")  # files only, no display; the notebook imports this module and keeps its inline backend
-    is_uri = "://" in args.experiment
-    if not is_uri and not Path(args.experiment).expanduser().is_dir():
-        print(f"{prog}: error: {args.experiment}: not a directory (give a Tune experiment directory)", file=sys.stderr)
-        return 2
-    out = Path(args.out) if args.out else (Path("report") if is_uri else Path(args.experiment) / "report")
+    for experiment in args.experiments:
+        if "://" not in experiment and not Path(experiment).expanduser().is_dir():
+            print(f"{prog}: error: {experiment}: not a directory (give a Tune experiment directory)", file=sys.stderr)
+            return 2
+    first = args.experiments[0]
+    out = Path(args.out) if args.out else (Path("report") if "://" in first else Path(first) / "report")
     try:
-        report = write_report(args.experiment, out.expanduser().resolve(), args.rank_by)
+        report = write_report(args.experiments, out.expanduser().resolve(), args.rank_by)
+    except StudyError as error:
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        return 2
     except ValueError as error:  # ExperimentAnalysis: no experiment state there
-        print(
-            f"{prog}: error: {args.experiment}: not a Tune experiment ({one_line(error)})",
-            file=sys.stderr,
-        )
+        given = " ".join(args.experiments)
+        print(f"{prog}: error: {given}: not a Tune experiment ({one_line(error)})", file=sys.stderr)
         return 2
     except CheckpointError as error:  # the interpolation's generator: damaged after its trial wrote it
         print(f"{prog}: error: {error}", file=sys.stderr)

@@ -184,6 +184,21 @@ def comparison_text(comparison: found.Comparison) -> str:
     return text
 
 
+def more_seeds_text(more: found.MoreSeeds, experiment: str, seeds_run: list[int]) -> str:
+    """'**More seeds.** 2 comparisons left undecided would be decided by about 9 seeds per config (the most either
+    needs; 3 now). To add 6 to every config: `tune-gan sweep --add-seeds E --seeds 3 4 5 6 7 8`, then
+    `tune-gan report E`.'"""
+    add, first = max(1, more.seeds - more.seeds_now), max(seeds_run, default=-1) + 1
+    new = " ".join(str(seed) for seed in range(first, first + add))
+    which = "the comparison" if more.decidable == 1 else f"{more.decidable} comparisons"
+    return (
+        f"**More seeds.** {which.capitalize()} left undecided would be decided by about {more.seeds} seeds per config "
+        f"at the spread seen so far (the most {'it' if more.decidable == 1 else 'any'} needs; {more.seeds_now} now). "
+        f"To add {add} to every config: `tune-gan sweep --add-seeds {experiment} --seeds {new}`, then "
+        f"`tune-gan report {experiment}`."
+    )
+
+
 def seeds_needed_text(needed: SeedsNeeded) -> str:
     """'About 9 seeds per config would decide it (80 % power at level 0.0125), if the difference and spread seen so
     far hold.'"""

@@ -14,7 +14,7 @@ import pytest
 from ray import tune
 
 from analysis import findings
-from analysis.load import load_experiment
+from analysis.load import load_experiment, load_study
 from tests.helpers import (
     COMPARABLE,
     REPO,
@@ -90,6 +90,12 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
         expected = uninterrupted_metrics(TrialConfig.from_dict(trial.config), mnist_images)
         assert rows[COMPARABLE].to_dict("records") == expected
 
+    # A seed more, beside it in the bucket, recorded as part of its study and pooled by its report.
+    added = run_sweep("--add-seeds", experiment, "--seeds", "1")
+    assert added.returncode == 0, added.stderr[-3000:]
+    pooled = load_study([experiment])
+    assert pooled.groupby("seed")["trial_id"].nunique().to_dict() == {0: 2, 1: 2}
+
     finished = subprocess.run(
         [sys.executable, "analysis/report.py", experiment, "--out", str(tmp_path / "report")],
         cwd=REPO,
@@ -100,3 +106,4 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
     assert finished.returncode == 0, finished.stderr[-3000:]
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(findings.QUESTIONS)
+    assert f"Experiment `{experiment}`, pooled with `{experiment}_seeds_1`: 4 trials" in markdown

@@ -44,12 +44,14 @@ from tune_gan.search_space import (
     GRID_AXES,
     NOT_SWEEPABLE,
     PRESETS,
+    SEED,
     SPEC_FILE,
     STUDY_AXES,
     Resources,
     SweepSpec,
 )
 from tune_gan.storage import StorageError, StorageLocation
+from tune_gan.study import record_added, saved_spec, seeds_run
 from tune_gan.tuner import SWEEP_PROG, ClusterUnreachable, build_tuner, start_ray
 
 DEFAULT_PRESET = "assignment"
@@ -139,6 +141,12 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
     run.add_argument("--name", help="experiment name, a directory under the storage path (default: preset + time)")
     run.add_argument("--resume", action="store_true", help="finish the experiment --storage-path/--name")
     run.add_argument(
+        "--add-seeds",
+        metavar="EXPERIMENT",
+        help="run EXPERIMENT's grid (or, with axis flags, part of it) again with its settings and the new --seeds, as "
+        "a new experiment beside it (--name, default EXPERIMENT_seeds_...) that EXPERIMENT's report pools",
+    )
+    run.add_argument(
         "--verbose",
         action="store_true",
         help="show Ray's and Tune's own output (Tune's progress table every 10 s, a line per result, Ray's INFO "
@@ -173,8 +181,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     return SweepSpec(settings, grid, resources)
 
 
-def experiment_name(args: argparse.Namespace) -> str:
-    name = args.name or f"{args.preset or DEFAULT_PRESET}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
+def experiment_name(args: argparse.Namespace, default: str | None = None) -> str:
+    name = args.name or default or f"{args.preset or DEFAULT_PRESET}_{datetime.datetime.now():%Y-%m-%d_%H-%M-%S}"
     if name in (".", "..") or "/" in name or os.sep in name:
         raise SweepError(f"--name {name!r}: must be a plain directory name, without '/'")
     return name
@@ -229,11 +237,62 @@ def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -
     return spec_from_args(args)
 
 
+def added_seeds_spec(args: argparse.Namespace, study: StorageLocation) -> SweepSpec:
+    """The spec of the experiment ``study`` with the new --seeds in place of its seeds, a part of its other axes'
+    values where their flags are given, and the resources given."""
+    if args.resume:
+        raise SweepError("--add-seeds with --resume: resume the added experiment by its --name instead")
+    if args.seeds is None:
+        raise SweepError("--add-seeds: give the new seeds with --seeds, e.g. --seeds 3 4 5")
+    allowed = {*(axis.flag for axis in STUDY_AXES), *RESOURCE_FLAGS}
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in EXPERIMENT_FLAGS
+        if name not in allowed and getattr(args, name) is not None
+    ]
+    if given:
+        raise SweepError(f"{' '.join(given)}: not allowed with --add-seeds, which runs the experiment's settings")
+    spec = saved_spec(study.uri)
+    if spec is None:
+        raise SweepError(f"--add-seeds {study.uri}: no tune-gan experiment there (missing {SPEC_FILE})")
+    run = seeds_run(study.uri)
+    again = [seed for seed in args.seeds if seed in run]
+    if again:
+        raise SweepError(
+            f"--seeds {' '.join(map(str, again))}: already run in the study of {study.uri} (seeds "
+            f"{' '.join(map(str, run))})"
+        )
+    grid = {**spec.grid, SEED: tuple(args.seeds)}
+    for axis in STUDY_AXES:
+        values = getattr(args, axis.flag)
+        if values is not None and axis.field != SEED:
+            outside = [value for value in values if value not in spec.grid[axis.field]]
+            if outside:
+                flag = f"--{axis.flag.replace('_', '-')}"
+                raise SweepError(
+                    f"{flag} {' '.join(map(str, outside))}: not in the grid of {study.uri} "
+                    f"({' '.join(map(str, spec.grid[axis.field]))})"
+                )
+            grid[axis.field] = tuple(values)
+    resources = {name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None}
+    return SweepSpec(spec.settings, grid, dataclasses.replace(spec.resources, **resources))
+
+
 def prepare_storage(args: argparse.Namespace) -> tuple[StorageLocation, str, SweepSpec]:
-    """The storage path (checked writable), the experiment's name and its spec: new, or saved, for --resume."""
-    storage = StorageLocation.parse(args.storage_path)
-    name = experiment_name(args)
-    spec = load_or_create_spec(args, storage.child(name))
+    """The storage path (checked writable), the experiment's name and its spec: new, saved (--resume), or another's
+    with new seeds (--add-seeds, beside it)."""
+    if args.add_seeds:
+        study = StorageLocation.parse(args.add_seeds)
+        spec = added_seeds_spec(args, study)
+        storage = StorageLocation.parse(study.uri.rsplit("/", 1)[0])
+        default = f"{PurePosixPath(study.path).name}_seeds_{'_'.join(map(str, args.seeds))}"
+        name = experiment_name(args, default)
+        if storage.child(name).exists():
+            raise SweepError(f"--name {name}: {storage.child(name).uri} already exists; choose another --name")
+    else:
+        storage = StorageLocation.parse(args.storage_path)
+        name = experiment_name(args)
+        spec = load_or_create_spec(args, storage.child(name))
     storage.ensure_writable_dir()
     if args.resume:
         try:
@@ -272,8 +331,8 @@ def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, int]:
 
 def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
     """What the settings printed are compared with: the preset's own (a new sweep), or a trial's defaults (a resumed
-    one, whose spec does not record its preset)."""
-    if args.resume:
+    or added one, whose spec does not record its preset)."""
+    if args.resume or args.add_seeds:
         return TrialConfig().to_dict(), "a trial's defaults"
     preset = args.preset or DEFAULT_PRESET
     return spec_from_args(build_parser().parse_args(["--preset", preset])).settings, f"the preset {preset}"
@@ -296,6 +355,8 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
             print(f"tune-gan: {line}", flush=True)
         if not args.resume:
             experiment.write_text(SPEC_FILE, spec.to_json())
+        if args.add_seeds:
+            record_added(args.add_seeds, name)
         console = None if args.verbose else ConsoleView(spec, slots, experiment.uri)
         tuner = build_tuner(
             spec,
@@ -313,7 +374,11 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
         if console is not None:
             console.close()
         ray.shutdown()
-    return report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name)
+    code = report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name)
+    if args.add_seeds:
+        report = "tune-gan report" if prog.startswith("tune-gan") else "python analysis/report.py"
+        print(f"The study with these seeds pooled: {report} {StorageLocation.parse(args.add_seeds).uri}")
+    return code
 
 
 def report_table(table, storage: StorageLocation, name: str) -> int:
