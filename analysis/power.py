@@ -4,8 +4,8 @@ The answer assumes the difference and the spread observed so far are the true on
 config at which the comparison's own test, at its level, finds that difference with probability :data:`POWER`:
 
 - **A metric** (Welch's test, on the log scale for FID as in :mod:`analysis.intervals`): the observed difference
-  over the two sides' pooled standard deviation is Cohen's d, and statsmodels' ``TTestIndPower`` solves for the
-  seeds per config.
+  over the two sides' pooled standard deviation is Cohen's d; statsmodels' ``TTestIndPower`` gives the t-test's
+  power at n seeds a config, and the answer is the fewest n that reach :data:`POWER`.
 - **Shares of stable seeds** (Fisher's exact test): the power of Fisher's test at n seeds a side is summed exactly
   over every pair of counts the two shares can give (:func:`fisher_power`), and n is the smallest that reaches
   :data:`POWER`; a normal approximation would promise too much at the handful of seeds a GAN study runs.
@@ -66,12 +66,14 @@ def seeds_for_difference(a: Sequence[float], b: Sequence[float], metric: str, le
 
 
 def _solved(d: float, level: float) -> int | None:
+    """The fewest seeds per config at which the t-test has the power; by counting up rather than statsmodels'
+    ``solve_power``, whose root finder fails to converge for some effects (its power rises with n, so the first n
+    reached is the rounded-up solution)."""
     analysis = TTestIndPower()
-    # At MAX_SEEDS the test's power falls short: say so rather than solve towards thousands of seeds.
-    if analysis.power(effect_size=d, nobs1=MAX_SEEDS, alpha=level, ratio=1.0) < POWER:
-        return None
-    seeds = analysis.solve_power(effect_size=d, alpha=level, power=POWER, ratio=1.0, alternative="two-sided")
-    return max(2, math.ceil(float(np.squeeze(seeds)) - 1e-9))
+    return next(
+        (n for n in range(2, MAX_SEEDS + 1) if analysis.power(effect_size=d, nobs1=n, alpha=level, ratio=1.0) >= POWER),
+        None,
+    )
 
 
 def fisher_rejects(n: int, level: float) -> np.ndarray:
