@@ -459,6 +459,38 @@ def test_overlapping_seeds_are_no_conclusion():
     assert wording.comparison_text(found).endswith(wording.seeds_needed_text(found.seeds_needed))
 
 
+def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_comparisons_need():
+    frame = crafted(
+        {
+            (128, "constant"): [Seed(f) for f in (100, 120, 140)],
+            (128, "warmup_cosine"): [Seed(f) for f in (130, 160, 175)],
+        }
+    )
+    data = report_data(frame, "crafted")
+    undecided = [
+        record
+        for records in data.findings.values()
+        for record in records
+        if isinstance(record, findings.Comparison) and record.conclusion == findings.NO_CONCLUSION
+    ]
+    needs = [
+        seeds_for_difference(record.a.values, record.b.values, record.metric, intervals.ALPHA / record.family).seeds
+        for record in undecided
+    ]
+    decidable = [n for n in needs if n is not None]
+    assert decidable, needs  # the crafted seeds leave some comparison undecided that more seeds would decide
+    most = max(decidable)
+    added = " ".join(str(seed) for seed in range(3, most))
+    which = "The comparison" if len(decidable) == 1 else f"{len(decidable)} comparisons"
+    line = (
+        f"**More seeds.** {which} left undecided would be decided by about {most} seeds per config at the spread seen "
+        f"so far (the most {'it' if len(decidable) == 1 else 'any'} needs; 3 now). To add {most - 3} to every config: "
+        f"`tune-gan sweep --add-seeds crafted --seeds {added}`, then `tune-gan report crafted`."
+    )
+    assert report_markdown(data, []).count("**More seeds.**") == 1
+    assert line in report_markdown(data, []).splitlines()
+
+
 def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance():
     collapsed = (10, 9, 3, 2, 2, 2)  # mode collapse from epoch 3 on, FID flat at the end: stalled
     frame = crafted(

@@ -55,9 +55,10 @@ def test_seeds_added_and_pooled_equal_one_run_of_every_seed(study):
     # The report says where its trials come from.
     out = storage / "report"
     assert report.main([str(storage / "first"), "--out", str(out)]) == 0
-    assert f"Experiment `{storage / 'first'}`, pooled with `{storage / 'first_seeds_2'}`: 6 trials" in (
-        out / "report.md"
-    ).read_text()
+    assert (
+        f"Experiment `{storage / 'first'}`, pooled with `{storage / 'first_seeds_2'}`: 6 trials"
+        in (out / "report.md").read_text()
+    )
 
 
 @pytest.mark.parametrize(
