@@ -253,11 +253,16 @@ def more_seeds(answers: dict[str, list[Finding]]) -> MoreSeeds | None:
 
 
 def _seeds_needed(comparison: Comparison, level: float) -> SeedsNeeded | None:
-    """The seeds per config that would decide ``comparison`` at ``level`` (analysis.power)."""
+    """The seeds per config that would decide ``comparison`` at ``level`` (analysis.power); at least one more than
+    it has, since the seeds it has did not (power is a chance, and these seeds fell in the rest)."""
     a, b = comparison.a.values, comparison.b.values
     if comparison.metric == STABLE_SHARE:  # a side's values: 1 per stable seed, 0 per other judged one
-        return seeds_for_shares(int(sum(a)), len(a), int(sum(b)), len(b), level)
-    return seeds_for_difference(a, b, comparison.metric, level)
+        needed = seeds_for_shares(int(sum(a)), len(a), int(sum(b)), len(b), level)
+    else:
+        needed = seeds_for_difference(a, b, comparison.metric, level)
+    if needed is None or needed.seeds is None:
+        return needed
+    return dataclasses.replace(needed, seeds=max(needed.seeds, min(len(a), len(b)) + 1))
 
 
 def _conclude(comparison: Comparison, p_adjusted: float) -> str:

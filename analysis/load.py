@@ -23,7 +23,6 @@ from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSp
 from tune_gan.study import saved_spec, study_members
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
-
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
 # Metrics of older results that were named like a config field (the LR in use, reported as lr_g / lr_d).
 _RENAMED_METRICS = {"lr_g": "lr_g_in_use", "lr_d": "lr_d_in_use"}
@@ -102,7 +101,7 @@ def check_one_study(specs: dict[str, SweepSpec]) -> None:
         if set(spec.grid) != set(first.grid):
             raise StudyError(
                 f"{uri}: grid axes {', '.join(spec.grid)}, but {first_uri} has {', '.join(first.grid)}: experiments "
-                "pooled into one study sweep the same settings"
+                "pooled into one study sweep the same axes"
             )
         for key in sorted(set(first.settings) | set(spec.settings)):
             if spec.settings.get(key) != first.settings.get(key):

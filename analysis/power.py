@@ -34,7 +34,8 @@ METHOD = (
     f"difference seen so far with {100 * POWER:.0f} % power, at the level Holm's method tests its smallest p-value "
     "at (0.05 over the comparisons of the question), if that difference and the spread hold: for a metric, Cohen's "
     "d on the test's scale solved with statsmodels' power of the t-test; for shares of stable seeds, the exact "
-    f"power of Fisher's test summed over every outcome. Above {MAX_SEEDS} seeds per config it says so."
+    f"power of Fisher's test summed over every outcome; never fewer than one more than the comparison has. Above "
+    f"{MAX_SEEDS} seeds per config it says so."
 )
 
 

@@ -476,7 +476,7 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
     needs = [
         seeds_for_difference(record.a.values, record.b.values, record.metric, intervals.ALPHA / record.family).seeds
         for record in undecided
-    ]
+    ]  # 8 here, more than the 3 seeds each config has
     decidable = [n for n in needs if n is not None]
     assert decidable, needs  # the crafted seeds leave some comparison undecided that more seeds would decide
     most = max(decidable)
