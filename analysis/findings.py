@@ -94,6 +94,7 @@ class Side:
     epochs: tuple[int, ...] = ()
     updates: tuple[float, ...] = ()
     lrs: tuple[float, ...] = ()
+    configs: tuple[tuple[tuple[str, object], ...], ...] = ()  # the configs its seeds ran, as (column, value) pairs
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class MoreSeeds:
     decidable: int
     seeds: int
     seeds_now: int
+    configs: tuple[tuple[tuple[str, object], ...], ...]  # the configs they compare (Side.configs)
 
 
 def more_seeds(answers: dict[str, list[Finding]]) -> MoreSeeds | None:
@@ -249,6 +251,7 @@ def more_seeds(answers: dict[str, list[Finding]]) -> MoreSeeds | None:
         decidable=len(needing),
         seeds=max(record.seeds_needed.seeds for record in needing),
         seeds_now=min(min(record.effect.n_a, record.effect.n_b) for record in needing),
+        configs=tuple(sorted({config for record in needing for config in (*record.a.configs, *record.b.configs)})),
     )
 
 
@@ -290,6 +293,11 @@ def _settle(records: list[Finding]) -> list[Finding]:
                 record = dataclasses.replace(record, effect=FIXES)
         out.append(record)
     return out
+
+
+def _plain(value):
+    """A numpy scalar as the Python number it holds, as configs name their values."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _setting(column: str, value) -> str:
@@ -334,6 +342,12 @@ class _Study:
     def config_of(self, trials: pd.DataFrame) -> str:
         return stats.config_label(tuple(trials.iloc[0][self.columns]), self.columns)
 
+    def configs_of(self, rows: pd.DataFrame) -> tuple[tuple[tuple[str, object], ...], ...]:
+        points = rows[self.columns].drop_duplicates().itertuples(index=False)
+        return tuple(
+            tuple(zip(self.columns, (getattr(value, "item", lambda: value)() for value in point))) for point in points
+        )
+
     def final_side(self, trials: pd.DataFrame, metric: str, label: str | None = None) -> Side:
         """The finished seeds' last evaluations of ``metric``."""
         done = trials[trials["outcome"].isin(outcomes.FINISHED)].dropna(subset=[metric])
@@ -342,6 +356,7 @@ class _Study:
             tuple(done[metric]),
             tuple(int(epoch) for epoch in done["evaluated_epoch"]),
             tuple(done["g_updates"]) if "g_updates" in done else (),
+            configs=self.configs_of(trials),
         )
 
     def rows_side(self, label: str, rows: list[pd.Series], metric: str) -> Side:
@@ -351,6 +366,7 @@ class _Study:
             tuple(int(row["epoch"]) for row in rows),
             tuple(row["g_updates"] for row in rows) if "g_updates" in self.frame else (),
             tuple(row["lr_g_in_use"] for row in rows) if "lr_g_in_use" in self.frame else (),
+            configs=self.configs_of(pd.DataFrame(rows)) if rows else (),
         )
 
     def compare(self, question: str, topic: str, context: str, metric: str, a: Side, b: Side, **flags) -> Comparison:
@@ -373,7 +389,8 @@ class _Study:
         sides = []
         for label, trials in ((a, trials_a), (b, trials_b)):
             judged = trials[trials["outcome"].isin(outcomes.JUDGED)]
-            sides.append(Side(label, tuple(float(outcome == outcomes.STABLE) for outcome in judged["outcome"])))
+            stable = tuple(float(outcome == outcomes.STABLE) for outcome in judged["outcome"])
+            sides.append(Side(label, stable, configs=self.configs_of(trials)))
         counts = [int(sum(sides[0].values)), len(sides[0].values), int(sum(sides[1].values)), len(sides[1].values)]
         return Comparison(question, SEEDS_STABLE, context, STABLE_SHARE, *sides, share_difference(*counts), True)
 

@@ -324,7 +324,8 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
     ]
     more = findings.more_seeds(data.findings)
     if more is not None:
-        lines += [wording.more_seeds_text(more, data.experiment, sorted(data.trials[SEED].unique())), ""]
+        grid = {column: sorted(data.trials[column].dropna().unique()) for column in (*data.columns, SEED)}
+        lines += [wording.more_seeds_text(more, data.experiment, grid), ""]
     lines += [
         f"Experiment `{data.experiment}`"
         + "".join(f", pooled with `{other}`" for other in data.pooled)

@@ -16,6 +16,7 @@ from analysis import findings as found
 from analysis import outcomes, stats
 from analysis.intervals import ALPHA, NO_SPREAD, NO_VALUES, ONE_SEED, Effect, Estimate
 from analysis.power import MAX_SEEDS, SeedsNeeded
+from tune_gan.search_space import SEED, STUDY_AXES
 
 SHOWN_VALUES = 5  # with at most this many seeds, an estimate prints their values
 _OUTCOME_WORDS = {
@@ -184,17 +185,24 @@ def comparison_text(comparison: found.Comparison) -> str:
     return text
 
 
-def more_seeds_text(more: found.MoreSeeds, experiment: str, seeds_run: list[int]) -> str:
-    """'**More seeds.** 2 comparisons left undecided would be decided by about 9 seeds per config (the most either
-    needs; 3 now). To add 6 to every config: `tune-gan sweep --add-seeds E --seeds 3 4 5 6 7 8`, then
-    `tune-gan report E`.'"""
-    add, first = max(1, more.seeds - more.seeds_now), max(seeds_run, default=-1) + 1
-    new = " ".join(str(seed) for seed in range(first, first + add))
+def more_seeds_text(more: found.MoreSeeds, experiment: str, grid: dict[str, list]) -> str:
+    """'**More seeds.** 2 comparisons left undecided would be decided by about 9 seeds per config at the spread seen
+    so far (the most any needs; 3 now). To add 6 to the configs they compare: `tune-gan sweep --add-seeds E
+    --batch-sizes 1024 --seeds 3 4 5 6 7 8`, then `tune-gan report E`.' ``grid`` holds each config column's values
+    in the study; a study axis whose values the comparisons do not all involve is narrowed by its flag."""
+    add, first = max(1, more.seeds - more.seeds_now), max(grid[SEED], default=-1) + 1
+    flags = []
+    for axis in STUDY_AXES:
+        involved = sorted({value for config in more.configs for column, value in config if column == axis.field})
+        if axis.field != SEED and involved and set(involved) < set(grid.get(axis.field, ())):
+            flags.append(f"--{axis.flag.replace('_', '-')} {' '.join(map(str, involved))} ")
     which = "the comparison" if more.decidable == 1 else f"{more.decidable} comparisons"
+    to = "the configs they compare" if flags else "every config"
+    seeds = " ".join(str(seed) for seed in range(first, first + add))
     return (
         f"**More seeds.** {which.capitalize()} left undecided would be decided by about {more.seeds} seeds per config "
         f"at the spread seen so far (the most {'it' if more.decidable == 1 else 'any'} needs; {more.seeds_now} now). "
-        f"To add {add} to every config: `tune-gan sweep --add-seeds {experiment} --seeds {new}`, then "
+        f"To add {add} to {to}: `tune-gan sweep --add-seeds {experiment} {''.join(flags)}--seeds {seeds}`, then "
         f"`tune-gan report {experiment}`."
     )
 

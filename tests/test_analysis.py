@@ -489,6 +489,20 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
     )
     assert report_markdown(data, []).count("**More seeds.**") == 1
     assert line in report_markdown(data, []).splitlines()
+    # With a batch 1024 config far worse on every seed (decided, needing no seeds), the command adds seeds to the
+    # batch 128 configs only.
+    frame = crafted(
+        {
+            (128, "constant"): [Seed(f) for f in (100, 120, 140)],
+            (128, "warmup_cosine"): [Seed(f) for f in (130, 160, 175)],
+            (1024, "constant"): [Seed(f) for f in (900, 910, 905)],
+        }
+    )
+    more = findings.more_seeds(report_data(frame, "crafted").findings)
+    assert {dict(config)["batch_size"] for config in more.configs} == {128}
+    assert "`tune-gan sweep --add-seeds crafted --batch-sizes 128 --seeds 3 4 5" in report_markdown(
+        report_data(frame, "crafted"), []
+    )
 
 
 def test_a_collapsed_config_is_never_stable_nor_first_whatever_its_loss_variance():
