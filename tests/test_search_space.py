@@ -4,12 +4,15 @@ import dataclasses
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from trainables.cli_args import OneLineErrorParser, add_setting_flags
 from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
+from tune_gan.results_table import COLUMNS
 from tune_gan.search_space import GRID_AXES, PRESETS, STUDY_AXES, Resources, SweepSpec, check_presets
+from tune_gan.storage import StorageLocation
 
 
 def spec_for(*argv: str) -> SweepSpec:
@@ -233,3 +236,16 @@ def test_a_preset_key_that_is_no_flag_is_refused():
     for key in ("seed", "batch_size", "epoch", "learning_rate"):  # an axis's field instead of its list flag, typos
         with pytest.raises(ConfigError, match=rf"preset 'mine': {key}: allowed are .*\bseeds\b"):
             check_presets({"mine": {"epochs": 3, key: 1}})
+
+
+@pytest.mark.parametrize(
+    "prog, typed", [("tune-gan sweep", "tune-gan sweep"), ("sweep.py", "python tune_gan/sweep.py")]
+)
+def test_the_resume_hint_names_the_program_as_typed(prog, typed, tmp_path, capsys):
+    table = pd.DataFrame(
+        [{"seed": 0, "status": "UNFINISHED", "epochs_done": 1, "reason": ""}], columns=["seed", *COLUMNS]
+    )
+    assert sweep.report_table(table, StorageLocation.parse(str(tmp_path)), "cut", prog) == 1
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"1 trial(s) did not finish; continue with: {typed} --resume --storage-path {tmp_path} --name cut"
+    )

@@ -36,6 +36,7 @@ from trainables.cli_args import OneLineErrorParser, add_setting_flags, value_par
 from trainables.config import ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.evaluation import RealReference, real_reference
+from tune_gan.cli import COMMANDS
 from tune_gan.console import ConsoleView, settings_lines
 from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
@@ -374,22 +375,31 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
         if console is not None:
             console.close()
         ray.shutdown()
-    code = report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name)
+    code = report_table(rank_by(table, args.rank_by) if args.rank_by else table, storage, name, prog)
     if args.add_seeds:
-        report = "tune-gan report" if prog.startswith("tune-gan") else "python analysis/report.py"
-        print(f"The study with these seeds pooled: {report} {StorageLocation.parse(args.add_seeds).uri}")
+        study = StorageLocation.parse(args.add_seeds).uri
+        print(f"The study with these seeds pooled: {command(prog, 'report')} {study}")
     return code
 
 
-def report_table(table, storage: StorageLocation, name: str) -> int:
-    """Print the final table; exit code 1 (and how to resume) when a trial did not finish."""
+def command(prog: str, name: str) -> str:
+    """The project's command ``name`` as the user runs this one: ``tune-gan NAME`` after ``tune-gan sweep``, else
+    its script (``python analysis/report.py``)."""
+    if prog.startswith("tune-gan"):
+        return f"tune-gan {name}"
+    return f"python {COMMANDS[name][0].replace('.', '/')}.py"
+
+
+def report_table(table, storage: StorageLocation, name: str, prog: str = SWEEP_PROG) -> int:
+    """Print the final table; exit code 1 (and how to resume, with the program as typed) when a trial did not
+    finish."""
     print("\nResults, one row per trial:")
     print(format_table(table))
     print(f"Experiment: {storage.child(name).uri}")
     unfinished = table[~table["status"].isin(FINISHED)]
     if len(unfinished):
         print(
-            f"{len(unfinished)} trial(s) did not finish; continue with: python tune_gan/sweep.py --resume "
+            f"{len(unfinished)} trial(s) did not finish; continue with: {command(prog, 'sweep')} --resume "
             f"--storage-path {storage.uri} --name {name}"
         )
         return 1
