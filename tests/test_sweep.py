@@ -284,7 +284,10 @@ def test_resume_of_a_finished_experiment_reruns_nothing(smoke):
     before_table, table = resumed.stdout.split("Results, one row per trial:\n")
     assert all(row.split()[4:6] == ["TERMINATED", "2"] for row in table.splitlines()[1:5])
     # The progress counts the epochs done before; nothing trained, so no throughput.
-    assert before_table.splitlines()[-2] == "progress: 8/8 epochs (100 %), 4 of 4 trials ended, 0 s elapsed"
+    assert (
+        before_table.splitlines()[-2]
+        == "progress: 8/8 epochs (100 %, 8 before the resume), 4 of 4 trials ended, 0 s elapsed"
+    )
     (settings,) = [
         line for line in resumed.stdout.splitlines() if "settings that differ from a trial's defaults" in line
     ]

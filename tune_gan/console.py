@@ -95,7 +95,8 @@ def duration(seconds: float) -> str:
 def progress_text(snapshot: ProgressSnapshot) -> str:
     """``12/240 epochs (5 %), 3 of 12 trials ended, 1,720 img/s, 3 m 10 s elapsed, ETA ~1 h 52 m``."""
     parts = [
-        f"{snapshot.epochs_done:,}/{snapshot.epochs_total:,} epochs ({snapshot.percent:.0f} %)",
+        f"{snapshot.epochs_done:,}/{snapshot.epochs_total:,} epochs ({snapshot.percent:.0f} %"
+        + (f", {snapshot.epochs_before:,} before the resume)" if snapshot.epochs_before else ")"),
         f"{snapshot.trials_ended} of {snapshot.trials_total} trials ended"
         + (f" ({snapshot.trials_failed} failed)" if snapshot.trials_failed else ""),
     ]

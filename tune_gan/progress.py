@@ -65,6 +65,7 @@ class ProgressSnapshot:
     """The sweep at one moment, as its progress line and bar show it."""
 
     epochs_done: int
+    epochs_before: int  # of them, done before this session (a resume)
     epochs_total: int  # planned epochs of the trials still to end, the epochs done of those that ended
     trials_ended: int
     trials_failed: int  # diverged or errored
@@ -135,6 +136,7 @@ class SweepProgress:
         elapsed = at - self.first_start if self.first_start is not None else 0.0
         return ProgressSnapshot(
             epochs_done=sum(trial.epoch for trial in trials),
+            epochs_before=sum(trial.epochs_before for trial in trials),
             epochs_total=sum(trial.epoch if trial.ended else max(trial.epochs, trial.epoch) for trial in trials),
             trials_ended=sum(trial.ended for trial in trials),
             trials_failed=sum(trial.status in (DIVERGED, ERROR) for trial in trials),
