@@ -41,7 +41,7 @@ def test_a_fresh_sweep_counts_epochs_throughput_and_the_time_left():
     progress.result("A", epoch=1, seconds=10, images=1000, shown={}, at=10)
     progress.result("B", epoch=1, seconds=20, images=1000, shown={}, at=20)
     snapshot = progress.snapshot(20)
-    assert (snapshot.epochs_done, snapshot.epochs_total, snapshot.trials_running) == (2, 12, 2)
+    assert (snapshot.epochs_done, snapshot.epochs_total, snapshot.trials_ended) == (2, 12, 0)
     assert snapshot.images_per_s == pytest.approx(2000 / 20)
     # A: 3 epochs x 10 s less the 10 s since its epoch = 20; B: 3 x 20 = 60; C (batch 128, A's speed) 4 x 10 = 40
     # on the first slot free, A's at 20: ends at 60.
@@ -61,7 +61,8 @@ def test_a_trial_that_diverges_takes_its_epochs_left_out_of_the_total():
     progress.ended("A", DIVERGED)
     snapshot = progress.snapshot(30)
     assert (snapshot.epochs_done, snapshot.epochs_total) == (3, 2 + 4 + 4)
-    assert (snapshot.trials_ended, snapshot.trials_failed, snapshot.trials_running) == (1, 1, 1)
+    assert (snapshot.trials_ended, snapshot.trials_failed) == (1, 1)
+    assert [trial.status for trial in progress.trials.values()] == [DIVERGED, RUNNING, PENDING]
     # B: 60 - 10 since its epoch = 50; C takes the slot A left: 4 x 10 = 40.
     assert snapshot.eta_s == pytest.approx(50)
 

@@ -69,7 +69,6 @@ class ProgressSnapshot:
     epochs_total: int  # planned epochs of the trials still to end, the epochs done of those that ended
     trials_ended: int
     trials_failed: int  # diverged or errored
-    trials_running: int
     trials_total: int
     images_per_s: float | None  # training images per second over all trials, this session; None before any
     elapsed_s: float  # since the first trial started in this session
@@ -140,7 +139,6 @@ class SweepProgress:
             epochs_total=sum(trial.epoch if trial.ended else max(trial.epochs, trial.epoch) for trial in trials),
             trials_ended=sum(trial.ended for trial in trials),
             trials_failed=sum(trial.status in (DIVERGED, ERROR) for trial in trials),
-            trials_running=sum(trial.status == RUNNING for trial in trials),
             trials_total=len(self.trials),
             images_per_s=images / elapsed if images and elapsed > 0 else None,
             elapsed_s=elapsed,
