@@ -344,9 +344,7 @@ class _Study:
 
     def configs_of(self, rows: pd.DataFrame) -> tuple[tuple[tuple[str, object], ...], ...]:
         points = rows[self.columns].drop_duplicates().itertuples(index=False)
-        return tuple(
-            tuple(zip(self.columns, (getattr(value, "item", lambda: value)() for value in point))) for point in points
-        )
+        return tuple(tuple(zip(self.columns, (_plain(value) for value in point))) for point in points)
 
     def final_side(self, trials: pd.DataFrame, metric: str, label: str | None = None) -> Side:
         """The finished seeds' last evaluations of ``metric``."""

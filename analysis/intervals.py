@@ -142,18 +142,25 @@ class Effect:
     no_test: str = ""
 
 
+def on_test_scale(a: Sequence[float], b: Sequence[float], metric: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Two sides' finite values on the scale their comparison tests them on (the log of a log-scale metric's), and
+    whether that is the log scale."""
+    a, b = _finite(a), _finite(b)
+    ratio = _log_scale(metric, a, b)
+    return (np.log(a), np.log(b), True) if ratio else (a, b, False)
+
+
 def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
     """``metric`` of seeds ``a`` against seeds ``b``: the ratio of geometric means on the log scale, else the difference
     of means (its interval clipped to what two values in the metric's range can differ by), with Welch's test."""
-    a, b = _finite(a), _finite(b)
-    ratio = _log_scale(metric, a, b)
-    if min(len(a), len(b)) == 0:
-        return Effect(math.nan, math.nan, math.nan, math.nan, ratio, len(a), len(b), NO_VALUES)
-    a_scaled, b_scaled = (np.log(a), np.log(b)) if ratio else (a, b)
+    a_scaled, b_scaled, ratio = on_test_scale(a, b, metric)
+    n_a, n_b = len(a_scaled), len(b_scaled)
+    if min(n_a, n_b) == 0:
+        return Effect(math.nan, math.nan, math.nan, math.nan, ratio, n_a, n_b, NO_VALUES)
     shift = float(a_scaled.mean() - b_scaled.mean())
     low = high = p_value = math.nan
     no_test = ""
-    if min(len(a), len(b)) < 2:
+    if min(n_a, n_b) < 2:
         no_test = ONE_SEED
     elif a_scaled.std(ddof=1) == 0 and b_scaled.std(ddof=1) == 0:
         no_test = NO_SPREAD
@@ -164,10 +171,10 @@ def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
         interval = test.confidence_interval(CONFIDENCE)
         low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
     if ratio:
-        return Effect(math.exp(shift), math.exp(low), math.exp(high), p_value, True, len(a), len(b), no_test)
+        return Effect(math.exp(shift), math.exp(low), math.exp(high), p_value, True, n_a, n_b, no_test)
     floor, ceiling = metric_range(metric)
     width = ceiling - floor
-    return Effect(shift, _clip(low, -width, width), _clip(high, -width, width), p_value, False, len(a), len(b), no_test)
+    return Effect(shift, _clip(low, -width, width), _clip(high, -width, width), p_value, False, n_a, n_b, no_test)
 
 
 def wilson_interval(successes: int, n: int) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from ray import tune
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED
 from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSpec
-from tune_gan.study import saved_spec, study_members
+from tune_gan.study import members_of, saved_spec
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
@@ -116,7 +116,7 @@ def load_study(experiments: Sequence[str | Path]) -> pd.DataFrame:
     """Several experiments of one study as one :func:`load_experiment` table: each experiment given, with those
     recorded as added to it. A trial is its config and seed: one run twice (in two experiments) is an error, as is
     a setting that differs between them (:func:`check_one_study`). One experiment alone is loaded as it is."""
-    members = list(dict.fromkeys(member for experiment in experiments for member in study_members(experiment)))
+    members = members_of(experiments)
     if len(members) == 1:
         return load_experiment(members[0])
     specs = {uri: saved_spec(uri) for uri in members}

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
-from analysis.intervals import LOG_SCALE
+from analysis.intervals import on_test_scale
 
 POWER = 0.8
 MAX_SEEDS = 50
@@ -53,12 +53,9 @@ class SeedsNeeded:
 def seeds_for_difference(a: Sequence[float], b: Sequence[float], metric: str, level: float) -> SeedsNeeded | None:
     """For a metric's values over the seeds of two configs; None when a side has fewer than 2 values, neither side
     has spread (no standard deviation to scale the difference by) or the means are equal (nothing to find)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    a, b, _ = on_test_scale(a, b, metric)
     if min(len(a), len(b)) < 2:
         return None
-    if metric in LOG_SCALE and (a > 0).all() and (b > 0).all():
-        a, b = np.log(a), np.log(b)
     spread = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     if spread == 0 or a.mean() == b.mean():
         return None

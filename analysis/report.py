@@ -32,7 +32,7 @@ from trainables.checkpoint import CheckpointError
 from trainables.cli_args import OneLineErrorParser, one_line
 from trainables.metric_keys import HIGHER_IS_BETTER
 from tune_gan.search_space import SEED
-from tune_gan.study import study_members
+from tune_gan.study import members_of
 
 # Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.
 TABLE_ESTIMATES = (
@@ -461,7 +461,7 @@ def write_report(
     (one, or several pooled: :func:`analysis.load.load_study`) into ``out``; return report.md. Everything is made
     before the first file is written, so a report that fails leaves the last one in place."""
     experiments = [experiments] if isinstance(experiments, (str, Path)) else list(experiments)
-    members = list(dict.fromkeys(member for experiment in experiments for member in study_members(experiment)))
+    members = members_of(experiments)
     data = report_data(load_study(experiments), members[0], rank_by, pooled=members[1:])
     drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
     best = images.best_samples(data.frame, data.ranked)

@@ -7,6 +7,7 @@ The first experiment records the names of those added in :data:`STUDY_FILE`, so 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from tune_gan.search_space import SEED, SPEC_FILE, SweepSpec
@@ -26,6 +27,11 @@ def study_members(experiment: str | Path) -> list[str]:
         return [first.uri]
     parent = first.uri.rsplit("/", 1)[0]
     return [first.uri, *(f"{parent}/{name}" for name in json.loads(first.read_text(STUDY_FILE))["added"])]
+
+
+def members_of(experiments: Sequence[str | Path]) -> list[str]:
+    """The locations of the studies of ``experiments``: each, then those added to it, each location once."""
+    return list(dict.fromkeys(member for experiment in experiments for member in study_members(experiment)))
 
 
 def record_added(experiment: str | Path, name: str) -> None:

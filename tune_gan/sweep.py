@@ -224,14 +224,24 @@ def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
         raise SweepError(f"--cpus-per-trial {spec.resources.cpus_per_trial}: the Ray cluster has only {cpus:g} CPUs")
 
 
+def experiment_flags_given(args: argparse.Namespace, allowed: set[str] = frozenset()) -> list[str]:
+    """The flags defining an experiment that the user gave, other than ``allowed``, as typed."""
+    return [
+        f"--{name.replace('_', '-')}"
+        for name in EXPERIMENT_FLAGS
+        if name not in allowed and getattr(args, name) is not None
+    ]
+
+
 def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -> SweepSpec:
     if args.resume:
-        given = [f"--{name.replace('_', '-')}" for name in EXPERIMENT_FLAGS if getattr(args, name) is not None]
+        given = experiment_flags_given(args)
         if given:
             raise SweepError(f"{' '.join(given)}: not allowed with --resume, which reuses the experiment's settings")
-        if not experiment.child(SPEC_FILE).is_file():
+        spec = saved_spec(experiment.uri)
+        if spec is None:
             raise SweepError(f"--resume: no tune-gan experiment at {experiment.uri} (missing {SPEC_FILE})")
-        return SweepSpec.from_json(experiment.read_text(SPEC_FILE))
+        return spec
     if experiment.exists():
         name = PurePosixPath(experiment.path).name
         raise SweepError(f"--name {name}: {experiment.uri} already exists; pass --resume to finish it")
@@ -246,11 +256,7 @@ def added_seeds_spec(args: argparse.Namespace, study: StorageLocation) -> SweepS
     if args.seeds is None:
         raise SweepError("--add-seeds: give the new seeds with --seeds, e.g. --seeds 3 4 5")
     allowed = {*(axis.flag for axis in STUDY_AXES), *RESOURCE_FLAGS}
-    given = [
-        f"--{name.replace('_', '-')}"
-        for name in EXPERIMENT_FLAGS
-        if name not in allowed and getattr(args, name) is not None
-    ]
+    given = experiment_flags_given(args, allowed)
     if given:
         raise SweepError(f"{' '.join(given)}: not allowed with --add-seeds, which runs the experiment's settings")
     spec = saved_spec(study.uri)
