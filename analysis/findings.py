@@ -22,9 +22,8 @@ from analysis import outcomes, stats
 from analysis.intervals import ALPHA, Effect, Estimate, difference, estimate, holm, share_difference
 from analysis.load import latest_per_epoch
 from analysis.power import SeedsNeeded, seeds_for_difference, seeds_for_shares
-from trainables.config import TrialConfig
+from trainables.config import BATCH_SIZE, SCHEDULER, SEED, TrialConfig
 from trainables.metric_keys import HIGHER_IS_BETTER
-from tune_gan.search_space import BATCH_SIZE, SCHEDULER, SEED
 
 STABILITY, IMAGES, SCHEDULES = (
     "Which batch sizes train stably?",

@@ -20,9 +20,8 @@ from torchvision.utils import make_grid
 from analysis.plots import PANELS_PER_ROW, config_colors, fit, suptitle
 from analysis.stats import config_columns, config_label
 from trainables.checkpoint import CheckpointError, read_state, saved_sample_grids
-from trainables.config import TrialConfig
+from trainables.config import SEED, TrialConfig
 from trainables.models import build_models
-from tune_gan.search_space import SEED
 
 MAX_STAGES = 6
 

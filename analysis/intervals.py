@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from trainables.classifier import NUM_CLASSES
+from trainables.config import NUM_CLASSES
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE

@@ -3,7 +3,7 @@
 A calm loss is not a good run: a collapsed generator and a winning discriminator give low loss
 variance, and a decaying LR, a larger batch and fewer updates per epoch lower it by construction.
 So a trial is judged by its divergence (the loop's rule, trainables.divergence) and by its
-samples' quality at each evaluation (trainables.quality), and a generator that has not learned
+samples' quality at each evaluation (trainables.quality.metrics), and a generator that has not learned
 the data yet is told apart from one that learned it and then dropped modes. Every threshold is
 defined here, once, and printed in the report as :data:`DEFINITIONS`.
 """
@@ -19,7 +19,7 @@ import torch
 from trainables.data import class_names
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
 from trainables.metric_keys import CLASS_SHARES
-from trainables.quality import covered
+from trainables.quality.metrics import covered
 
 # An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
 # sample (coverage). Measured with the MNIST evaluator on 5,000 samples of the README's study: grey blobs (batch 1024,

@@ -31,8 +31,8 @@ from analysis import outcomes
 from analysis.intervals import CONFIDENCE, metric_range
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, outcome_counts, quality_metrics
 from analysis.wording import number
+from trainables.config import BATCH_SIZE, SCHEDULER
 from trainables.metric_keys import HIGHER_IS_BETTER, UNITS
-from tune_gan.search_space import BATCH_SIZE, SCHEDULER
 
 PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
 PANEL_SIZE = (3.6, 2.8)  # inches: three panels a row fill a page

@@ -29,9 +29,9 @@ from matplotlib.figure import Figure
 from analysis import findings, images, intervals, outcomes, plots, power, stats, wording
 from analysis.load import StudyError, export, load_study
 from trainables.checkpoint import CheckpointError
-from trainables.cli_args import OneLineErrorParser, one_line
+from trainables.config import SEED, one_line
 from trainables.metric_keys import HIGHER_IS_BETTER
-from tune_gan.search_space import SEED
+from tune_gan.cli_args import OneLineErrorParser
 from tune_gan.study import members_of
 
 # Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.

@@ -14,8 +14,8 @@ import pandas as pd
 from analysis import outcomes
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
+from trainables.config import BATCH_SIZE, SCHEDULER, SEED
 from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
-from tune_gan.search_space import BATCH_SIZE, SCHEDULER, SEED
 
 DEFAULT_RANK_BY = "fid"
 # The quality metrics the report shows (trainables.metric_keys.QualityMetrics; is_std is only is_score's spread).

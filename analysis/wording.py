@@ -16,7 +16,8 @@ from analysis import findings as found
 from analysis import outcomes, stats
 from analysis.intervals import ALPHA, NO_SPREAD, NO_VALUES, ONE_SEED, Effect, Estimate
 from analysis.power import MAX_SEEDS, SeedsNeeded
-from tune_gan.search_space import SEED, STUDY_AXES
+from trainables.config import SEED
+from tune_gan.search_space import STUDY_AXES
 
 SHOWN_VALUES = 5  # with at most this many seeds, an estimate prints their values
 _OUTCOME_WORDS = {

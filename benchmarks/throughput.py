@@ -13,7 +13,7 @@ Prints Markdown tables and writes them as JSON (``--json``). Cells:
    and the loop's own speed-up from one thread to two, which is all a 2-CPU trial gains;
 4. each trial's peak RSS (its quality evaluation included), and the part of it a process holds once it imports
    the trainable and builds an optimizer;
-5. one quality evaluation of 10,000 samples (trainables.evaluation), directly and inside the Tune trials, against
+5. one quality evaluation of 10,000 samples (trainables.quality.evaluator), directly and inside the Tune trials, against
    one training epoch of the MLP at batch 128 over all 60,000 MNIST images.
 
 Ratios are what to compare across machines: a noisy machine moves every cell of one run alike.
@@ -48,13 +48,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 
-from trainables.config import TrialConfig
+from trainables.config import BATCH_SIZE, SEED, TrialConfig
 from trainables.data import load_train_images, resolve_data_dir
-from trainables.evaluation import QualityEvaluator, RealReference, evaluation_noise, real_reference
 from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, EpochMetrics
 from trainables.models import build_models
-from tune_gan.search_space import BATCH_SIZE, SEED, Resources, SweepSpec
+from trainables.quality.evaluator import QualityEvaluator, RealReference, evaluation_noise, real_reference
+from tune_gan.search_space import Resources, SweepSpec
 from tune_gan.storage import StorageLocation
 from tune_gan.sweep import gpu_share
 from tune_gan.tuner import build_tuner, start_ray

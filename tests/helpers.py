@@ -20,9 +20,9 @@ from tensorboardX.proto import event_pb2
 from trainables.checkpoint import read_state
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
-from trainables.evaluation import TrialEvaluator, real_reference
 from trainables.loop import GANTraining
 from trainables.metric_keys import MACHINE_METRICS, QUALITY_METRICS, TRAIN_METRICS
+from trainables.quality.evaluator import TrialEvaluator, real_reference
 from trainables.schedules import build_scheduler
 
 REPO = Path(__file__).resolve().parent.parent

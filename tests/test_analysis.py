@@ -52,9 +52,9 @@ from trainables.checkpoint import (
 )
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
-from trainables.evaluation import real_reference
 from trainables.metric_keys import TRAIN_METRICS
 from trainables.models import build_models
+from trainables.quality.evaluator import real_reference
 from trainables.trainable import train_gan
 
 REPORT_PNGS = {

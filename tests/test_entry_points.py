@@ -19,13 +19,13 @@ TUNE_GAN = Path(sys.executable).parent / "tune-gan"
 SCRIPTS = {
     "sweep": [sys.executable, "tune_gan/sweep.py"],
     "report": [sys.executable, "analysis/report.py"],
-    "evaluate": [sys.executable, "-m", "trainables.evaluate"],
+    "evaluate": [sys.executable, "-m", "tune_gan.evaluate"],
     "benchmark": [sys.executable, "benchmarks/throughput.py"],
 }
 SCRIPT_PROGS = {  # how each script names itself in its usage and errors
     "sweep": "sweep.py",
     "report": "report.py",
-    "evaluate": "python -m trainables.evaluate",
+    "evaluate": "python -m tune_gan.evaluate",
     "benchmark": "throughput.py",
 }
 BAD_FLAG = "--no-such-flag"
@@ -80,7 +80,7 @@ def test_a_command_names_itself_in_its_errors(command, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_a_command_gives_the_scripts_result():
-    """`tune-gan evaluate accuracy` scores the shipped classifier exactly as `python -m trainables.evaluate` does."""
+    """`tune-gan evaluate accuracy` scores the shipped classifier exactly as `python -m tune_gan.evaluate` does."""
     argv = ("accuracy", "--dataset", "mnist", "--json")
     installed, script = run(TUNE_GAN, "evaluate", *argv), run(*SCRIPTS["evaluate"], *argv)
     assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr

@@ -1,4 +1,4 @@
-"""``python -m trainables.evaluate``: accuracy, real baselines, scoring a trial checkpoint, and its bad input."""
+"""``python -m tune_gan.evaluate``: accuracy, real baselines, scoring a trial checkpoint, and its bad input."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import pytest
 import torch
 
 from tests.helpers import REPO, trial_dirs
-from trainables import evaluate
 from trainables.checkpoint import STATE_FILE
-from trainables.classifier import read_manifest
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
-from trainables.evaluation import QualityEvaluator, real_reference
 from trainables.loop import GANTraining
 from trainables.metric_keys import QUALITY_METRICS
 from trainables.models import build_models
+from trainables.quality.classifier import read_manifest
+from trainables.quality.evaluator import QualityEvaluator, real_reference
+from tune_gan import evaluate
 
-PROG = "python -m trainables.evaluate"
+PROG = "python -m tune_gan.evaluate"
 
 
 def run_evaluate(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -80,7 +80,7 @@ def test_accuracy_and_real_baselines(capsys):
 @pytest.mark.slow
 def test_runs_as_a_module():
     finished = subprocess.run(
-        [sys.executable, "-m", "trainables.evaluate", "accuracy", "--dataset", "fashion_mnist", "--json"],
+        [sys.executable, "-m", "tune_gan.evaluate", "accuracy", "--dataset", "fashion_mnist", "--json"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -7,9 +7,13 @@ import shutil
 import pytest
 import torch
 
-import trainables.classifier as classifier_module
-import trainables.evaluation as evaluation_module
-from trainables.classifier import (
+import trainables.quality.classifier as classifier_module
+import trainables.quality.evaluator as evaluation_module
+from trainables.config import DATASETS, TrialConfig
+from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to_unit_range
+from trainables.loop import GANTraining
+from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
+from trainables.quality.classifier import (
     ClassifierWeightsError,
     accuracy,
     file_sha256,
@@ -18,9 +22,7 @@ from trainables.classifier import (
     save_classifier,
     weights_path,
 )
-from trainables.config import DATASETS, TrialConfig
-from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to_unit_range
-from trainables.evaluation import (
+from trainables.quality.evaluator import (
     NOT_EVALUATED,
     QualityEvaluator,
     TrialEvaluator,
@@ -29,9 +31,7 @@ from trainables.evaluation import (
     real_reference,
     reference_cache_path,
 )
-from trainables.loop import GANTraining
-from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
-from trainables.train_classifier import train
+from trainables.quality.train_classifier import train
 
 MIN_ACCURACY = {"mnist": 0.99, "fashion_mnist": 0.90}
 

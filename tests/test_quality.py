@@ -1,5 +1,5 @@
-"""The metric math (trainables.quality): closed forms, extremes, and the reference implementations' values on the
-same inputs (torch-fidelity for FID, IS, precision and recall; the authors' prdc for density and coverage)."""
+"""The metric math (trainables.quality.metrics): closed forms, extremes, and the reference implementations' values on
+the same inputs (torch-fidelity for FID, IS, precision and recall; the authors' prdc for density and coverage)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics
 from torch_fidelity.metric_isc import isc_features_to_metric
 from torch_fidelity.metric_prc import calculate_precision_recall_full
 
-from trainables.quality import (
+from trainables.quality.metrics import (
     DENSITY_NEIGHBOURHOOD,
     FeatureStats,
     ManifoldMetrics,

@@ -7,12 +7,13 @@ import re
 import pandas as pd
 import pytest
 
-from trainables.cli_args import OneLineErrorParser, add_setting_flags
 from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
+from tune_gan.cli_args import OneLineErrorParser, add_setting_flags
 from tune_gan.results_table import COLUMNS
 from tune_gan.search_space import GRID_AXES, PRESETS, STUDY_AXES, Resources, SweepSpec, check_presets
 from tune_gan.storage import StorageLocation
+from tune_gan.tuner import param_space
 
 
 def spec_for(*argv: str) -> SweepSpec:
@@ -48,7 +49,7 @@ def test_no_placeholder_values_are_saved_for_the_axes():
 
 
 def test_param_space_is_a_grid_over_the_axes():
-    space = spec_for("--preset", "smoke", "--seeds", "0", "1", "--lr-scalings", "none", "sqrt").param_space()
+    space = param_space(spec_for("--preset", "smoke", "--seeds", "0", "1", "--lr-scalings", "none", "sqrt"))
     assert space["batch_size"] == {"grid_search": [128, 256]}
     assert space["scheduler"] == {"grid_search": ["constant", "warmup_cosine"]}
     assert space["lr_scaling"] == {"grid_search": ["none", "sqrt"]}
@@ -76,7 +77,7 @@ def test_any_trial_setting_can_be_an_axis():
     configs = spec.trial_configs()
     assert {(c.latent_dim, c.lr_d) for c in configs} == {(128, 1e-4), (128, 2e-4), (256, 1e-4), (256, 2e-4)}
     assert all(c.model == "dcgan" and c.spectral_norm for c in configs)  # the preset's settings stay
-    assert spec.param_space()["latent_dim"] == {"grid_search": [128, 256]}
+    assert param_space(spec)["latent_dim"] == {"grid_search": [128, 256]}
     assert SweepSpec.from_json(spec.to_json()) == spec
 
 

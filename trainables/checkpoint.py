@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torchvision.utils import save_image
 
-from trainables.cli_args import one_line
+from trainables.config import one_line
 from trainables.loop import GANTraining
 
 STATE_FILE = "state.pt"

@@ -19,10 +19,16 @@ SCHEDULERS = ("constant", "step", "warmup_cosine")
 LR_SCALINGS = ("none", "sqrt", "linear")
 LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are used as given, whatever lr_scaling
 MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
+NUM_CLASSES = 10  # of every dataset in DATASETS
 
 
 class ConfigError(ValueError):
     """A configuration value is out of range; the message is one line for the user."""
+
+
+def one_line(error: Exception) -> str:
+    """An error's message on one line, for a one-line user error (library messages may span several)."""
+    return " ".join(str(error).split())
 
 
 def setting(
@@ -35,7 +41,7 @@ def setting(
 ) -> Any:
     """A config field with what the command line and the checks need besides its type and default: a help text,
     the allowed values of a choice, the lowest value of an integer (every integer setting has one), or a parser of
-    its own. The CLI (trainables.cli_args) makes one flag per field from these, so a new setting is one line."""
+    its own. The CLI (tune_gan.cli_args) makes one flag per field from these, so a new setting is one line."""
     metadata = {"help": help, "choices": choices, "at_least": at_least, "parse": parse}
     return dataclasses.field(default=default, metadata=metadata)
 
@@ -160,3 +166,10 @@ def check_fields(config: Any) -> None:
             raise ConfigError(f"{field.name}={value!r}: allowed are {', '.join(choices)}")
         if at_least is not None and value < at_least:
             raise ConfigError(f"{field.name}={value!r}: must be an integer >= {at_least}")
+
+
+# The settings the study varies, by name: the sweep makes them its list flags and the analysis asks its questions
+# along BATCH_SIZE and SCHEDULER and estimates over SEED.
+BATCH_SIZE, SCHEDULER, LR_SCALING, SEED = "batch_size", "scheduler", "lr_scaling", "seed"
+if not {BATCH_SIZE, SCHEDULER, LR_SCALING, SEED} <= {field.name for field in fields(TrialConfig)}:
+    raise ImportError("a study setting's name is not a TrialConfig field")

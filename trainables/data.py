@@ -17,7 +17,7 @@ from typing import Iterator
 import torch
 from torchvision import datasets
 
-from trainables.cli_args import one_line
+from trainables.config import one_line
 
 DATA_DIR_ENV = "TUNE_GAN_DATA"
 _IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's and FashionMNIST's images and labels

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from trainables.classifier import NUM_CLASSES
-from trainables.config import TrialConfig
+from trainables.config import NUM_CLASSES, TrialConfig
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ DIVERGED_REASON = "diverged_reason"
 
 @dataclass(frozen=True)
 class QualityMetrics:
-    """What one evaluation of G's samples reports (trainables.quality has the definitions)."""
+    """What one evaluation of G's samples reports (trainables.quality.metrics has the definitions)."""
 
     is_score: float  # Inception-Score formula with the dataset's classifier: mean over 10 splits
     is_std: float  # its std over the splits

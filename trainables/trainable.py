@@ -25,10 +25,10 @@ from trainables.checkpoint import (
     write_checkpoint,
 )
 from trainables.config import TrialConfig
-from trainables.evaluation import RealReference, TrialEvaluator
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss
+from trainables.quality.evaluator import RealReference, TrialEvaluator
 
 
 def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReference | None) -> None:
@@ -36,7 +36,7 @@ def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReferen
 
     A numpy array, because Ray hands those out zero-copy: every trial on a node reads the one
     copy in the node's shared memory (read-only, which suits a loop that only indexes it).
-    ``reference`` is the real test set as the quality metrics see it (trainables.evaluation),
+    ``reference`` is the real test set as the quality metrics see it (trainables.quality.evaluator),
     computed once on the driver; None when the sweep does not evaluate (``eval_every`` 0). Every
     ``eval_every`` epochs and at the last, G's samples of the trial's fixed evaluation noise are
     scored and reported with that epoch's losses; other epochs report the quality keys as NaN.

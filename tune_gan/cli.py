@@ -2,7 +2,7 @@
 
 Each command is the same program as its script, with the same flags: ``tune-gan sweep`` is
 ``python tune_gan/sweep.py``, ``tune-gan report`` is ``python analysis/report.py``, ``tune-gan evaluate`` is
-``python -m trainables.evaluate`` and ``tune-gan benchmark`` is ``python benchmarks/throughput.py``.
+``python -m tune_gan.evaluate`` and ``tune-gan benchmark`` is ``python benchmarks/throughput.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tune_gan import environment
 COMMANDS = {
     "sweep": ("tune_gan.sweep", "run a grid of GAN trials with Ray Tune"),
     "report": ("analysis.report", "write an experiment's tables, plots and report"),
-    "evaluate": ("trainables.evaluate", "score a checkpoint, the real data, or a shipped classifier"),
+    "evaluate": ("tune_gan.evaluate", "score a checkpoint, the real data, or a shipped classifier"),
     "benchmark": ("benchmarks.throughput", "measure training throughput and Tune's overhead"),
 }
 

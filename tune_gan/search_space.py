@@ -15,9 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ray import tune
-
-from trainables.config import ConfigError, TrialConfig, check_fields, setting
+from trainables.config import BATCH_SIZE, LR_SCALING, SCHEDULER, SEED, ConfigError, TrialConfig, check_fields, setting
 
 SPEC_FILE = "tune_gan_sweep.json"
 DEFAULT_STORAGE = "~/ray_results"  # Tune's own default storage path
@@ -34,8 +32,6 @@ class GridAxis:
 
 # The study's axes, always in the grid (one value where a preset and the flags name none: the field's default).
 # Any other trial setting becomes an axis with --sweep KEY=V1,V2; the axes of a sweep are its spec's grid keys.
-# The analysis answers its questions along BATCH_SIZE and SCHEDULER and estimates over SEED.
-BATCH_SIZE, SCHEDULER, LR_SCALING, SEED = "batch_size", "scheduler", "lr_scaling", "seed"
 STUDY_AXES = (
     GridAxis(BATCH_SIZE, "batch_sizes"),
     GridAxis(SCHEDULER, "schedulers"),
@@ -168,10 +164,6 @@ class SweepSpec:
     @property
     def num_trials(self) -> int:
         return math.prod(len(values) for values in self.grid.values())
-
-    def param_space(self) -> dict[str, Any]:
-        """Tune's param_space: the shared settings plus ``tune.grid_search`` over each axis."""
-        return {**self.settings, **{axis: tune.grid_search(list(values)) for axis, values in self.grid.items()}}
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)

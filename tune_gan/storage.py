@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow
 import pyarrow.fs
 
-from trainables.cli_args import one_line
+from trainables.config import one_line
 
 
 class StorageError(Exception):

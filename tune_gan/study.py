@@ -10,7 +10,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from tune_gan.search_space import SEED, SPEC_FILE, SweepSpec
+from trainables.config import SEED
+from tune_gan.search_space import SPEC_FILE, SweepSpec
 from tune_gan.storage import StorageLocation
 
 STUDY_FILE = "tune_gan_study.json"

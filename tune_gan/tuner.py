@@ -8,12 +8,13 @@ so what the benchmark measures is what users run.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import ray
 from ray import tune
 
-from trainables.evaluation import RealReference
+from trainables.quality.evaluator import RealReference
 from trainables.trainable import train_gan
 from tune_gan.console import PROGRESS_COLUMNS
 from tune_gan.resume import ResultsBackToCheckpoint
@@ -49,6 +50,11 @@ def start_ray(
     except ConnectionError as error:
         raise ClusterUnreachable(str(error)) from None
     return context.dashboard_url or ""
+
+
+def param_space(spec: SweepSpec) -> dict[str, Any]:
+    """Tune's param_space of a spec: its shared settings plus ``tune.grid_search`` over each axis."""
+    return {**spec.settings, **{axis: tune.grid_search(list(values)) for axis, values in spec.grid.items()}}
 
 
 def build_tuner(
@@ -100,7 +106,7 @@ def build_tuner(
         return tuner
     return tune.Tuner(
         trainable,
-        param_space=spec.param_space(),
+        param_space=param_space(spec),
         tune_config=tune.TuneConfig(max_concurrent_trials=spec.resources.max_concurrent or None, reuse_actors=True),
         run_config=run_config,
     )

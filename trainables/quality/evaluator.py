@@ -1,11 +1,11 @@
 """Scoring a generator's samples: the shipped classifier, the real test set's reference, and when to score.
 
-Glue around trainables.quality's pure math. The real side of every metric (the test set's
+Glue around trainables.quality.metrics's pure math. The real side of every metric (the test set's
 features, their k-NN radii at both k and their Gaussian) depends only on the dataset and the
 classifier, so :func:`real_reference` computes it once and caches it on disk under the weights' checksum; a
 sweep computes or loads it on the driver and hands it to every trial. Samples are scored as
 the uint8 images they would be saved as, like the real ones, so saved samples
-(``python -m trainables.evaluate checkpoint --save-samples``) score the same anywhere.
+(``python -m tune_gan.evaluate checkpoint --save-samples``) score the same anywhere.
 """
 
 from __future__ import annotations
@@ -17,18 +17,16 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import nn
 
-from trainables.classifier import ClassifierWeightsError, classify, load_classifier, recorded_sha256
-from trainables.cli_args import one_line
-from trainables.config import TrialConfig
+from trainables.config import TrialConfig, one_line
 from trainables.data import cache_dir, load_labelled_images, to_uint8
-from trainables.loop import GANTraining
 from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
-from trainables.quality import (
+from trainables.quality.classifier import ClassifierWeightsError, classify, load_classifier, recorded_sha256
+from trainables.quality.metrics import (
     DENSITY_NEIGHBOURHOOD,
     NEIGHBOURHOOD,
     FeatureStats,
@@ -180,17 +178,25 @@ class QualityEvaluator:
         return {**asdict(metrics), **shares, EVAL_TIME_S: time.perf_counter() - started}
 
 
+class TrainingState(Protocol):
+    """What the evaluator reads of a trial's training (trainables.loop.GANTraining), which imports this package."""
+
+    epoch: int
+    finished: bool
+    generator: nn.Module
+
+
 class TrialEvaluator:
     """When and on which noise one trial's generator is scored: the trainable's schedule, usable without Ray."""
 
     def __init__(self, config: TrialConfig, reference: RealReference | None, device: str | torch.device = "cpu"):
         if config.eval_every and reference is None:
-            raise ValueError(f"eval_every={config.eval_every} needs the real reference (trainables.evaluation)")
+            raise ValueError(f"eval_every={config.eval_every} needs the real reference (trainables.quality.evaluator)")
         self.eval_every = config.eval_every
         self.evaluator = QualityEvaluator(reference, device) if config.eval_every else None
         self.noise = evaluation_noise(config) if config.eval_every else None
 
-    def after_epoch(self, training: GANTraining) -> dict[str, Any]:
+    def after_epoch(self, training: TrainingState) -> dict[str, Any]:
         """The quality keys of the epoch ``training`` just finished: scored on an evaluation epoch, else NaN."""
         if self.evaluator is None or not is_eval_epoch(training.epoch, self.eval_every, training.finished):
             return NOT_EVALUATED

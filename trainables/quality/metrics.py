@@ -1,6 +1,6 @@
 """Image-quality metrics as pure functions of a classifier's outputs: no models, files or devices here.
 
-Every function takes what the evaluator classifier (trainables.classifier) made of a set of
+Every function takes what the evaluator classifier (trainables.quality.classifier) made of a set of
 images, its logits or its penultimate features, and returns numbers:
 
 - :func:`inception_score`: exp(mean KL(p(y|x) ‖ p(y))) per split, mean and std over the splits

@@ -1,5 +1,5 @@
-"""Pieces shared by the command lines (tune_gan/sweep.py, python -m trainables.evaluate, analysis/report.py):
-argparse types, one-line errors, and the flags of a config dataclass."""
+"""Pieces shared by the command lines (tune_gan/sweep.py, tune_gan/evaluate.py, analysis/report.py): argparse
+types, a parser whose errors are one line, and the flags of a config dataclass."""
 
 from __future__ import annotations
 
@@ -30,11 +30,6 @@ def int_at_least(minimum: int):
         return value
 
     return parse
-
-
-def one_line(error: Exception) -> str:
-    """An error's message on one line, for a one-line user error (library messages may span several)."""
-    return " ".join(str(error).split())
 
 
 def value_parser(field: dataclasses.Field) -> Callable[[str], Any]:

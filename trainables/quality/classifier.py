@@ -6,7 +6,7 @@ Inception-Score-style numbers and the class histogram, its penultimate layer (``
 features after a ReLU) the space where FID and precision/recall are measured.
 
 The weights live beside this file, one ``<dataset>.pt`` each, written by
-``python -m trainables.train_classifier`` together with ``manifest.json``, which records each
+``python -m trainables.quality.train_classifier`` together with ``manifest.json``, which records each
 file's SHA-256 and test accuracy. :func:`load_classifier` refuses weights that do not match
 their checksum, so every score in every trial comes from the same network. Nothing is downloaded.
 """
@@ -21,12 +21,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from trainables.config import NUM_CLASSES
 from trainables.data import to_unit_range
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "classifier_weights"
 MANIFEST = WEIGHTS_DIR / "manifest.json"
 FEATURE_DIM = 128
-NUM_CLASSES = 10
 
 
 class ClassifierWeightsError(RuntimeError):
@@ -81,7 +81,7 @@ def recorded_sha256(dataset: str) -> str:
     if entry is None:
         raise ClassifierWeightsError(
             f"no evaluator weights recorded for dataset {dataset!r} in {MANIFEST}; "
-            f"train them with: python -m trainables.train_classifier --dataset {dataset}"
+            f"train them with: python -m trainables.quality.train_classifier --dataset {dataset}"
         )
     return entry["sha256"]
 
@@ -106,7 +106,7 @@ def load_classifier(dataset: str, device: str | torch.device = "cpu") -> nn.Sequ
     if actual != expected:
         raise ClassifierWeightsError(
             f"evaluator weights {path} have sha256 {actual}, but the manifest records {expected}; "
-            "restore the file or retrain with python -m trainables.train_classifier"
+            "restore the file or retrain with python -m trainables.quality.train_classifier"
         )
     with torch.device("meta"):  # no initial weights: drawing them would advance the trial's global RNG
         net = classifier_net()

@@ -1,8 +1,8 @@
 """Image quality from the command line: the evaluators' accuracy, the real-data baselines, a saved generator.
 
-    python -m trainables.evaluate accuracy --dataset mnist
-    python -m trainables.evaluate real --dataset fashion_mnist
-    python -m trainables.evaluate checkpoint PATH [--n N] [--save-samples FILE.pt]
+    python -m tune_gan.evaluate accuracy --dataset mnist
+    python -m tune_gan.evaluate real --dataset fashion_mnist
+    python -m tune_gan.evaluate checkpoint PATH [--n N] [--save-samples FILE.pt]
 
 ``real`` prints what real data scores: the test set's Inception Score and class histogram, and
 every metric of the first 10,000 training images against the test set, the numbers a generator's
@@ -26,12 +26,12 @@ from typing import Any
 import torch
 
 from trainables.checkpoint import STATE_FILE, CheckpointError, read_state
-from trainables.classifier import ClassifierWeightsError, accuracy, load_classifier
-from trainables.cli_args import OneLineErrorParser, int_at_least, one_line
-from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig
+from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
-from trainables.evaluation import QualityEvaluator, evaluation_noise, generate, real_reference
 from trainables.models import build_models
+from trainables.quality.classifier import ClassifierWeightsError, accuracy, load_classifier
+from trainables.quality.evaluator import QualityEvaluator, evaluation_noise, generate, real_reference
+from tune_gan.cli_args import OneLineErrorParser, int_at_least
 
 REAL_TRAIN_SAMPLES = 10_000  # real training images scored against the test set by `real`
 
@@ -118,7 +118,7 @@ def _trial_generator(state: dict[str, Any], path: str) -> tuple[TrialConfig, tor
     return config, generator
 
 
-PROG = "python -m trainables.evaluate"  # as run as a module; `tune-gan evaluate` passes its own
+PROG = "python -m tune_gan.evaluate"  # as run as a module; `tune-gan evaluate` passes its own
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:

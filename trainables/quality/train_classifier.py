@@ -1,7 +1,7 @@
-"""Train a dataset's evaluator classifier and record it in the manifest: ``python -m trainables.train_classifier``.
+"""Train a dataset's evaluator classifier and record it in the manifest.
 
-    python -m trainables.train_classifier --dataset mnist
-    python -m trainables.train_classifier --dataset fashion_mnist
+    python -m trainables.quality.train_classifier --dataset mnist
+    python -m trainables.quality.train_classifier --dataset fashion_mnist
 
 Seeded, so a re-run on the same machine, thread count and torch version writes the same weights;
 elsewhere the last bits may differ, and the manifest then records the new file's checksum and
@@ -17,9 +17,9 @@ import time
 import torch
 from torch import nn
 
-from trainables.classifier import accuracy, classifier_net, save_classifier
 from trainables.config import DATASETS
 from trainables.data import batch_indices, load_labelled_images, resolve_data_dir, to_unit_range
+from trainables.quality.classifier import accuracy, classifier_net, save_classifier
 
 # Enough epochs for the accuracy the evaluators promise (MNIST >= 99.0 %, FashionMNIST >= 90 %) with margin.
 EPOCHS = {"mnist": 8, "fashion_mnist": 15}
