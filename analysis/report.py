@@ -30,19 +30,9 @@ from analysis import findings, images, intervals, outcomes, plots, power, stats,
 from analysis.load import StudyError, export, load_study
 from trainables.checkpoint import CheckpointError
 from trainables.config import SEED, one_line
-from trainables.metric_keys import HIGHER_IS_BETTER
+from trainables.metric_keys import BESIDE_RANKING, CONFIG_TABLE, HIGHER_IS_BETTER, RANKABLE, TRIAL_TABLE, shown_in
 from tune_gan.cli_args import OneLineErrorParser
 from tune_gan.study import members_of
-
-# Per-config numbers of the ranked table after the quality metrics, each a mean with its interval over seeds.
-TABLE_ESTIMATES = (
-    "g_updates",
-    "fid_fluctuation",
-    "late_d_loss_var_corrected",
-    "late_d_loss_var",
-    "d_acc",
-    "epochs_done",
-)
 
 
 @dataclass(frozen=True)
@@ -193,7 +183,7 @@ def config_table(data: ReportData) -> pd.DataFrame:
     shown["stable"] = [
         wording.share_text(row["stable"], row["judged"], *row["stable_interval"]) for _, row in table.iterrows()
     ]
-    for metric in [*_quality_in_rank_order(data), *TABLE_ESTIMATES]:
+    for metric in [*_quality_in_rank_order(data), *shown_in(CONFIG_TABLE)]:
         if metric in table.columns:
             shown[metric] = table[metric].map(wording.cell)
     return shown
@@ -203,10 +193,6 @@ def _quality_in_rank_order(data: ReportData) -> list[str]:
     """The measured quality metrics, the ranking metric first."""
     quality = stats.quality_metrics(data.trials)
     return [*([data.rank_by] if data.rank_by in quality else []), *[name for name in quality if name != data.rank_by]]
-
-
-# Quality metrics the ranked table shows after the ranking metric: what the outcomes are judged by.
-RANKED_TABLE_QUALITY = ("coverage", "classes_covered", "fid")
 
 
 def ranked_table(data: ReportData) -> pd.DataFrame:
@@ -227,7 +213,7 @@ def ranked_table(data: ReportData) -> pd.DataFrame:
         }
     )
     measured = _quality_in_rank_order(data)
-    beside = [name for name in RANKED_TABLE_QUALITY if name in measured and name != data.rank_by][:2]
+    beside = [name for name in shown_in(BESIDE_RANKING) if name in measured and name != data.rank_by][:2]
     for metric in [*([data.rank_by] if data.rank_by in measured else []), *beside]:
         shown[metric] = table[metric].map(wording.interval_text)
     return shown
@@ -235,20 +221,7 @@ def ranked_table(data: ReportData) -> pd.DataFrame:
 
 # Per-trial columns of the trials tables: how each seed ended, then its last evaluation and loss variances.
 TRIAL_OUTCOME_COLUMNS = (SEED, "status", "outcome", "outcome_epoch", "outcome_detail", "improving")
-TRIAL_NUMBER_COLUMNS = (
-    SEED,
-    "g_updates",
-    "fid",
-    "is_score",
-    "coverage",
-    "density",
-    "precision",
-    "recall",
-    "classes_covered",
-    "fid_fluctuation",
-    "late_d_loss_var_corrected",
-    "late_d_loss_var",
-)
+TRIAL_NUMBER_COLUMNS = (SEED, *shown_in(TRIAL_TABLE))
 
 
 def trial_table(data: ReportData) -> pd.DataFrame:
@@ -495,7 +468,7 @@ def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
     parser.add_argument("--out", help="where to write the report (default: the first EXPERIMENT/report)")
     parser.add_argument(
         "--rank-by",
-        choices=stats.RANKABLE,
+        choices=RANKABLE,
         default=stats.DEFAULT_RANK_BY,
         help=f"quality metric the configs are ranked and compared by (default {stats.DEFAULT_RANK_BY})",
     )

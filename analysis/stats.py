@@ -15,15 +15,12 @@ from analysis import outcomes
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
 from trainables.config import BATCH_SIZE, SCHEDULER, SEED
-from trainables.metric_keys import DIVERGED_REASON, HIGHER_IS_BETTER
+from trainables.metric_keys import CONFIG_ESTIMATE, DIVERGED_REASON, HIGHER_IS_BETTER, LATE_MEAN, RANKABLE, shown_in
 
 DEFAULT_RANK_BY = "fid"
-# The quality metrics the report shows (trainables.metric_keys.QualityMetrics; is_std is only is_score's spread).
-REPORTED_QUALITY = ("fid", "is_score", "coverage", "density", "precision", "recall", "class_kl", "classes_covered")
-RANKABLE = REPORTED_QUALITY
 MIN_SEEDS_TO_RANK_FIRST = 2
-FINAL_METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc", "g_updates")
-LATE_VARIANCES = ("d_loss_var", "d_loss_var_corrected", "g_loss_var", "g_loss_var_corrected")
+FINAL_METRICS = shown_in(CONFIG_ESTIMATE)
+LATE_VARIANCES = shown_in(LATE_MEAN)
 # Per-trial numbers estimated over seeds in the summary, besides the quality metrics.
 ESTIMATED = ("epochs_done", *FINAL_METRICS, *(f"late_{name}" for name in LATE_VARIANCES), "fid_fluctuation")
 
@@ -54,7 +51,7 @@ def config_label(config: tuple, columns: list[str]) -> str:
 
 
 def quality_metrics(frame: pd.DataFrame) -> list[str]:
-    return [name for name in REPORTED_QUALITY if name in frame.columns and frame[name].notna().any()]
+    return [name for name in RANKABLE if name in frame.columns and frame[name].notna().any()]
 
 
 def _present(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:

@@ -753,7 +753,7 @@ def test_duplicate_epoch_rows_count_once_the_latest():
 def test_quality_metrics_drive_plots():
     frame = crafted({(128, "constant"): [Seed(100.0)], (1024, "constant"): [Seed(300.0)]})
     assert plots.quality_curves(frame) is not None
-    assert plots.quality_curves(frame.drop(columns=list(stats.REPORTED_QUALITY))) is None
+    assert plots.quality_curves(frame.drop(columns=list(stats.RANKABLE))) is None
     for x, per_epoch in (("g_updates", {128: 468, 1024: 58}), ("images_seen", {128: 59_904, 1024: 59_392})):
         figure = plots.quality_curves(frame, x=x)
         lines = {line.get_label(): line.get_xdata().tolist() for line in figure.axes[0].get_lines()}
@@ -890,7 +890,7 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
 def test_a_swept_setting_without_quality_measured_is_not_compared_by_quality():
     """eval_every 0: no quality columns; the answers say quality was not measured instead of failing on them."""
     frame = crafted({(128, "constant", "none", latent): [Seed(100.0)] * 2 for latent in (128, 256)})
-    unmeasured = frame.drop(columns=list(stats.REPORTED_QUALITY))
+    unmeasured = frame.drop(columns=list(stats.RANKABLE))
     text = " ".join(
         sentence for section in wording.render(findings.findings(unmeasured)).values() for sentence in section
     )

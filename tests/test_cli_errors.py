@@ -75,7 +75,7 @@ BAD_INPUTS = [
     (["--eval-every", "-1"], ["--eval-every", "'-1' is not an integer >= 0"]),
     (
         ["--rank-by", "loss"],
-        ["--rank-by", "'loss'", "'fid', 'is_score', 'precision', 'recall', 'density', 'coverage', 'classes_covered'"],
+        ["--rank-by", "'loss'", "'fid', 'is_score', 'coverage', 'density', 'precision', 'recall', 'class_kl', 'classes_covered'"],
     ),
 ]
 

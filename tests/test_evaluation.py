@@ -104,26 +104,26 @@ def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, m
     train_images, _ = mnist_train
     real = mnist_evaluator.score(train_images[:10_000])  # disjoint from the test set, the reference
     noise = mnist_evaluator.score(torch.randint(0, 256, (10_000, 28, 28), generator=torch.Generator().manual_seed(0)))
-    assert real.fid < 5 and noise.fid > 100 * real.fid
-    assert real.precision > 0.8 and real.recall > 0.8
-    assert real.classes_covered == 10 and real.class_kl < 0.01
-    assert mnist_evaluator.score(test_images).is_score > 9  # the literature's CNN score for real MNIST: 9.88
-    assert noise.is_score == pytest.approx(1.0, abs=0.1) and noise.precision < 0.01 and noise.recall < 0.01
+    assert real["fid"] < 5 and noise["fid"] > 100 * real["fid"]
+    assert real["precision"] > 0.8 and real["recall"] > 0.8
+    assert real["classes_covered"] == 10 and real["class_kl"] < 0.01
+    assert mnist_evaluator.score(test_images)["is_score"] > 9  # the literature's CNN score for real MNIST: 9.88
+    assert noise["is_score"] == pytest.approx(1.0, abs=0.1) and noise["precision"] < 0.01 and noise["recall"] < 0.01
     # Like data: density ~1, and nearly every real neighbourhood holds a sample (0.932, 0.947).
-    assert abs(real.density - 1) < 0.1 and real.coverage > 0.9
-    assert noise.density < 0.01 and noise.coverage < 0.01  # no noise image near a real one (2e-05, 0.0001)
+    assert abs(real["density"] - 1) < 0.1 and real["coverage"] > 0.9
+    assert noise["density"] < 0.01 and noise["coverage"] < 0.01  # no noise image near a real one (2e-05, 0.0001)
 
 
 @pytest.mark.slow
 def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
     images, labels = mnist_train
     one_digit = mnist_evaluator.score(images[:1].expand(10_000, 28, 28).contiguous())
-    assert one_digit.classes_covered == 1 and one_digit.class_kl > 2.2 and one_digit.recall < 0.01
-    assert one_digit.coverage < 0.001  # a handful of the 10,000 real neighbourhoods (0.0003)
+    assert one_digit["classes_covered"] == 1 and one_digit["class_kl"] > 2.2 and one_digit["recall"] < 0.01
+    assert one_digit["coverage"] < 0.001  # a handful of the 10,000 real neighbourhoods (0.0003)
     sevens = mnist_evaluator.score(images[labels == 7][:5000])  # real images, but only one class
-    assert sevens.precision > 0.75 and sevens.recall < 0.2 and sevens.classes_covered == 1
+    assert sevens["precision"] > 0.75 and sevens["recall"] < 0.2 and sevens["classes_covered"] == 1
     # Dense like data (0.905), but in about a tenth of the real neighbourhoods, one class of ten (0.108).
-    assert sevens.density > 0.8 and sevens.coverage < 0.15
+    assert sevens["density"] > 0.8 and sevens["coverage"] < 0.15
 
 
 @pytest.mark.slow
@@ -132,8 +132,8 @@ def test_fashion_mnist_real_splits_score_as_real(tmp_path):
     evaluator = QualityEvaluator(real_reference("fashion_mnist", root, tmp_path))
     train_images, _ = load_labelled_images("fashion_mnist", root, train=True)
     real = evaluator.score(train_images[:10_000])
-    assert real.fid < 5 and real.precision > 0.7 and real.recall > 0.7 and real.classes_covered == 10
-    assert real.coverage > 0.9  # nearly every real neighbourhood (0.971)
+    assert real["fid"] < 5 and real["precision"] > 0.7 and real["recall"] > 0.7 and real["classes_covered"] == 10
+    assert real["coverage"] > 0.9  # nearly every real neighbourhood (0.971)
 
 
 def test_uint8_round_trip_is_exact():
@@ -203,9 +203,10 @@ def test_scoring_on_a_gpu_matches_the_cpu(mnist_evaluator, mnist_train, tmp_path
     images, _ = mnist_train
     on_gpu = QualityEvaluator(real_reference("mnist", resolve_data_dir(None), tmp_path), "cuda")
     cpu, gpu = mnist_evaluator.score(images[:2000]), on_gpu.score(images[:2000].cuda())
-    assert gpu.fid == pytest.approx(cpu.fid, rel=1e-3) and gpu.is_score == pytest.approx(cpu.is_score, rel=1e-4)
-    assert gpu.precision == pytest.approx(cpu.precision, abs=0.002) and gpu.recall == pytest.approx(
-        cpu.recall, abs=0.002
+    assert gpu["fid"] == pytest.approx(cpu["fid"], rel=1e-3)
+    assert gpu["is_score"] == pytest.approx(cpu["is_score"], rel=1e-4)
+    assert gpu["precision"] == pytest.approx(cpu["precision"], abs=0.002) and gpu["recall"] == pytest.approx(
+        cpu["recall"], abs=0.002
     )
 
 

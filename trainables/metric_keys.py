@@ -1,4 +1,6 @@
-"""The names of everything a trial reports per epoch: one place, imported by the loop, the sweep and analysis."""
+"""The metric registry: every metric a trial reports and every per-trial number the analysis derives, once, with its
+label, unit, better direction and the views that show it (:data:`METRICS`). The loop, the evaluator, the sweep's
+views and the report derive their lists from it."""
 
 from __future__ import annotations
 
@@ -44,52 +46,141 @@ DIVERGED = "diverged"
 DIVERGED_REASON = "diverged_reason"
 
 
+# Where a metric is shown; each is a Metric's ``shown_in`` member, and each list of what a view shows is derived
+# from the registry below by :func:`shown_in`.
+PROGRESS = "progress"  # the sweep's trial rows while it runs (and Tune's table under --verbose)
+SWEEP_TABLE = "sweep table"  # the table a sweep ends with (tune_gan.results_table)
+RANKABLE_QUALITY = "rankable"  # a quality metric the report shows and both --rank-by flags accept
+CONFIG_ESTIMATE = "config estimate"  # estimated over each config's seeds at their last epoch (analysis.stats)
+LATE_MEAN = "late mean"  # as late_*: its mean over a trial's last LATE_EPOCHS epochs, estimated over seeds
+CONFIG_TABLE = "config table"  # the report's per-config table, after the quality metrics
+TRIAL_TABLE = "trial table"  # the report's per-trial table, after the seed
+BESIDE_RANKING = "beside the ranking"  # the report's ranked table: shown beside the ranking metric (first two)
+VIEWS = (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, CONFIG_ESTIMATE, LATE_MEAN, CONFIG_TABLE, TRIAL_TABLE, BESIDE_RANKING)
+
+# Who computes a metric: a training epoch (EpochMetrics), one evaluation of G's samples (a scorer of
+# trainables.quality.scorers), or the analysis from a trial's history (analysis.stats.per_trial).
+TRAINING, QUALITY, PER_TRIAL = "training", "quality", "per trial"
+
+
 @dataclass(frozen=True)
-class QualityMetrics:
-    """What one evaluation of G's samples reports (trainables.quality.metrics has the definitions)."""
+class Metric:
+    """One metric, once: its key in results and tables, its header in the progress view, its unit for axis labels,
+    which direction is better (None where neither is: a loss is not a score), and where it is shown."""
 
-    is_score: float  # Inception-Score formula with the dataset's classifier: mean over 10 splits
-    is_std: float  # its std over the splits
-    fid: float  # Fréchet distance to the real test set in the classifier's feature space
-    precision: float  # fraction of samples on the real data manifold (k-NN, k = 3)
-    recall: float  # fraction of the real test set covered by the samples' manifold
-    density: float  # real k-NN balls (k = 5) a sample lies in, over k, averaged: ~1 like data, ~0 unlike it
-    coverage: float  # fraction of the real k-NN balls (k = 5) holding a sample: falls as modes are dropped
-    class_kl: float  # KL(predicted-class histogram ‖ uniform), nats
-    classes_covered: int  # classes predicted for at least half their uniform share of the samples
+    key: str
+    source: str  # TRAINING, QUALITY or PER_TRIAL
+    label: str = ""  # the progress view's header; the key where empty
+    unit: str = ""
+    higher_is_better: bool | None = None
+    shown_in: tuple[str, ...] = ()  # of VIEWS
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.shown_in) - set(VIEWS))
+        if self.source not in (TRAINING, QUALITY, PER_TRIAL) or unknown:
+            raise ValueError(f"metric {self.key!r}: source {self.source!r} or views {unknown} unknown")
 
 
-QUALITY_METRICS: tuple[str, ...] = tuple(field.name for field in fields(QualityMetrics))
-# Reported beside them: the share of the samples the classifier puts in each class, by label, so that a report can
-# name the classes a generator draws (trainables.data.class_names).
-CLASS_SHARES: tuple[str, ...] = tuple(f"class_share_{label}" for label in range(NUM_CLASSES))
-# Direction of each quality metric: True when higher is better.
+_LOSS_VARIANCE = (SWEEP_TABLE, LATE_MEAN)
+
+# Every metric a trial reports and every per-trial number the analysis derives, in the order tables show them. A
+# new quality metric is its entry here and its scorer (trainables.quality.scorers); a view shows it when listed in
+# its shown_in.
+METRICS: tuple[Metric, ...] = (
+    Metric("epoch", TRAINING, "epoch", shown_in=(PROGRESS,)),
+    Metric("d_loss", TRAINING, "D loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE)),
+    Metric("g_loss", TRAINING, "G loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE)),
+    Metric("d_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
+    Metric("d_loss_var_corrected", TRAINING, unit="BCE²", shown_in=(LATE_MEAN,)),
+    Metric("g_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
+    Metric("g_loss_var_corrected", TRAINING, unit="BCE²", shown_in=(LATE_MEAN,)),
+    Metric("d_real", TRAINING, unit="D(x)", shown_in=(CONFIG_ESTIMATE,)),
+    Metric("d_fake", TRAINING, unit="D(G(z))", shown_in=(CONFIG_ESTIMATE,)),
+    Metric("lr_g_in_use", TRAINING, unit="LR"),
+    Metric("lr_d_in_use", TRAINING, unit="LR"),
+    Metric("g_updates", TRAINING, unit="G steps", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("images_seen", TRAINING, unit="images"),
+    Metric("epoch_time_s", TRAINING, unit="s"),
+    Metric("images_per_s", TRAINING, unit="images/s"),
+    Metric("peak_rss_mib", TRAINING, unit="MiB"),
+    Metric(
+        "fid",
+        QUALITY,
+        "FID",
+        "classifier features²",
+        False,
+        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+    ),
+    Metric("is_score", QUALITY, "", "effective classes", True, (SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE)),
+    Metric("is_std", QUALITY, unit="effective classes", higher_is_better=False),
+    Metric(
+        "coverage",
+        QUALITY,
+        unit="fraction of real balls",
+        higher_is_better=True,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+    ),
+    Metric(
+        "density",
+        QUALITY,
+        unit="balls per sample ÷ k",
+        higher_is_better=True,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+    ),
+    Metric(
+        "precision",
+        QUALITY,
+        unit="fraction of samples",
+        higher_is_better=True,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+    ),
+    Metric(
+        "recall",
+        QUALITY,
+        unit="fraction of real images",
+        higher_is_better=True,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+    ),
+    Metric("class_kl", QUALITY, unit="nats", higher_is_better=False, shown_in=(SWEEP_TABLE, RANKABLE_QUALITY)),
+    Metric(
+        "classes_covered",
+        QUALITY,
+        "classes",
+        "classes",
+        True,
+        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+    ),
+    Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("late_d_loss_var_corrected", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("late_d_loss_var", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("d_acc", TRAINING, unit="fraction", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE)),
+    Metric("epochs_done", PER_TRIAL, unit="epochs", shown_in=(CONFIG_TABLE,)),
+)
+METRIC: dict[str, Metric] = {metric.key: metric for metric in METRICS}
+
+
+def shown_in(view: str, source: str | None = None) -> tuple[str, ...]:
+    """The keys of the metrics ``view`` shows (of ``source`` only, when given), in the registry's order."""
+    return tuple(metric.key for metric in METRICS if view in metric.shown_in and source in (None, metric.source))
+
+
+def label(key: str) -> str:
+    """The metric's header in the progress view."""
+    return METRIC[key].label or key
+
+
+QUALITY_METRICS: tuple[str, ...] = tuple(metric.key for metric in METRICS if metric.source == QUALITY)
+RANKABLE: tuple[str, ...] = shown_in(RANKABLE_QUALITY)
 HIGHER_IS_BETTER: dict[str, bool] = {
-    "is_score": True,
-    "is_std": False,
-    "fid": False,
-    "precision": True,
-    "recall": True,
-    "density": True,
-    "coverage": True,
-    "class_kl": False,
-    "classes_covered": True,
+    metric.key: metric.higher_is_better for metric in METRICS if metric.higher_is_better is not None
 }
-# What each quality metric is measured in, for axis labels.
-UNITS: dict[str, str] = {
-    "is_score": "effective classes",
-    "is_std": "effective classes",
-    "fid": "classifier features²",
-    "precision": "fraction of samples",
-    "recall": "fraction of real images",
-    "density": "balls per sample ÷ k",
-    "coverage": "fraction of real balls",
-    "class_kl": "nats",
-    "classes_covered": "classes",
-}
+UNITS: dict[str, str] = {metric.key: metric.unit for metric in METRICS}
+# Reported beside the quality metrics: the share of the samples the classifier puts in each class, by label, so
+# that a report can name the classes a generator draws (trainables.data.class_names).
+CLASS_SHARES: tuple[str, ...] = tuple(f"class_share_{label}" for label in range(NUM_CLASSES))
 
-# Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value
-# (or be overwritten by it) in every table that holds both, as lr_g once did: refused here, at import.
+# Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value (or be
+# overwritten by it) in every table that holds both: refused here, at import.
 REPORTED_KEYS: tuple[str, ...] = (
     *TRAIN_METRICS,
     *QUALITY_METRICS,
@@ -101,3 +192,6 @@ REPORTED_KEYS: tuple[str, ...] = (
 _CONFIG_FIELDS = {field.name for field in fields(TrialConfig)}
 if _CONFIG_FIELDS & set(REPORTED_KEYS):
     raise ImportError(f"metric keys {sorted(_CONFIG_FIELDS & set(REPORTED_KEYS))} are also TrialConfig fields")
+_UNREGISTERED = set(TRAIN_METRICS) ^ {metric.key for metric in METRICS if metric.source == TRAINING}
+if _UNREGISTERED:
+    raise ImportError(f"EpochMetrics fields and the registry's training metrics differ: {sorted(_UNREGISTERED)}")

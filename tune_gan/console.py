@@ -27,7 +27,7 @@ from rich.text import Text
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
-from trainables.metric_keys import DIVERGED_REASON
+from trainables.metric_keys import DIVERGED_REASON, PROGRESS, label, shown_in
 from tune_gan.progress import (
     DIVERGED,
     ERROR,
@@ -42,13 +42,7 @@ from tune_gan.results_table import grid_point
 from tune_gan.search_space import SPEC_FILE, SweepSpec
 
 # What the trial rows show of each trial's latest result, and their headers; Tune's table under --verbose too.
-PROGRESS_COLUMNS = {
-    "epoch": "epoch",
-    "d_loss": "D loss",
-    "g_loss": "G loss",
-    "fid": "FID",
-    "classes_covered": "classes",
-}
+PROGRESS_COLUMNS = {key: label(key) for key in shown_in(PROGRESS)}
 PLAIN_PROGRESS_EVERY_S = 30  # a progress line into a pipe at most this often; events print when they happen
 SIGNIFICANT_DIGITS = 4
 LIVE_REFRESH_PER_S = 2

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +56,8 @@ def real_command(args: argparse.Namespace) -> dict[str, Any]:
     test = evaluator.score(test_images)
     return {
         "dataset": args.dataset,
-        "test_set": {name: getattr(test, name) for name in ("is_score", "is_std", "class_kl", "classes_covered")},
-        f"train_{REAL_TRAIN_SAMPLES}_vs_test": asdict(evaluator.score(train_images[:REAL_TRAIN_SAMPLES])),
+        "test_set": {name: test[name] for name in ("is_score", "is_std", "class_kl", "classes_covered")},
+        f"train_{REAL_TRAIN_SAMPLES}_vs_test": evaluator.score(train_images[:REAL_TRAIN_SAMPLES]),
     }
 
 
@@ -86,7 +85,7 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
         "dataset": config.dataset,
         "epoch": state["epoch"],
         "samples": count,
-        **asdict(evaluator.score(images)),
+        **evaluator.score(images),
     }
 
 

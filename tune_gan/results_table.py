@@ -9,24 +9,11 @@ import pandas as pd
 from ray import tune
 
 from trainables.config import TrialConfig
-from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, QUALITY_METRICS
+from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, SWEEP_TABLE, shown_in
 from tune_gan.search_space import SweepSpec
 
 # The last result's losses and its quality: a trial is scored at its last epoch unless eval_every is 0.
-FINAL_METRICS = (
-    "d_loss",
-    "g_loss",
-    "d_loss_var",
-    "g_loss_var",
-    "fid",
-    "is_score",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "classes_covered",
-)
-RANKABLE = tuple(metric for metric in FINAL_METRICS if metric in QUALITY_METRICS)  # what --rank-by accepts
+FINAL_METRICS = shown_in(SWEEP_TABLE)
 COLUMNS = ("status", "epochs_done", *FINAL_METRICS, "reason")  # after the sweep's axes
 FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
 

@@ -33,12 +33,13 @@ import torch
 from trainables.checkpoint import CheckpointError
 from trainables.config import ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
+from trainables.metric_keys import RANKABLE
 from trainables.quality.classifier import ClassifierWeightsError
 from trainables.quality.evaluator import RealReference, real_reference
 from tune_gan.cli import COMMANDS
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags, value_parser
 from tune_gan.console import ConsoleView, settings_lines
-from tune_gan.results_table import FINISHED, RANKABLE, format_table, rank_by, results_table
+from tune_gan.results_table import FINISHED, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
 from tune_gan.search_space import (
     DEFAULT_STORAGE,

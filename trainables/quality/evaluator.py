@@ -24,21 +24,16 @@ from torch import nn
 
 from trainables.config import TrialConfig, one_line
 from trainables.data import cache_dir, load_labelled_images, to_uint8
-from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, QUALITY_METRICS, QualityMetrics
+from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, QUALITY_METRICS
 from trainables.quality.classifier import ClassifierWeightsError, classify, load_classifier, recorded_sha256
 from trainables.quality.metrics import (
     DENSITY_NEIGHBOURHOOD,
     NEIGHBOURHOOD,
     FeatureStats,
-    class_histogram,
-    class_kl,
-    classes_covered,
     feature_stats,
-    fid,
-    inception_score,
-    manifold_metrics,
     neighbour_radii,
 )
+from trainables.quality.scorers import Evaluation, RealFeatures, score
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
 _BATCH = 500  # noise vectors through G at once
@@ -135,33 +130,20 @@ class QualityEvaluator:
                 f"{reference.classifier_sha256[:16]}, but the shipped weights are {expected[:16]}"
             )
         self.classifier = load_classifier(reference.dataset, device)
-        self.real_features = reference.features.to(device)
-        self.real_radii = reference.radii.to(device)
-        self.density_radii = reference.density_radii.to(device)
-        self.real_stats = FeatureStats(reference.stats.mean.to(device), reference.stats.cov.to(device))
-
-    def score(self, images: torch.Tensor) -> QualityMetrics:
-        """Every metric of uint8 (N, 28, 28) images against the real test set."""
-        return self._score(images)[0]
-
-    def _score(self, images: torch.Tensor) -> tuple[QualityMetrics, torch.Tensor]:
-        """:meth:`score`'s metrics and the class histogram they were computed from."""
-        features, logits = classify(self.classifier, images)
-        is_score, is_std = inception_score(logits)
-        manifold = manifold_metrics(self.real_features, features, self.real_radii, self.density_radii)
-        histogram = class_histogram(logits)
-        metrics = QualityMetrics(
-            is_score=is_score,
-            is_std=is_std,
-            fid=fid(feature_stats(features), self.real_stats),
-            precision=manifold.precision,
-            recall=manifold.recall,
-            density=manifold.density,
-            coverage=manifold.coverage,
-            class_kl=class_kl(histogram),
-            classes_covered=classes_covered(histogram),
+        self.real = RealFeatures(
+            reference.features.to(device),
+            reference.radii.to(device),
+            reference.density_radii.to(device),
+            FeatureStats(reference.stats.mean.to(device), reference.stats.cov.to(device)),
         )
-        return metrics, histogram
+
+    def score(self, images: torch.Tensor) -> dict[str, float]:
+        """Every quality metric of uint8 (N, 28, 28) images against the real test set."""
+        return score(self._evaluation(images))
+
+    def _evaluation(self, images: torch.Tensor) -> Evaluation:
+        features, logits = classify(self.classifier, images)
+        return Evaluation(features, logits, self.real)
 
     def evaluate(self, generator: nn.Module, noise: torch.Tensor) -> dict[str, Any]:
         """One result's quality keys: every metric of G's samples for ``noise``, and ``eval_time_s``.
@@ -173,9 +155,9 @@ class QualityEvaluator:
         images = generate(generator, noise)
         if images is None:
             return {**NOT_EVALUATED, EVAL_TIME_S: time.perf_counter() - started}
-        metrics, histogram = self._score(images)
-        shares = dict(zip(CLASS_SHARES, histogram.tolist()))
-        return {**asdict(metrics), **shares, EVAL_TIME_S: time.perf_counter() - started}
+        evaluation = self._evaluation(images)
+        shares = dict(zip(CLASS_SHARES, evaluation.histogram.tolist()))
+        return {**score(evaluation), **shares, EVAL_TIME_S: time.perf_counter() - started}
 
 
 class TrainingState(Protocol):

@@ -1,0 +1,128 @@
+"""Each quality metric of the registry (trainables.metric_keys, source QUALITY) as a function of one evaluation.
+
+A scorer takes the :class:`Evaluation` of a set of samples (the classifier's features and logits beside the real
+reference) and returns the metric's value; shared work (the class histogram, the k-NN manifold pass, the Inception
+Score's splits) is computed once per evaluation, on first use. Adding a quality metric is one registry entry and
+one ``@scorer`` function here: the evaluator reports every registered scorer, and every quality metric of the
+registry must have one (checked at import).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import torch
+
+from trainables.metric_keys import QUALITY_METRICS
+from trainables.quality.metrics import (
+    FeatureStats,
+    ManifoldMetrics,
+    class_histogram,
+    class_kl,
+    classes_covered,
+    feature_stats,
+    fid,
+    inception_score,
+    manifold_metrics,
+)
+
+
+@dataclass(frozen=True)
+class RealFeatures:
+    """The real test set as the scorers see it, on the evaluator's device."""
+
+    features: torch.Tensor  # (N, FEATURE_DIM)
+    radii: torch.Tensor  # k-NN radii, k = NEIGHBOURHOOD
+    density_radii: torch.Tensor  # k-NN radii, k = DENSITY_NEIGHBOURHOOD
+    stats: FeatureStats
+
+
+class Evaluation:
+    """What the classifier made of one set of samples, beside the real set: what every scorer reads."""
+
+    def __init__(self, features: torch.Tensor, logits: torch.Tensor, real: RealFeatures):
+        self.features, self.logits, self.real = features, logits, real
+
+    @cached_property
+    def histogram(self) -> torch.Tensor:
+        return class_histogram(self.logits)
+
+    @cached_property
+    def inception(self) -> tuple[float, float]:
+        return inception_score(self.logits)
+
+    @cached_property
+    def manifold(self) -> ManifoldMetrics:
+        return manifold_metrics(self.real.features, self.features, self.real.radii, self.real.density_radii)
+
+
+SCORERS: dict[str, Callable[[Evaluation], float]] = {}
+
+
+def scorer(key: str) -> Callable[[Callable[[Evaluation], float]], Callable[[Evaluation], float]]:
+    """Register the decorated function as the scorer of the registry's quality metric ``key``."""
+    if key not in QUALITY_METRICS:
+        raise ValueError(f"{key!r} is not a quality metric of trainables.metric_keys.METRICS")
+
+    def register(function: Callable[[Evaluation], float]) -> Callable[[Evaluation], float]:
+        SCORERS[key] = function
+        return function
+
+    return register
+
+
+def score(evaluation: Evaluation) -> dict[str, float]:
+    """Every quality metric of ``evaluation``, in the registry's order."""
+    return {key: SCORERS[key](evaluation) for key in QUALITY_METRICS}
+
+
+@scorer("is_score")
+def is_score(evaluation: Evaluation) -> float:
+    return evaluation.inception[0]
+
+
+@scorer("is_std")
+def is_std(evaluation: Evaluation) -> float:
+    return evaluation.inception[1]
+
+
+@scorer("fid")
+def fid_to_real(evaluation: Evaluation) -> float:
+    return fid(feature_stats(evaluation.features), evaluation.real.stats)
+
+
+@scorer("precision")
+def precision(evaluation: Evaluation) -> float:
+    return evaluation.manifold.precision
+
+
+@scorer("recall")
+def recall(evaluation: Evaluation) -> float:
+    return evaluation.manifold.recall
+
+
+@scorer("density")
+def density(evaluation: Evaluation) -> float:
+    return evaluation.manifold.density
+
+
+@scorer("coverage")
+def coverage(evaluation: Evaluation) -> float:
+    return evaluation.manifold.coverage
+
+
+@scorer("class_kl")
+def class_kl_from_uniform(evaluation: Evaluation) -> float:
+    return class_kl(evaluation.histogram)
+
+
+@scorer("classes_covered")
+def classes_with_their_share(evaluation: Evaluation) -> float:
+    return classes_covered(evaluation.histogram)
+
+
+_UNSCORED = set(QUALITY_METRICS) - set(SCORERS)
+if _UNSCORED:
+    raise ImportError(f"quality metrics without a scorer in trainables.quality.scorers: {sorted(_UNSCORED)}")
