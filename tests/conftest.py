@@ -1,4 +1,5 @@
-"""Shared fixtures: MNIST from the data dir the environment names (TUNE_GAN_DATA), and one real smoke sweep."""
+"""Shared fixtures: MNIST from the data dir the environment names (TUNE_GAN_DATA), the real sweeps, and a crafted table
+with checkpoints on disk."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import ray
 import torch
 
+from tests.crafted import LONG_LABELS, with_checkpoints
 from tests.helpers import FAST_TIER_ENV, run_sweep
 from trainables.data import load_train_images, resolve_data_dir
 
@@ -80,3 +83,10 @@ def three_seeds(tmp_path_factory) -> Path:
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     return storage / "seeds"
+
+
+@pytest.fixture
+def crafted_with_checkpoints(tmp_path) -> pd.DataFrame:
+    """:data:`tests.crafted.LONG_LABELS` crafted, each trial with a checkpoint directory on disk as a trial writes it:
+    noise sample grids at epochs 3 and 6, and an untrained generator of its config."""
+    return with_checkpoints(LONG_LABELS, tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -34,12 +35,31 @@ def _only_in_the_slow_tier() -> None:
         raise RuntimeError(f"{os.environ[FAST_TIER_ENV]} starts a sweep: mark it @pytest.mark.slow")
 
 
+def run_script(
+    *argv: str | Path,
+    program: str | Path = sys.executable,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    check: bool = False,
+) -> subprocess.CompletedProcess:
+    """``python ARGV`` from the repo root, as a user runs a project script (``tune_gan/sweep.py``), module (``-m``) or
+    code (``-c``), stdout and stderr captured as text; ``program`` to run another (an installed command), ``env``
+    for an environment other than this process's, ``check`` to raise where it exits non-zero."""
+    return subprocess.run(
+        [str(program), *(str(arg) for arg in argv)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=check,
+    )
+
+
 def run_sweep(*args: str) -> subprocess.CompletedProcess:
     """``python tune_gan/sweep.py ARGS`` from the repo root, as a user runs it."""
     _only_in_the_slow_tier()
-    return subprocess.run(
-        [sys.executable, "tune_gan/sweep.py", *args], cwd=REPO, capture_output=True, text=True, timeout=900
-    )
+    return run_script("tune_gan/sweep.py", *args, timeout=900)
 
 
 def start_sweep(*args: str) -> subprocess.Popen:
@@ -184,3 +204,51 @@ def lrs_per_epoch(config: TrialConfig) -> list[float]:
         optimizer.step()
         scheduler.step()
     return lrs
+
+
+# The figures every report writes (the best samples' grid aside).
+REPORT_PNGS = {
+    "loss_curves.png",
+    "loss_curves_by_updates.png",
+    "stability_curves.png",
+    "stability_by_updates.png",
+    "outcomes.png",
+    "seed_spread.png",
+    "schedules.png",
+    "discriminator.png",
+    "quality.png",
+    "quality_by_updates.png",
+    "stage_montage.png",
+    "final_grids.png",
+    "interpolation.png",
+    "parallel_coordinates.png",
+}
+
+
+def shown(value: float) -> str:
+    """How the report prints a number: 3 significant digits, or whole with thousands separators from 1,000."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def report_via_cli(experiment: str | Path, out: Path) -> tuple[str, str]:
+    """Run report.py as a user does, asserting it succeeds; (its stdout, the report.md it wrote)."""
+    finished = run_script("analysis/report.py", experiment, "--out", out)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished.stdout, (out / "report.md").read_text()
+
+
+# Emphasis left as typed: *x* or _x_ (not the underscores inside a name like d_loss_var, which Markdown leaves alone).
+RAW_EMPHASIS = re.compile(r"(?<![\w*])\*[^\s*][^*]*(?<!\s)\*(?![\w*])|(?<!\w)_[^_\s][^_]*(?<!\s)_(?!\w)")
+
+
+def raw_markdown(text: str) -> list[str]:
+    """The lines of a page's visible text that show Markdown markup rather than what it marks up: emphasis, code,
+    links or images, headings, list bullets, tables (a paragraph a browser shows on one line still holds its
+    delimiter row)."""
+    markup = ("**", "`", "](", "|---")
+    starts = ("|", "#", "- ", "* ", "+ ")
+    return [
+        line
+        for line in text.splitlines()
+        if any(m in line for m in markup) or line.lstrip().startswith(starts) or RAW_EMPHASIS.search(line)
+    ]

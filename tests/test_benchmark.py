@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import run_script
 
 pytestmark = pytest.mark.slow  # the benchmark starts Ray
 
@@ -16,13 +14,7 @@ pytestmark = pytest.mark.slow  # the benchmark starts Ray
 def test_the_benchmark_measures_every_cell(tmp_path):
     out = tmp_path / "throughput.json"
     argv = "--quick --batch-sizes 128 --images 512 --epochs 2 --tune-batch-size 128 --json".split()
-    finished = subprocess.run(
-        [sys.executable, "benchmarks/throughput.py", *argv, str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    finished = run_script("benchmarks/throughput.py", *argv, out)
     assert finished.returncode == 0, finished.stderr[-3000:]
     results = json.loads(out.read_text())
     (row,) = results["loop"]

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 import torch
 
-from tests.helpers import REPO, flip_a_bit
+from tests.helpers import flip_a_bit, run_script
 from tests.test_data import damaged_copy
 from trainables.checkpoint import CHECKPOINT_FORMAT, DIGEST_FILE, STATE_FILE, write_state
 from tune_gan import sweep
@@ -75,7 +73,11 @@ BAD_INPUTS = [
     (["--eval-every", "-1"], ["--eval-every", "'-1' is not an integer >= 0"]),
     (
         ["--rank-by", "loss"],
-        ["--rank-by", "'loss'", "'fid', 'is_score', 'coverage', 'density', 'precision', 'recall', 'class_kl', 'classes_covered'"],
+        [
+            "--rank-by",
+            "'loss'",
+            "'fid', 'is_score', 'coverage', 'density', 'precision', 'recall', 'class_kl', 'classes_covered'",
+        ],
     ),
 ]
 
@@ -158,23 +160,10 @@ def test_offline_without_the_dataset(tmp_path, storage):
         "no_proxy": "",
     }
     empty = tmp_path / "empty_data"
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "tune_gan/sweep.py",
-            "--preset",
-            "smoke",
-            "--storage-path",
-            str(storage),
-            "--dataset",
-            "fashion_mnist",
-            "--data-dir",
-            str(empty),
-        ],
-        cwd=REPO,
+    finished = run_script(
+        "tune_gan/sweep.py",
+        *("--preset", "smoke", "--storage-path", storage, "--dataset", "fashion_mnist", "--data-dir", empty),
         env=offline,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert_one_line_error(

@@ -5,22 +5,21 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, run_script
 from tune_gan import cli
 from tune_gan.cli import COMMANDS
 
 TUNE_GAN = Path(sys.executable).parent / "tune-gan"
-SCRIPTS = {
-    "sweep": [sys.executable, "tune_gan/sweep.py"],
-    "report": [sys.executable, "analysis/report.py"],
-    "evaluate": [sys.executable, "-m", "tune_gan.evaluate"],
-    "benchmark": [sys.executable, "benchmarks/throughput.py"],
+SCRIPTS = {  # each command's script, as `python ...` runs it
+    "sweep": ["tune_gan/sweep.py"],
+    "report": ["analysis/report.py"],
+    "evaluate": ["-m", "tune_gan.evaluate"],
+    "benchmark": ["benchmarks/throughput.py"],
 }
 SCRIPT_PROGS = {  # how each script names itself in its usage and errors
     "sweep": "sweep.py",
@@ -29,10 +28,6 @@ SCRIPT_PROGS = {  # how each script names itself in its usage and errors
     "benchmark": "throughput.py",
 }
 BAD_FLAG = "--no-such-flag"
-
-
-def run(*argv: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(arg) for arg in argv], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
 def words(text: str) -> list[str]:
@@ -82,7 +77,8 @@ def test_a_command_names_itself_in_its_errors(command, capsys, monkeypatch):
 def test_a_command_gives_the_scripts_result():
     """`tune-gan evaluate accuracy` scores the shipped classifier exactly as `python -m tune_gan.evaluate` does."""
     argv = ("accuracy", "--dataset", "mnist", "--json")
-    installed, script = run(TUNE_GAN, "evaluate", *argv), run(*SCRIPTS["evaluate"], *argv)
+    installed = run_script("evaluate", *argv, program=TUNE_GAN, timeout=300)
+    script = run_script(*SCRIPTS["evaluate"], *argv, timeout=300)
     assert installed.returncode == script.returncode == 0, installed.stderr + script.stderr
     accuracy = json.loads(installed.stdout)["accuracy"]
     assert accuracy == json.loads(script.stdout)["accuracy"] and accuracy >= 0.99
@@ -90,7 +86,7 @@ def test_a_command_gives_the_scripts_result():
 
 @pytest.mark.parametrize("argv", [[], ["train"]], ids=["none", "unknown"])
 def test_no_or_an_unknown_command_is_one_line_and_exit_2(argv):
-    finished = run(TUNE_GAN, *argv)
+    finished = run_script(*argv, program=TUNE_GAN, timeout=300)
     assert finished.returncode == 2
     assert finished.stderr.strip().splitlines() == [
         f"tune-gan: error: {repr(argv[0]) if argv else 'no command'}: choose one of sweep, report, evaluate, benchmark"

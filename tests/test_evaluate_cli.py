@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from tests.helpers import REPO, trial_dirs
+from tests.helpers import run_script, trial_dirs
 from trainables.checkpoint import STATE_FILE
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
@@ -79,13 +77,7 @@ def test_accuracy_and_real_baselines(capsys):
 
 @pytest.mark.slow
 def test_runs_as_a_module():
-    finished = subprocess.run(
-        [sys.executable, "-m", "tune_gan.evaluate", "accuracy", "--dataset", "fashion_mnist", "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    finished = run_script("-m", "tune_gan.evaluate", "accuracy", "--dataset", "fashion_mnist", "--json", timeout=300)
     assert finished.returncode == 0, finished.stderr
     assert json.loads(finished.stdout)["accuracy"] >= 0.90
 

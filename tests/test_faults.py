@@ -19,6 +19,7 @@ from tests.helpers import (
     recorded_epochs,
     reported_metrics,
     results,
+    run_script,
     run_sweep,
     sample_grid_steps,
     session_pids,
@@ -178,10 +179,7 @@ def start_node(*args: str) -> subprocess.Popen:
 def cluster_cpus(address: str) -> float:
     """The CPUs the cluster at ``address`` offers now, asked from a short-lived driver (0 while unreachable)."""
     probe = f"import ray; ray.init(address='{address}', logging_level='ERROR'); print(ray.cluster_resources()['CPU'])"
-
-    finished = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=TOKEN_AUTH
-    )
+    finished = run_script("-c", probe, env=TOKEN_AUTH, timeout=120)
     return float(finished.stdout.strip().splitlines()[-1]) if finished.returncode == 0 else 0.0
 
 

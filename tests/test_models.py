@@ -1,9 +1,7 @@
-import subprocess
-import sys
-
 import pytest
 import torch
 
+from tests.helpers import run_script
 from trainables.models import Dropout, build_models, parameter_count
 
 
@@ -45,9 +43,7 @@ def test_spectral_norm_wraps_every_weighted_layer_of_dcgan_d():
 
 @pytest.mark.slow
 def test_models_module_prints_layer_tables():
-    output = subprocess.run(
-        [sys.executable, "-m", "trainables.models", "--latent-dim", "128"], capture_output=True, text=True, check=True
-    ).stdout
+    output = run_script("-m", "trainables.models", "--latent-dim", "128", check=True).stdout
     assert "mlp generator (latent 128)" in output and "dcgan discriminator" in output
     assert "1,460,225" in output  # D does not depend on the latent size
     assert "ConvTranspose2d" in output

@@ -17,10 +17,10 @@ from analysis import findings
 from analysis.load import load_experiment, load_study
 from tests.helpers import (
     COMPARABLE,
-    REPO,
     free_port,
     kill_session,
     recorded_epochs,
+    report_via_cli,
     run_sweep,
     start_sweep,
     uninterrupted_metrics,
@@ -96,14 +96,6 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
     pooled = load_study([experiment])
     assert pooled.groupby("seed")["trial_id"].nunique().to_dict() == {0: 2, 1: 2}
 
-    finished = subprocess.run(
-        [sys.executable, "analysis/report.py", experiment, "--out", str(tmp_path / "report")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    markdown = (tmp_path / "report" / "report.md").read_text()
+    _, markdown = report_via_cli(experiment, tmp_path / "report")
     assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(findings.QUESTIONS)
     assert f"Experiment `{experiment}`, pooled with `{experiment}_seeds_1`: 4 trials" in markdown

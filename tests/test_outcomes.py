@@ -1,4 +1,5 @@
-"""Trial outcomes (analysis.outcomes) and config verdicts (analysis.stats) on crafted histories with known answers."""
+"""Trial outcomes (analysis.outcomes) and config verdicts (analysis.stats) on crafted histories and crafted tables
+(tests.crafted) with known answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import outcomes, stats
+from tests.crafted import Seed, crafted
 
 
 def history(coverage, classes, fid=None, every: int = 2, batch_updates: int = 58) -> pd.DataFrame:
@@ -129,3 +131,30 @@ def test_config_verdicts_follow_the_definitions():
 def test_results_without_coverage_are_not_judged():
     rows = history([0.5, 0.5, 0.5], [9, 9, 9]).drop(columns=["coverage"])
     assert outcome_of(rows).outcome == outcomes.NOT_MEASURED
+
+
+def test_quality_that_fell_from_its_best_is_not_stable_even_when_frozen_at_the_end():
+    frame = crafted(
+        {
+            (128, "constant"): [
+                Seed(0, fid_path=(400, 300, 200, 150, 160, 200)),
+                Seed(0, fid_path=(400, 300, 200, 150, 140, 130)),
+                # Worse, then frozen (an LR decayed to nothing): a window of the last evaluations would call it held.
+                Seed(0, fid_path=(400, 150, 300, 300, 300, 300)),
+            ]
+        }
+    )
+    trials = stats.per_trial(frame).set_index("seed")
+    assert trials.loc[0, "outcome"] == outcomes.QUALITY_FELL  # 200 > 1.25 x 150
+    assert trials.loc[0, "outcome_detail"] == "FID 150 at epoch 4 → 200 at epoch 6"
+    assert (trials.loc[1, "outcome"], trials.loc[1, "improving"]) == (outcomes.STABLE, True)
+    assert trials.loc[2, "outcome"] == outcomes.QUALITY_FELL
+    assert trials.loc[0, "fid_fluctuation"] == pytest.approx((200 - 150) / 150)
+    assert stats.summary(stats.per_trial(frame))["verdict"].tolist() == [stats.UNSTABLE_CONFIG]
+
+
+def test_a_diverged_seed_that_had_mode_collapsed_says_both():
+    frame = crafted({(128, "constant"): [Seed(500.0, classes=(10, 9, 2, 2), status="DIVERGED")]})
+    (trial,) = stats.per_trial(frame).itertuples()
+    assert (trial.outcome, trial.outcome_epoch) == (outcomes.DIVERGED, 4.0)
+    assert trial.outcome_detail == "discriminator collapse: …; mode-collapsed from epoch 3"

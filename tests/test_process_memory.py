@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import threading
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 from ray import tune
 
-from tests.helpers import REPO, run_sweep
+from tests.helpers import run_script, run_sweep
 from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss, resident_mib
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and glibc's malloc_trim")
@@ -20,13 +19,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/p
 def test_peak_rss_is_the_process_own_not_its_parent_at_fork():
     """A process started by a big one (the benchmark's RSS floor, say) reports its own peak, not its parent's."""
     held = np.ones(1_500 * 2**20, dtype=np.uint8)  # 1.5 GiB, every page touched
-    child = subprocess.run(
-        [sys.executable, "-c", "from trainables.process_memory import peak_rss_mib; print(peak_rss_mib())"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    child = run_script("-c", "from trainables.process_memory import peak_rss_mib; print(peak_rss_mib())", check=True)
     assert peak_rss_mib() > 1_500
     assert 0 < float(child.stdout) < 1_500  # the child held nothing
     del held

@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service
 
 from analysis import findings
 from analysis.report import EVIDENCE, write_report
-from tests.test_analysis import raw_markdown
+from tests.helpers import raw_markdown
 
 VIEWPORT = 1280  # px: a laptop's browser window
 BODY_PAGES = 3  # the assignment's limit for the experimental report
