@@ -456,7 +456,7 @@ def write_report(
     return out / "report.md"
 
 
-def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
+def build_parser(prog: str = "report.py") -> OneLineErrorParser:
     parser = OneLineErrorParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument(
         "experiments",
@@ -472,7 +472,11 @@ def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
         default=stats.DEFAULT_RANK_BY,
         help=f"quality metric the configs are ranked and compared by (default {stats.DEFAULT_RANK_BY})",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "report.py") -> int:
+    args = build_parser(prog).parse_args(argv)
     matplotlib.use("Agg")  # files only, no display; the notebook imports this module and keeps its inline backend
     for experiment in args.experiments:
         if "://" not in experiment and not Path(experiment).expanduser().is_dir():
