@@ -31,6 +31,8 @@ TAIL_SHARE = 0.05  # until this share of the sweep's time is left: seconds off t
 
 @dataclass(frozen=True)
 class TrialTimeline:
+    """One trial as the replay feeds it to the console's progress arithmetic."""
+
     key: tuple  # its grid point
     started_s: float  # seconds since the epoch (the clock Tune's timestamps use)
     rows: list[dict]  # its results, each with "ended_s" added: when that epoch's result came in
@@ -39,6 +41,8 @@ class TrialTimeline:
 
 @dataclass(frozen=True)
 class EtaPoint:
+    """The ETA the console showed after one epoch, beside the time that was really left."""
+
     percent: float  # of the epochs done, as the console showed it
     elapsed_s: float
     eta_s: float
@@ -158,6 +162,7 @@ def render(accuracies: list[EtaAccuracy]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Every experiment checked before any is replayed, so that a typo fails at once; then measure and print."""
     parser = argparse.ArgumentParser(prog="eta.py", description=__doc__.splitlines()[0])
     parser.add_argument("experiments", nargs="+", type=Path, help="experiment directories of finished sweeps")
     args = parser.parse_args(argv)

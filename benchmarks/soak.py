@@ -172,6 +172,7 @@ def render(soak: Soak, run: SweepRun) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the killed sweep, check its trials, print the row (and the JSON with ``--json``); 1 unless all passed."""
     parser = argparse.ArgumentParser(prog="soak.py", description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=6, help="worker kills, at most (default 6)")
     parser.add_argument("--every", type=float, default=10.0, help="mean seconds between kills (default 10)")

@@ -107,6 +107,7 @@ COMPARABLE = [name for name in (*TRAIN_METRICS, *QUALITY_METRICS) if name not in
 
 
 def trial_config(trial: Path) -> TrialConfig:
+    """The settings the trial ran with, from its ``params.json``: what an uninterrupted rerun needs."""
     return TrialConfig.from_dict(json.loads((trial / "params.json").read_text()))
 
 
@@ -119,4 +120,5 @@ def uninterrupted_metrics(config: TrialConfig, images: torch.Tensor) -> list[dic
 
 
 def reported_metrics(trial: Path) -> list[dict]:
+    """The trial's recorded epochs, only the metrics a rerun must reproduce exactly (no times, no memory)."""
     return [{name: row[name] for name in COMPARABLE} for row in results(trial)]
