@@ -31,6 +31,8 @@ TAIL_SHARE = 0.05  # until this share of the sweep's time is left: seconds off t
 
 @dataclass(frozen=True)
 class TrialTimeline:
+    """One trial as the replay feeds it to the console's progress arithmetic."""
+
     key: tuple  # its grid point
     started_s: float  # seconds since the epoch (the clock Tune's timestamps use)
     rows: list[dict]  # its results, each with "ended_s" added: when that epoch's result came in
@@ -39,6 +41,8 @@ class TrialTimeline:
 
 @dataclass(frozen=True)
 class EtaPoint:
+    """The ETA the console showed after one epoch, beside the time that was really left."""
+
     percent: float  # of the epochs done, as the console showed it
     elapsed_s: float
     eta_s: float
@@ -99,26 +103,6 @@ def replay(experiment: Path) -> list[EtaPoint]:
     return points
 
 
-def render(name: str, points: list[EtaPoint]) -> str:
-    lines = [f"### {name}", "", "| epochs done | elapsed | ETA shown | really left | error |", "|---|---|---|---|---|"]
-    for tenth in range(1, 10):
-        point = next((point for point in points if point.percent >= 10 * tenth), None)
-        if point is not None:
-            lines.append(
-                f"| {point.percent:.0f} % | {duration(point.elapsed_s)} | {duration(point.eta_s)} | "
-                f"{duration(point.actual_left_s)} | {100 * point.error:+.0f} % |"
-            )
-    worst = largest_error(points)
-    verdict = "within" if abs(worst.error) <= TARGET_ERROR else "outside"
-    lines += [
-        "",
-        f"From {TARGET_FROM_PERCENT} % of the epochs done to the last {100 * TAIL_SHARE:.0f} % of the sweep's time, "
-        f"the largest error was {100 * worst.error:+.0f} % (at {worst.percent:.0f} %): {verdict} the "
-        f"{100 * TARGET_ERROR:.0f} % target.",
-    ]
-    return "\n".join(lines)
-
-
 def largest_error(points: list[EtaPoint]) -> EtaPoint:
     """The point of the largest error where the target applies."""
     total = points[0].elapsed_s + points[0].actual_left_s
@@ -128,14 +112,64 @@ def largest_error(points: list[EtaPoint]) -> EtaPoint:
     return max(judged, key=lambda point: abs(point.error))
 
 
+@dataclass(frozen=True)
+class EtaAccuracy:
+    """What one experiment's replay measured: the points shown, and the one its verdict rests on."""
+
+    name: str  # the experiment as named on the command line
+    tenths: tuple[EtaPoint, ...]  # the first point at or past each tenth of the epochs done (10 % to 90 %)
+    worst: EtaPoint  # :func:`largest_error`
+
+    @property
+    def within_target(self) -> bool:
+        return abs(self.worst.error) <= TARGET_ERROR
+
+
+def eta_accuracy(experiment: Path, name: str) -> EtaAccuracy:
+    """Replay an experiment and keep the numbers the report shows, so that rendering does no arithmetic."""
+    points = replay(experiment)
+    tenths = (next((point for point in points if point.percent >= 10 * tenth), None) for tenth in range(1, 10))
+    return EtaAccuracy(name, tuple(point for point in tenths if point is not None), largest_error(points))
+
+
+def render_lines(accuracy: EtaAccuracy) -> list[str]:
+    """One experiment's table of ETAs and its verdict line."""
+    lines = [
+        f"### {accuracy.name}",
+        "",
+        "| epochs done | elapsed | ETA shown | really left | error |",
+        "|---|---|---|---|---|",
+    ]
+    for point in accuracy.tenths:
+        lines.append(
+            f"| {point.percent:.0f} % | {duration(point.elapsed_s)} | {duration(point.eta_s)} | "
+            f"{duration(point.actual_left_s)} | {100 * point.error:+.0f} % |"
+        )
+    worst = accuracy.worst
+    verdict = "within" if accuracy.within_target else "outside"
+    lines += [
+        "",
+        f"From {TARGET_FROM_PERCENT} % of the epochs done to the last {100 * TAIL_SHARE:.0f} % of the sweep's time, "
+        f"the largest error was {100 * worst.error:+.0f} % (at {worst.percent:.0f} %): {verdict} the "
+        f"{100 * TARGET_ERROR:.0f} % target.",
+    ]
+    return lines
+
+
+def render(accuracies: list[EtaAccuracy]) -> None:
+    """Print every experiment's section, a blank line between."""
+    print("\n\n".join("\n".join(render_lines(accuracy)) for accuracy in accuracies))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Every experiment checked before any is replayed, so that a typo fails at once; then measure and print."""
     parser = argparse.ArgumentParser(prog="eta.py", description=__doc__.splitlines()[0])
     parser.add_argument("experiments", nargs="+", type=Path, help="experiment directories of finished sweeps")
     args = parser.parse_args(argv)
     for experiment in args.experiments:
         if not (experiment / SPEC_FILE).is_file():
             parser.error(f"{experiment}: not a tune-gan experiment (no {SPEC_FILE})")
-    print("\n\n".join(render(str(experiment), replay(experiment.resolve())) for experiment in args.experiments))
+    render([eta_accuracy(experiment.resolve(), str(experiment)) for experiment in args.experiments])
     return 0
 
 

@@ -23,11 +23,12 @@ import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from tests.helpers import (
+from benchmarks.sweep_runs import (
     kill_session,
     reported_metrics,
     results,
@@ -70,7 +71,108 @@ def kill_workers(driver, experiment: Path, kills: int, every: float, max_seconds
     return killed
 
 
+@dataclass(frozen=True)
+class SweepRun:
+    """What the killed sweep did, before any trial is checked: the checks then read its experiment's files."""
+
+    experiment: Path
+    kills: int
+    resumes: int  # --resume runs needed: 0, or 1 when the sweep exited 1 with trials left unfinished
+    exit_code: int  # of the sweep, or of its resume
+    sweep_s: float  # the sweep and any resume, the checks after it not included
+    output: str  # the sweep's and any resume's output, for the mismatches' report
+
+
+@dataclass(frozen=True)
+class Soak:
+    """The soak's outcome, as its table row and JSON report it."""
+
+    machine: str
+    trials: int
+    kills: int
+    restarts: int  # over all trials, worker pids in a trial's results beyond its first
+    epochs_checked: int
+    mismatched: tuple[str, ...]  # trial directory names
+    resumes: int
+    exit_code: int
+    sweep_s: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatched and self.exit_code == 0 and self.trials == 12
+
+    def row(self) -> dict[str, object]:
+        """The table's columns and values, also the JSON's keys (with ``mismatched``): one place names them."""
+        return {
+            "machine": self.machine,
+            "trials": self.trials,
+            "kills": self.kills,
+            "trial restarts seen (new worker pids)": self.restarts,
+            "epochs checked": self.epochs_checked,
+            "mismatches": len(self.mismatched),
+            "resumes": self.resumes,
+            "final exit code": self.exit_code,
+            "sweep seconds": round(self.sweep_s, 1),
+        }
+
+
+def run_killed_sweep(kills: int, every: float, max_seconds: float, seed: int) -> SweepRun:
+    """The sweep with its workers killed at random, then resumed once if it left trials unfinished, as a user
+    would: the trials' files are then final, for :func:`check_trials`."""
+    storage = Path(tempfile.mkdtemp(prefix="tune_gan_soak_"))
+    experiment = storage / "soak"
+    started = time.monotonic()
+    driver = start_sweep(*SWEEP.split(), "--max-failures", str(kills + 1), "--storage-path", str(storage))
+    try:
+        killed = kill_workers(driver, experiment, kills, every, max_seconds, random.Random(seed))
+        output, _ = driver.communicate(timeout=1800)
+    finally:
+        kill_session(driver)
+    resumes, exit_code = 0, driver.returncode
+    if driver.returncode == 1:  # trials left unfinished: finish them as a user would
+        resumes, resumed = 1, run_sweep("--resume", "--storage-path", str(storage), "--name", "soak")
+        output += resumed.stdout + resumed.stderr
+        exit_code = resumed.returncode
+    return SweepRun(experiment, killed, resumes, exit_code, time.monotonic() - started, output)
+
+
+def check_trials(run: SweepRun) -> Soak:
+    """Every trial's epochs recorded once, in order, with the metrics of the same trial trained straight through
+    in this process: a kill must cost time, never a result."""
+    torch.set_num_threads(1)  # as in a 1-CPU trial: the same kernels, the same numbers
+    images = load_train_images("mnist", resolve_data_dir(None))
+    trials = trial_dirs(run.experiment)
+    mismatched = tuple(
+        trial.name
+        for trial in trials
+        if [row["epoch"] for row in results(trial)] != list(range(1, EPOCHS + 1))
+        or reported_metrics(trial) != uninterrupted_metrics(trial_config(trial), images)
+    )
+    return Soak(
+        machine=f"{platform.machine()} CPU, {os.cpu_count()} cores",
+        trials=len(trials),
+        kills=run.kills,
+        restarts=sum(len({row["pid"] for row in results(trial)}) - 1 for trial in trials),
+        epochs_checked=sum(len(results(trial)) for trial in trials),
+        mismatched=mismatched,
+        resumes=run.resumes,
+        exit_code=run.exit_code,
+        sweep_s=run.sweep_s,
+    )
+
+
+def render(soak: Soak, run: SweepRun) -> None:
+    """The table row, where the experiment is, and on a mismatch which trials and the end of the sweep's output."""
+    row = soak.row()
+    print("| " + " | ".join(row) + " |\n|" + "---|" * len(row))
+    print("| " + " | ".join(str(value) for value in row.values()) + " |")
+    print(f"Experiment: {run.experiment}")
+    if soak.mismatched:
+        print(f"mismatched trials: {', '.join(soak.mismatched)}\n{run.output[-3000:]}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the killed sweep, check its trials, print the row (and the JSON with ``--json``); 1 unless all passed."""
     parser = argparse.ArgumentParser(prog="soak.py", description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=6, help="worker kills, at most (default 6)")
     parser.add_argument("--every", type=float, default=10.0, help="mean seconds between kills (default 10)")
@@ -79,54 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the table here")
     args = parser.parse_args(argv)
 
-    storage = Path(tempfile.mkdtemp(prefix="tune_gan_soak_"))
-    experiment = storage / "soak"
-    started = time.monotonic()
-    driver = start_sweep(*SWEEP.split(), "--max-failures", str(args.kills + 1), "--storage-path", str(storage))
-    try:
-        killed = kill_workers(driver, experiment, args.kills, args.every, args.max_seconds, random.Random(args.seed))
-        output, _ = driver.communicate(timeout=1800)
-    finally:
-        kill_session(driver)
-    resumes = 0
-    if driver.returncode == 1:  # trials left unfinished: finish them as a user would
-        resumes, resumed = 1, run_sweep("--resume", "--storage-path", str(storage), "--name", "soak")
-        output += resumed.stdout + resumed.stderr
-        exit_code = resumed.returncode
-    else:
-        exit_code = driver.returncode
-    sweep_s = time.monotonic() - started
-
-    torch.set_num_threads(1)  # as in a 1-CPU trial: the same kernels, the same numbers
-    images = load_train_images("mnist", resolve_data_dir(None))
-    trials = trial_dirs(experiment)
-    epochs_checked = sum(len(results(trial)) for trial in trials)
-    mismatches = [
-        trial.name
-        for trial in trials
-        if [row["epoch"] for row in results(trial)] != list(range(1, EPOCHS + 1))
-        or reported_metrics(trial) != uninterrupted_metrics(trial_config(trial), images)
-    ]
-    restarts = sum(len({row["pid"] for row in results(trial)}) - 1 for trial in trials)
-    summary = {
-        "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
-        "trials": len(trials),
-        "kills": killed,
-        "trial restarts seen (new worker pids)": restarts,
-        "epochs checked": epochs_checked,
-        "mismatches": len(mismatches),
-        "resumes": resumes,
-        "final exit code": exit_code,
-        "sweep seconds": round(sweep_s, 1),
-    }
-    print("| " + " | ".join(summary) + " |\n|" + "---|" * len(summary))
-    print("| " + " | ".join(str(value) for value in summary.values()) + " |")
-    print(f"Experiment: {experiment}")
-    if mismatches:
-        print(f"mismatched trials: {', '.join(mismatches)}\n{output[-3000:]}")
+    run = run_killed_sweep(args.kills, args.every, args.max_seconds, args.seed)
+    soak = check_trials(run)
+    render(soak, run)
     if args.json:
-        args.json.write_text(json.dumps({**summary, "mismatched": mismatches}, indent=2) + "\n")
-    return 0 if not mismatches and exit_code == 0 and len(trials) == 12 else 1
+        args.json.write_text(json.dumps({**soak.row(), "mismatched": list(soak.mismatched)}, indent=2) + "\n")
+    return 0 if soak.passed else 1
 
 
 if __name__ == "__main__":

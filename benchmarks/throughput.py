@@ -161,35 +161,51 @@ def gemm_floor_speed(config: TrialConfig, device: str, repeats: int = 20) -> flo
 
 
 def _synchronize(device: str) -> None:
+    """Wait for the GPU's queued kernels, so that a timer stops when they are done, not when they were queued."""
     if device == "cuda":
         torch.cuda.synchronize()
 
 
-def loop_rows(args, images: torch.Tensor, data_root: Path) -> list[dict[str, Any]]:
-    rows = []
-    for batch_size in args.batch_sizes:
-        config = TrialConfig(batch_size=batch_size, epochs=args.epochs, subset=args.images)
-        project = project_speed(config, images, args.device)
-        reference = reference_speed(config, data_root, args.device)
-        floor = gemm_floor_speed(config, args.device)
-        row = {
-            "batch_size": batch_size,
-            "project_images_per_s": project,
-            "reference_images_per_s": reference,
-            "gemm_floor_images_per_s": floor,
-            "project_over_reference": project / reference,
-            "project_over_floor": project / floor,
-        }
-        print(
-            f"| {batch_size} | {project:,.0f} | {reference:,.0f} | {floor:,.0f} | "
-            f"{row['project_over_reference']:.2f} | {row['project_over_floor']:.2f} |",
-            flush=True,
-        )
-        rows.append(row)
-    return rows
+@dataclasses.dataclass(frozen=True)
+class Header:
+    """What the run measured on, and with what: the first keys of the JSON, the first line printed."""
+
+    machine: str
+    device: str
+    torch: str
+    threads: int
+    images_per_epoch: int
+    epochs: int
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
+class LoopRow:
+    """One batch size's loop cells (JSON ``loop[]``, a row of the loop table)."""
+
+    batch_size: int
+    project_images_per_s: float
+    reference_images_per_s: float
+    gemm_floor_images_per_s: float
+    project_over_reference: float
+    project_over_floor: float
+
+
+def run_header(args: argparse.Namespace) -> Header:
+    """The machine and settings, recorded beside the numbers since the numbers mean nothing without them."""
+    return Header(machine(args.device), args.device, torch.__version__, args.threads, args.images, args.epochs)
+
+
+def loop_row(args: argparse.Namespace, batch_size: int, images: torch.Tensor, data_root: Path) -> LoopRow:
+    """The project's loop, the reference loop and the GEMM floor at one batch size, one after another, so that the
+    ratios of the row share the machine's state of those minutes."""
+    config = TrialConfig(batch_size=batch_size, epochs=args.epochs, subset=args.images)
+    project = project_speed(config, images, args.device)
+    reference = reference_speed(config, data_root, args.device)
+    floor = gemm_floor_speed(config, args.device)
+    return LoopRow(batch_size, project, reference, floor, project / reference, project / floor)
+
+
+@dataclasses.dataclass(frozen=True)
 class GridRun:
     """What one Tune sweep of :func:`run_grid` measured, from the driver's clock and the trials' results."""
 
@@ -303,99 +319,243 @@ def rss_floor_mib() -> float:
     return float(floor.stdout)
 
 
-def tune_cells(args, images: torch.Tensor, reference: RealReference) -> dict[str, Any]:
-    """Direct vs inside Tune, Tune's fixed costs, and how the grid packs onto the machine's CPUs.
+@dataclasses.dataclass(frozen=True)
+class TuneCells:
+    """The Tune cells (JSON ``tune``): medians over the rounds, with the per-round ratios where a spread matters."""
 
-    The direct and in-Tune runs (and the two grids) alternate for ``--rounds`` rounds, Ray shut down
-    between, so the machine's drift over minutes falls on both sides of each ratio alike.
-    With ``--device cuda`` the trials share the GPU: one trial alone takes all of it, a grid's
-    trials an equal fraction each.
-    """
-    # Sample grid and quality evaluation at the last epoch, as a trial does (its RSS peak included).
-    config = TrialConfig(
+    rounds: int
+    direct_epoch_s: float
+    direct_2_threads_epoch_s: float
+    tune_epoch_s: float
+    tune_training_epoch_s: float
+    tune_over_direct: float
+    tune_over_direct_per_round: tuple[float, ...]
+    tune_training_over_epoch: float
+    sweep_fixed_cost_s: float
+    first_trial_start_s: float
+    later_trial_start_s: float
+    grid_1cpu_images_per_s: float
+    grid_2cpu_images_per_s: float
+    grid_1cpu_over_2cpu: float
+    grid_1cpu_over_2cpu_per_round: tuple[float, ...]
+    two_threads_speedup: float
+    tune_eval_s: float
+    peak_rss_mib_per_trial: float
+    rss_floor_mib: float
+    cpus: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Rounds:
+    """Every alternating round's runs, kept whole until the medians: the per-round ratios pair runs of one round."""
+
+    direct: tuple[float, ...]  # epoch s, 1 thread, as a 1-CPU trial
+    two_threads: tuple[float, ...]  # epoch s, 2 threads, as a 2-CPU trial
+    in_tune: tuple[GridRun, ...]  # one trial at the Tune batch size
+    grid_1cpu: tuple[GridRun, ...]
+    grid_2cpu: tuple[GridRun, ...]
+
+    def grid_runs(self) -> tuple[GridRun, ...]:
+        return self.in_tune + self.grid_1cpu + self.grid_2cpu
+
+
+def tune_config(args: argparse.Namespace) -> TrialConfig:
+    """The Tune cells' trial: its sample grid and quality evaluation at the last epoch, as a real trial has them
+    (its RSS peak included)."""
+    return TrialConfig(
         batch_size=args.tune_batch_size,
         epochs=args.epochs,
         subset=args.images,
         sample_every=args.epochs,
         eval_every=args.epochs,
     )
+
+
+def alternate_rounds(
+    args: argparse.Namespace, config: TrialConfig, images: torch.Tensor, reference: RealReference
+) -> Rounds:
+    """The direct and in-Tune runs (and the two grids) alternated for ``--rounds`` rounds, Ray shut down between,
+    so the machine's drift over minutes falls on both sides of each ratio alike. With ``--device cuda`` the trials
+    share the GPU: one trial alone takes all of it, a grid's trials an equal fraction each."""
     gpu = 1.0 if args.device == "cuda" else 0.0
-    grid_gpu = gpu_share(gpu, len(args.batch_sizes))
+    one = dict(gpus_per_trial=gpu, reference=reference)
+    grid = dict(gpus_per_trial=gpu_share(gpu, len(args.batch_sizes)), reference=reference)
     direct, two_threads, in_tune, grid_1cpu, grid_2cpu = [], [], [], [], []
     for _ in range(args.rounds):
-        direct.append(direct_epoch_s(config, images, threads=1, device=args.device))  # as a 1-CPU trial
-        two_threads.append(direct_epoch_s(config, images, threads=2, device=args.device))  # as a 2-CPU trial
-        one = dict(gpus_per_trial=gpu, reference=reference)
-        grid = dict(gpus_per_trial=grid_gpu, reference=reference)
+        direct.append(direct_epoch_s(config, images, threads=1, device=args.device))
+        two_threads.append(direct_epoch_s(config, images, threads=2, device=args.device))
         in_tune.append(run_grid(config, images, [config.batch_size], [0], cpus_per_trial=1, **one))
         grid_1cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=1, **grid))
         grid_2cpu.append(run_grid(config, images, args.batch_sizes, [0], cpus_per_trial=2, **grid))
     torch.set_num_threads(args.threads)
+    return Rounds(*(tuple(runs) for runs in (direct, two_threads, in_tune, grid_1cpu, grid_2cpu)))
 
+
+def trial_starts(config: TrialConfig, images: torch.Tensor, device: str) -> GridRun:
+    """A tiny sweep of 4 trials run one at a time: its wall time is nearly all Tune's fixed and per-start costs."""
     tiny = dataclasses.replace(config, epochs=1, batch_size=128, subset=256, eval_every=0)
-    starts = run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1, gpus_per_trial=gpu)
-
-    tune_epoch_s = [statistics.median(one.epoch_s[0][1:]) for one in in_tune]
-    tune_training_epoch_s = [statistics.median(one.training_epoch_s[0][1:]) for one in in_tune]
-    tune_over_direct = [d / t for d, t in zip(direct, tune_epoch_s)]
-    packing = [one.images_per_s / two.images_per_s for one, two in zip(grid_1cpu, grid_2cpu)]
-    return {
-        "rounds": args.rounds,
-        "direct_epoch_s": statistics.median(direct),
-        "direct_2_threads_epoch_s": statistics.median(two_threads),
-        "tune_epoch_s": statistics.median(tune_epoch_s),
-        "tune_training_epoch_s": statistics.median(tune_training_epoch_s),
-        "tune_over_direct": statistics.median(tune_over_direct),
-        "tune_over_direct_per_round": tune_over_direct,
-        "tune_training_over_epoch": statistics.median(t / e for t, e in zip(tune_training_epoch_s, tune_epoch_s)),
-        "sweep_fixed_cost_s": starts.fixed_cost_s,
-        "first_trial_start_s": starts.trial_start_s[0],
-        "later_trial_start_s": statistics.mean(starts.trial_start_s[1:]),
-        "grid_1cpu_images_per_s": statistics.median(grid.images_per_s for grid in grid_1cpu),
-        "grid_2cpu_images_per_s": statistics.median(grid.images_per_s for grid in grid_2cpu),
-        "grid_1cpu_over_2cpu": statistics.median(packing),
-        "grid_1cpu_over_2cpu_per_round": packing,
-        "two_threads_speedup": statistics.median(one / two for one, two in zip(direct, two_threads)),
-        "tune_eval_s": statistics.median(seconds for run in in_tune for seconds in run.eval_s),
-        "peak_rss_mib_per_trial": max(
-            rss for run in in_tune + grid_1cpu + grid_2cpu + [starts] for rss in run.peak_rss_mib
-        ),
-        "rss_floor_mib": rss_floor_mib(),
-        "cpus": os.cpu_count(),
-    }
+    gpu = 1.0 if device == "cuda" else 0.0
+    return run_grid(tiny, images, [128], [0, 1, 2, 3], cpus_per_trial=1, max_concurrent=1, gpus_per_trial=gpu)
 
 
-def evaluation_cell(args, reference: RealReference, loop: list[dict[str, Any]], images: torch.Tensor) -> dict[str, Any]:
+def tune_cells(args: argparse.Namespace, images: torch.Tensor, reference: RealReference) -> TuneCells:
+    """Direct vs inside Tune, Tune's fixed costs, and how the grid packs onto the machine's CPUs."""
+    config = tune_config(args)
+    rounds = alternate_rounds(args, config, images, reference)
+    return summarize_tune(rounds, trial_starts(config, images, args.device), rss_floor_mib())
+
+
+def summarize_tune(rounds: Rounds, starts: GridRun, rss_floor: float) -> TuneCells:
+    """The cells from the runs: each ratio taken within a round, then the median over rounds, the drift between
+    rounds cancelled."""
+    tune_epoch_s = [statistics.median(one.epoch_s[0][1:]) for one in rounds.in_tune]
+    tune_training_epoch_s = [statistics.median(one.training_epoch_s[0][1:]) for one in rounds.in_tune]
+    tune_over_direct = tuple(d / t for d, t in zip(rounds.direct, tune_epoch_s))
+    packing = tuple(one.images_per_s / two.images_per_s for one, two in zip(rounds.grid_1cpu, rounds.grid_2cpu))
+    return TuneCells(
+        rounds=len(rounds.direct),
+        direct_epoch_s=statistics.median(rounds.direct),
+        direct_2_threads_epoch_s=statistics.median(rounds.two_threads),
+        tune_epoch_s=statistics.median(tune_epoch_s),
+        tune_training_epoch_s=statistics.median(tune_training_epoch_s),
+        tune_over_direct=statistics.median(tune_over_direct),
+        tune_over_direct_per_round=tune_over_direct,
+        tune_training_over_epoch=statistics.median(t / e for t, e in zip(tune_training_epoch_s, tune_epoch_s)),
+        sweep_fixed_cost_s=starts.fixed_cost_s,
+        first_trial_start_s=starts.trial_start_s[0],
+        later_trial_start_s=statistics.mean(starts.trial_start_s[1:]),
+        grid_1cpu_images_per_s=statistics.median(grid.images_per_s for grid in rounds.grid_1cpu),
+        grid_2cpu_images_per_s=statistics.median(grid.images_per_s for grid in rounds.grid_2cpu),
+        grid_1cpu_over_2cpu=statistics.median(packing),
+        grid_1cpu_over_2cpu_per_round=packing,
+        two_threads_speedup=statistics.median(one / two for one, two in zip(rounds.direct, rounds.two_threads)),
+        tune_eval_s=statistics.median(seconds for run in rounds.in_tune for seconds in run.eval_s),
+        peak_rss_mib_per_trial=max(rss for run in (*rounds.grid_runs(), starts) for rss in run.peak_rss_mib),
+        rss_floor_mib=rss_floor,
+        cpus=os.cpu_count(),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """One quality evaluation against one training epoch (JSON ``evaluation``)."""
+
+    samples: int
+    eval_s: float
+    epoch_128_s: float
+    eval_over_epoch: float
+
+
+def evaluation_cell(
+    args: argparse.Namespace, reference: RealReference, loop: list[LoopRow], images: torch.Tensor
+) -> Evaluation:
     """One quality evaluation (``eval_samples``: 10,000) of the MLP's generator in this process, median of 3, and
     its share of one training epoch of the MLP at batch 128 over all 60,000 MNIST images at the loop's speed."""
     config = TrialConfig(batch_size=128, epochs=args.epochs, subset=args.images)
-    at_128 = [row["project_images_per_s"] for row in loop if row["batch_size"] == 128]
+    at_128 = [row.project_images_per_s for row in loop if row.batch_size == 128]
     images_per_s = at_128[0] if at_128 else project_speed(config, images, args.device)
     generator = build_models(config.model, config.latent_dim)[0].to(args.device)
     evaluator = QualityEvaluator(reference, args.device)
     noise = evaluation_noise(config)
     eval_s = statistics.median(evaluator.evaluate(generator, noise)[EVAL_TIME_S] for _ in range(3))
     epoch_s = len(images) / images_per_s
-    return {
-        "samples": config.eval_samples,
-        "eval_s": eval_s,
-        "epoch_128_s": epoch_s,
-        "eval_over_epoch": eval_s / epoch_s,
-    }
+    return Evaluation(config.eval_samples, eval_s, epoch_s, eval_s / epoch_s)
 
 
-def _spread(values: list[float]) -> str:
+@dataclasses.dataclass(frozen=True)
+class Throughput:
+    """Every cell of one run: what the JSON holds."""
+
+    header: Header
+    loop: tuple[LoopRow, ...]
+    tune: TuneCells | None  # None with --no-tune
+    evaluation: Evaluation
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON's schema: the header's keys, then ``loop``, ``tune`` (unless --no-tune) and ``evaluation``."""
+        tune = {"tune": dataclasses.asdict(self.tune)} if self.tune else {}
+        loop = [dataclasses.asdict(row) for row in self.loop]
+        return {
+            **dataclasses.asdict(self.header),
+            "loop": loop,
+            **tune,
+            "evaluation": dataclasses.asdict(self.evaluation),
+        }
+
+
+def _spread(values: tuple[float, ...]) -> str:
     """' (a–b over n rounds)' when there was more than one round."""
     return f" ({min(values):.2f}–{max(values):.2f} over {len(values)} rounds)" if len(values) > 1 else ""
 
 
 def machine(device: str) -> str:
+    """The GPU's name, or the CPU's architecture and cores: what a reader compares machines by."""
     if device == "cuda":
         return torch.cuda.get_device_name()
     return f"{platform.machine()} CPU, {os.cpu_count()} cores"
 
 
-def main(argv: list[str] | None = None, prog: str = "throughput.py") -> int:
+def render_header(header: Header) -> None:
+    """The run's settings line and the loop table's head, printed before the loop's rows come in."""
+    print(
+        f"# {header.machine}, {header.device}, torch {header.torch}, {header.threads} thread(s), "
+        f"{header.images_per_epoch} images x {header.epochs} epochs (first untimed)\n"
+    )
+    print("| batch | project images/s | reference images/s | GEMM floor images/s | ÷ reference | ÷ floor |")
+    print("|---:|---:|---:|---:|---:|---:|")
+
+
+def render_loop_row(row: LoopRow) -> None:
+    """One row of the loop table, flushed: a full run takes minutes, each row is worth seeing as it is measured."""
+    print(
+        f"| {row.batch_size} | {row.project_images_per_s:,.0f} | {row.reference_images_per_s:,.0f} | "
+        f"{row.gemm_floor_images_per_s:,.0f} | {row.project_over_reference:.2f} | {row.project_over_floor:.2f} |",
+        flush=True,
+    )
+
+
+def render_tune(tune: TuneCells, batch_size: int) -> None:
+    """The Tune table; ``batch_size``, the trials' (``--tune-batch-size``), is named in two of its rows."""
+    print("\n| Tune cell | value |\n|---|---:|")
+    print(
+        f"| epoch s (batch {batch_size}, medians): direct / in Tune, training steps / in Tune, "
+        f"whole epoch | {tune.direct_epoch_s:.2f} / {tune.tune_training_epoch_s:.2f} / {tune.tune_epoch_s:.2f} |"
+    )
+    print(
+        f"| in Tune ÷ direct (whole epochs, rounds alternating) | {tune.tune_over_direct:.3f}"
+        f"{_spread(tune.tune_over_direct_per_round)} |"
+    )
+    print(f"| in Tune: training steps ÷ whole epoch (same epochs) | {tune.tune_training_over_epoch:.3f} |")
+    print(f"| fixed cost per sweep (ray.init, Tuner setup, shutdown) | {tune.sweep_fixed_cost_s:.1f} s |")
+    print(f"| first trial start | {tune.first_trial_start_s:.2f} s |")
+    print(f"| later trial start (reuse_actors) | {tune.later_trial_start_s:.2f} s |")
+    print(f"| 4-trial grid, 1-CPU trials | {tune.grid_1cpu_images_per_s:,.0f} images/s |")
+    print(f"| 4-trial grid, 2-CPU trials | {tune.grid_2cpu_images_per_s:,.0f} images/s |")
+    print(
+        f"| grid 1-CPU ÷ 2-CPU trials | {tune.grid_1cpu_over_2cpu:.2f}{_spread(tune.grid_1cpu_over_2cpu_per_round)} |"
+    )
+    print(f"| one loop's speed-up from 1 to 2 threads (direct, batch {batch_size}) | {tune.two_threads_speedup:.2f}× |")
+    print(f"| peak RSS per trial | {tune.peak_rss_mib_per_trial:,.0f} MiB |")
+    print(
+        "| of which: importing the trainable (torch, torchvision, Ray Tune) and building an optimizer | "
+        f"{tune.rss_floor_mib:,.0f} MiB |"
+    )
+    print(f"| one quality evaluation in the Tune trial (10,000 samples, 1 CPU) | {tune.tune_eval_s:.2f} s |")
+
+
+def render_evaluation(evaluation: Evaluation, threads: int) -> None:
+    """The quality-evaluation table; ``threads``, the loop cells', is named in its first row."""
+    print(
+        f"\n| quality evaluation | value |\n|---|---:|\n"
+        f"| one evaluation of {evaluation.samples:,} samples (direct, {threads} thread(s), median of 3) | "
+        f"{evaluation.eval_s:.2f} s |\n"
+        f"| one MLP epoch at batch 128 (60,000 images, at the loop's speed) | {evaluation.epoch_128_s:.1f} s |\n"
+        f"| evaluation ÷ epoch | {100 * evaluation.eval_over_epoch:.1f} % |"
+    )
+
+
+def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
+    """The flags, with the defaults that depend on ``--quick`` filled in."""
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run: fewer images and epochs")
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=list(BATCH_SIZES))
@@ -412,69 +572,28 @@ def main(argv: list[str] | None = None, prog: str = "throughput.py") -> int:
     args.images = args.images or (4096 if args.quick else 16384)
     args.epochs = args.epochs or (2 if args.quick else 4)
     args.rounds = args.rounds or (1 if args.quick else 2)
+    return args
 
+
+def main(argv: list[str] | None = None, prog: str = "throughput.py") -> int:
+    """Measure each part, print it as it is done (a full run takes minutes), then write every cell as JSON."""
+    args = parse_args(argv, prog)
     torch.set_num_threads(args.threads)
     data_root = resolve_data_dir(args.data_dir)
     images = load_train_images("mnist", data_root)
     reference = real_reference("mnist", data_root)
-    header = {
-        "machine": machine(args.device),
-        "device": args.device,
-        "torch": torch.__version__,
-        "threads": args.threads,
-        "images_per_epoch": args.images,
-        "epochs": args.epochs,
-    }
-    print(
-        f"# {header['machine']}, {args.device}, torch {torch.__version__}, {args.threads} thread(s), "
-        f"{args.images} images x {args.epochs} epochs (first untimed)\n"
-    )
-    print("| batch | project images/s | reference images/s | GEMM floor images/s | ÷ reference | ÷ floor |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    results: dict[str, Any] = {**header, "loop": loop_rows(args, images, data_root)}
-    if not args.no_tune:
-        tune = tune_cells(args, images, reference)
-        results["tune"] = tune
-        print("\n| Tune cell | value |\n|---|---:|")
-        print(
-            f"| epoch s (batch {args.tune_batch_size}, medians): direct / in Tune, training steps / in Tune, "
-            f"whole epoch | {tune['direct_epoch_s']:.2f} / {tune['tune_training_epoch_s']:.2f} / "
-            f"{tune['tune_epoch_s']:.2f} |"
-        )
-        print(
-            f"| in Tune ÷ direct (whole epochs, rounds alternating) | {tune['tune_over_direct']:.3f}"
-            f"{_spread(tune['tune_over_direct_per_round'])} |"
-        )
-        print(f"| in Tune: training steps ÷ whole epoch (same epochs) | {tune['tune_training_over_epoch']:.3f} |")
-        print(f"| fixed cost per sweep (ray.init, Tuner setup, shutdown) | {tune['sweep_fixed_cost_s']:.1f} s |")
-        print(f"| first trial start | {tune['first_trial_start_s']:.2f} s |")
-        print(f"| later trial start (reuse_actors) | {tune['later_trial_start_s']:.2f} s |")
-        print(f"| 4-trial grid, 1-CPU trials | {tune['grid_1cpu_images_per_s']:,.0f} images/s |")
-        print(f"| 4-trial grid, 2-CPU trials | {tune['grid_2cpu_images_per_s']:,.0f} images/s |")
-        print(
-            f"| grid 1-CPU ÷ 2-CPU trials | {tune['grid_1cpu_over_2cpu']:.2f}"
-            f"{_spread(tune['grid_1cpu_over_2cpu_per_round'])} |"
-        )
-        print(
-            f"| one loop's speed-up from 1 to 2 threads (direct, batch {args.tune_batch_size}) | "
-            f"{tune['two_threads_speedup']:.2f}× |"
-        )
-        print(f"| peak RSS per trial | {tune['peak_rss_mib_per_trial']:,.0f} MiB |")
-        print(
-            "| of which: importing the trainable (torch, torchvision, Ray Tune) and building an optimizer | "
-            f"{tune['rss_floor_mib']:,.0f} MiB |"
-        )
-        print(f"| one quality evaluation in the Tune trial (10,000 samples, 1 CPU) | {tune['tune_eval_s']:.2f} s |")
-    evaluation = evaluation_cell(args, reference, results["loop"], images)
-    results["evaluation"] = evaluation
-    print(
-        f"\n| quality evaluation | value |\n|---|---:|\n"
-        f"| one evaluation of {evaluation['samples']:,} samples (direct, {args.threads} thread(s), median of 3) | "
-        f"{evaluation['eval_s']:.2f} s |\n"
-        f"| one MLP epoch at batch 128 (60,000 images, at the loop's speed) | {evaluation['epoch_128_s']:.1f} s |\n"
-        f"| evaluation ÷ epoch | {100 * evaluation['eval_over_epoch']:.1f} % |"
-    )
-    Path(args.json).write_text(json.dumps(results, indent=2))
+    header = run_header(args)
+    render_header(header)
+    loop = []
+    for batch_size in args.batch_sizes:  # each row printed as it is measured
+        loop.append(loop_row(args, batch_size, images, data_root))
+        render_loop_row(loop[-1])
+    tune = None if args.no_tune else tune_cells(args, images, reference)
+    if tune:
+        render_tune(tune, args.tune_batch_size)
+    evaluation = evaluation_cell(args, reference, loop, images)
+    render_evaluation(evaluation, args.threads)
+    Path(args.json).write_text(json.dumps(Throughput(header, tuple(loop), tune, evaluation).as_json(), indent=2))
     print(f"\nJSON: {Path(args.json).resolve()}")
     return 0
 

@@ -1,16 +1,21 @@
-"""The throughput benchmark runs end to end (tiny sizes) and writes every cell to its JSON."""
+"""The throughput benchmark runs end to end (tiny sizes) and writes every cell to its JSON; the benchmarks' records
+keep the recorded results' schema and render their tables (no Ray)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_script
+from benchmarks import eta, soak, throughput
+from tests.helpers import REPO, run_script
 
-pytestmark = pytest.mark.slow  # the benchmark starts Ray
+RESULTS = REPO / "benchmarks" / "results"
 
 
+@pytest.mark.slow  # the benchmark starts Ray
 def test_the_benchmark_measures_every_cell(tmp_path):
     out = tmp_path / "throughput.json"
     argv = "--quick --batch-sizes 128 --images 512 --epochs 2 --tune-batch-size 128 --json".split()
@@ -35,3 +40,60 @@ def test_the_benchmark_measures_every_cell(tmp_path):
     assert evaluation["epoch_128_s"] == 60_000 / row["project_images_per_s"]
     assert evaluation["eval_over_epoch"] == evaluation["eval_s"] / evaluation["epoch_128_s"]
     assert f"| evaluation ÷ epoch | {100 * evaluation['eval_over_epoch']:.1f} % |" in finished.stdout
+
+
+def test_the_throughput_records_write_the_recorded_json_as_it_is():
+    recorded = json.loads((RESULTS / "cpu-2core-vm.json").read_text())
+    header = throughput.Header(**{name: recorded[name] for name in list(recorded)[:6]})
+    tune = throughput.TuneCells(
+        **{name: tuple(v) if isinstance(v, list) else v for name, v in recorded["tune"].items()}
+    )
+    loop = tuple(throughput.LoopRow(**row) for row in recorded["loop"])
+    run = throughput.Throughput(header, loop, tune, throughput.Evaluation(**recorded["evaluation"]))
+    assert json.dumps(run.as_json(), indent=2) == json.dumps(recorded, indent=2)  # the same keys, in the same order
+    assert "tune" not in throughput.Throughput(header, loop, None, run.evaluation).as_json()  # --no-tune
+
+
+def test_the_throughput_tables_render_from_records(capsys):
+    throughput.render_loop_row(throughput.LoopRow(128, 2165.4, 1415.2, 2931.0, 1.53, 0.74))
+    ones = {field.name: 1.0 for field in dataclasses.fields(throughput.TuneCells)}
+    one_round = {"tune_over_direct_per_round": (1.0,), "grid_1cpu_over_2cpu_per_round": (1.0,)}
+    throughput.render_tune(throughput.TuneCells(**{**ones, **one_round}), 512)
+    two = {
+        "tune_over_direct": 0.991,
+        "tune_over_direct_per_round": (0.97, 1.01),
+        "grid_1cpu_over_2cpu_per_round": (1, 2),
+    }
+    throughput.render_tune(throughput.TuneCells(**{**ones, **two}), 256)
+    throughput.render_evaluation(throughput.Evaluation(10_000, 2.14, 27.7, 0.077), threads=1)
+    printed = capsys.readouterr().out
+    assert "| 128 | 2,165 | 1,415 | 2,931 | 1.53 | 0.74 |\n" in printed
+    assert "| in Tune ÷ direct (whole epochs, rounds alternating) | 1.000 |\n" in printed  # one round: no range
+    assert "| in Tune ÷ direct (whole epochs, rounds alternating) | 0.991 (0.97–1.01 over 2 rounds) |\n" in printed
+    assert "| one loop's speed-up from 1 to 2 threads (direct, batch 256) | 1.00× |\n" in printed
+    assert "| one evaluation of 10,000 samples (direct, 1 thread(s), median of 3) | 2.14 s |\n" in printed
+    assert printed.endswith("| evaluation ÷ epoch | 7.7 % |\n")
+
+
+def test_the_soak_record_writes_the_recorded_row_and_renders_it(capsys):
+    recorded = json.loads((RESULTS / "soak-cpu-2core-vm.json").read_text())
+    result = soak.Soak("x86_64 CPU, 2 cores", 12, 2, 2, 48, (), 0, 0, 636.84)
+    assert {**result.row(), "mismatched": []} == recorded and list(result.row()) == list(recorded)[:-1]
+    assert result.passed and not dataclasses.replace(result, mismatched=("a",)).passed
+    run = soak.SweepRun(Path("/x/soak"), 2, 0, 0, 636.84, "the sweep's output")
+    soak.render(dataclasses.replace(result, mismatched=("a", "b")), run)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| machine | trials | kills |") and lines[1] == "|" + "---|" * 9
+    assert lines[2] == "| x86_64 CPU, 2 cores | 12 | 2 | 2 | 48 | 2 | 0 | 0 | 636.8 |"
+    assert lines[3:] == ["Experiment: /x/soak", "mismatched trials: a, b", "the sweep's output"]
+
+
+def test_the_eta_report_renders_from_its_record(capsys):
+    point = eta.EtaPoint(percent=50.0, elapsed_s=60.0, eta_s=72.0, actual_left_s=60.0)
+    eta.render([eta.EtaAccuracy("exp", (point,), point), eta.EtaAccuracy("other", (), point)])
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        "### exp\n\n| epochs done | elapsed | ETA shown | really left | error |\n|---|---|---|---|---|\n"
+    )
+    assert "| 50 % | 1 m 00 s | 1 m 12 s | 1 m 00 s | +20 % |\n" in printed
+    assert "the largest error was +20 % (at 50 %): within the 25 % target.\n\n### other\n" in printed
