@@ -22,7 +22,7 @@ from analysis import outcomes, stats
 from analysis.intervals import ALPHA, Effect, Estimate, difference, estimate, holm, share_difference
 from analysis.load import latest_per_epoch
 from analysis.power import SeedsNeeded, seeds_for_difference, seeds_for_shares
-from trainables.config import BATCH_SIZE, SCHEDULER, SEED, TrialConfig
+from trainables.config import BATCH_SIZE, SCHEDULE, SEED, TrialConfig
 from trainables.metric_keys import HIGHER_IS_BETTER
 
 STABILITY, IMAGES, SCHEDULES = (
@@ -31,7 +31,7 @@ STABILITY, IMAGES, SCHEDULES = (
     "Does an LR schedule fix the unstable ones?",
 )
 QUESTIONS = (STABILITY, IMAGES, SCHEDULES)
-BASELINE_SCHEDULER = "constant"
+BASELINE_SCHEDULE = "constant"
 EQUAL_UPDATES_TOLERANCE = 0.10  # two evaluations are at equal updates when their counts differ by at most this share
 SAME_LR_TOLERANCE = 0.01  # two LRs as they ran are the same when they differ by at most this share
 STABLE_SHARE = "stable share"  # the "metric" of a comparison of how many seeds ended stable
@@ -147,12 +147,12 @@ class RankedConfig:
 
 @dataclass(frozen=True)
 class ScheduleEffect:
-    """What ``scheduler`` did at ``context`` for the constant-LR baseline there: ``effect`` is one of FIXES,
+    """What ``schedule`` did at ``context`` for the constant-LR baseline there: ``effect`` is one of FIXES,
     DOES_NOT_FIX, NOT_SHOWN, STILL_UNDECIDED, DID_NOT_ACT, NOTHING_TO_FIX, BASELINE_NOT_LEARNED."""
 
     question: str
     context: str
-    scheduler: str
+    schedule: str
     baseline_verdict: str
     verdict: str
     effect: str
@@ -287,7 +287,7 @@ def _settle(records: list[Finding]) -> list[Finding]:
     out = []
     for record in records:
         if isinstance(record, ScheduleEffect) and record.effect == NOT_SHOWN:
-            comparison = shares.get((record.context, record.scheduler))
+            comparison = shares.get((record.context, record.schedule))
             if comparison is not None and comparison.conclusion == BETTER:
                 record = dataclasses.replace(record, effect=FIXES)
         out.append(record)
@@ -300,12 +300,12 @@ def _plain(value):
 
 
 def _setting(column: str, value) -> str:
-    return {BATCH_SIZE: f"batch {value}", SCHEDULER: f"{value} LR"}.get(column, f"{column} {value}")
+    return {BATCH_SIZE: f"batch {value}", SCHEDULE: f"{value} LR"}.get(column, f"{column} {value}")
 
 
 def _value_label(column: str, value) -> str:
     """How one side of a comparison along ``column`` is named: 'batch 1024', 'warmup_cosine', 'latent_dim 256'."""
-    return {BATCH_SIZE: f"batch {value}", SCHEDULER: str(value)}.get(column, f"{column} {value}")
+    return {BATCH_SIZE: f"batch {value}", SCHEDULE: str(value)}.get(column, f"{column} {value}")
 
 
 class _Study:
@@ -543,7 +543,7 @@ class _Study:
         return NotComparable(IMAGES, EQUAL_UPDATES, context, a, b, target, b_updates)
 
     def setting_comparisons(self) -> list[Finding]:
-        """Each value of a setting that varies beyond batch size and scheduler (latent_dim, lr_d, ...) against its
+        """Each value of a setting that varies beyond batch size and schedule (latent_dim, lr_d, ...) against its
         default (else its first value), at each setting of the other config columns where both sides measured it."""
         out: list[Finding] = []
         defaults = TrialConfig().to_dict()
@@ -560,18 +560,16 @@ class _Study:
         return out
 
     def schedules(self) -> list[Finding]:
-        if BASELINE_SCHEDULER not in set(self.trials[SCHEDULER]):
+        if BASELINE_SCHEDULE not in set(self.trials[SCHEDULE]):
             return [Note(SCHEDULES, NO_BASELINE)]
         verdicts = self.table.set_index("label")["verdict"].to_dict()
         out: list[Finding] = []
         baselines = []
-        for context, scheduler, scheduled, base in self.pairs(SCHEDULER, BASELINE_SCHEDULER):
+        for context, schedule, scheduled, base in self.pairs(SCHEDULE, BASELINE_SCHEDULE):
             base_verdict, own_verdict = verdicts[self.config_of(base)], verdicts[self.config_of(scheduled)]
             acted, epochs = self.lr_differs(scheduled, base)
             if not acted:
-                out.append(
-                    ScheduleEffect(SCHEDULES, context, scheduler, base_verdict, own_verdict, DID_NOT_ACT, epochs)
-                )
+                out.append(ScheduleEffect(SCHEDULES, context, schedule, base_verdict, own_verdict, DID_NOT_ACT, epochs))
                 continue
             baselines.append(base_verdict)
             effect = {
@@ -581,12 +579,12 @@ class _Study:
                 stats.STABLE_CONFIG: NOTHING_TO_FIX,
                 stats.NOT_LEARNED_CONFIG: BASELINE_NOT_LEARNED,
             }.get(base_verdict, STILL_UNDECIDED)
-            out.append(ScheduleEffect(SCHEDULES, context, scheduler, base_verdict, own_verdict, effect, epochs))
+            out.append(ScheduleEffect(SCHEDULES, context, schedule, base_verdict, own_verdict, effect, epochs))
             if base_verdict == stats.UNSTABLE_CONFIG:
-                out.append(self.stable_shares(SCHEDULES, context, scheduler, BASELINE_SCHEDULER, scheduled, base))
+                out.append(self.stable_shares(SCHEDULES, context, schedule, BASELINE_SCHEDULE, scheduled, base))
             a, b = (
-                self.final_side(scheduled, self.rank_by, scheduler),
-                self.final_side(base, self.rank_by, BASELINE_SCHEDULER),
+                self.final_side(scheduled, self.rank_by, schedule),
+                self.final_side(base, self.rank_by, BASELINE_SCHEDULE),
             )
             if self.rank_by in self.trials and a.values and b.values:
                 out.append(self.compare(SCHEDULES, FINAL, context, self.rank_by, a, b))

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 from torchvision.utils import make_grid
 
-from analysis.plots import PANELS_PER_ROW, config_colors, fit, suptitle
+from analysis.plots import PANELS_PER_ROW, config_colors, suptitle, wrap
 from analysis.stats import config_columns, config_label
 from trainables.checkpoint import CheckpointError, read_state, saved_sample_grids
 from trainables.config import SEED, TrialConfig
@@ -67,7 +67,7 @@ def stage_montage(frame: pd.DataFrame) -> Figure | None:
         axes[row, 0].text(
             -0.08,
             0.5,
-            fit(label, 1.8, 8),
+            wrap(label, 1.8, 8),
             transform=axes[row, 0].transAxes,
             rotation=90,
             ha="right",
@@ -95,7 +95,7 @@ def final_grids(frame: pd.DataFrame) -> Figure | None:
         ax.axis("off")
     for ax, (config, label, epoch, grid) in zip(axes.flat, finals):
         ax.imshow(Image.open(grid), cmap="gray")
-        ax.set_title(f"{fit(label, 2.2, 8)}\nepoch {epoch}", fontsize=8, color=colors[config])
+        ax.set_title(f"{wrap(label, 2.2, 8)}\nepoch {epoch}", fontsize=8, color=colors[config])
     suptitle(fig, "Final 25 generated images of each config (its lowest seed)")
     return fig
 
@@ -160,6 +160,6 @@ def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Fi
     ax.set_yticks([15, 45], ["linear", "spherical"])
     ax.set_xticks([])
     ax.set_xlabel(f"z₀ → z₁ in {steps} steps (epoch {state['epoch']})")
-    title = f"Latent interpolation: batch {config.batch_size} · {config.scheduler} · seed {config.seed}"
-    ax.set_title(fit(title, steps - 0.3, 9), fontsize=9)
+    title = f"Latent interpolation: batch {config.batch_size} · {config.schedule} · seed {config.seed}"
+    ax.set_title(wrap(title, steps - 0.3, 9), fontsize=9)
     return fig

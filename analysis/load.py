@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from ray import tune
 
-from trainables.config import TrialConfig
+from trainables.config import TrialConfig, current_names
 from trainables.metric_keys import DIVERGED
 from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSpec
 from tune_gan.study import members_of, saved_spec
@@ -75,7 +75,7 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
             "trial_id": trial.trial_id,
             "status": "DIVERGED" if diverged else trial.status,
             "checkpoint": checkpoint.path if checkpoint else None,
-            **{key: trial.config[key] for key in CONFIG_COLUMNS if key in trial.config},  # older runs lack new keys
+            **{key: value for key, value in current_names(trial.config).items() if key in CONFIG_COLUMNS},
         }
         frames.append(history.assign(**trial_info))
     frame = latest_per_epoch(pd.concat(frames, ignore_index=True))

@@ -4,11 +4,11 @@ One colour per config, the same in every figure of an experiment (:func:`config_
 are means over seeds with a ±1 std band. The curves can be drawn against epochs, generator updates
 or real images seen (:data:`X_AXES`): at equal epochs a larger batch has taken fewer updates, so
 batch sizes compare differently on each axis. A setting that varies beyond batch size and
-scheduler (latent_dim, lr_d, ...) gets panels, or a marker, of its own: no curve is a mean over two
+schedule (latent_dim, lr_d, ...) gets panels, or a marker, of its own: no curve is a mean over two
 configs.
 
 Every figure is laid out by matplotlib's constrained layout, at most three panels a row, its legend
-once, below the panels; its long titles are broken into lines that fit (:func:`fit`): a figure is
+once, below the panels; its long titles are broken into lines that fit (:func:`wrap`): a figure is
 as wide as what it shows, and a title wider than the canvas would be cut off at both ends. Axes
 never use an offset ("1e−5+1"): a reader sees the values themselves.
 """
@@ -31,7 +31,7 @@ from analysis import outcomes
 from analysis.intervals import CONFIDENCE, metric_range
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, outcome_counts, quality_metrics
 from analysis.wording import number
-from trainables.config import BATCH_SIZE, SCHEDULER
+from trainables.config import BATCH_SIZE, SCHEDULE
 from trainables.metric_keys import HIGHER_IS_BETTER, UNITS
 
 PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
@@ -47,7 +47,7 @@ OUTCOME_COLORS = {
     outcomes.NOT_MEASURED: "#cfd8dc",
     outcomes.UNFINISHED: "#eceff1",
 }
-SETTING_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per setting of the config columns beyond batch and scheduler
+SETTING_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per setting of the config columns beyond batch and schedule
 D_EQUILIBRIUM = math.log(4)  # D loss when D(x) = D(G(z)) = 1/2: the minimax game's equilibrium
 G_EQUILIBRIUM = math.log(2)
 X_AXES = {"epoch": "epoch", "g_updates": "generator updates", "images_seen": "real images seen"}
@@ -94,7 +94,7 @@ def text_width(text: str, fontsize: float | str) -> float:
     return TextToPath().get_text_width_height_descent(text, FontProperties(size=fontsize), ismath=False)[0] / 72
 
 
-def fit(text: str, width: float, fontsize: float | str) -> str:
+def wrap(text: str, width: float, fontsize: float | str) -> str:
     """``text`` broken at spaces into lines at most ``width`` inches wide at ``fontsize``. Measured here, not left to
     matplotlib's ``wrap=True``, which wraps only when drawing: after the layout has placed the text, and never in
     the notebook's inline figures."""
@@ -110,7 +110,7 @@ def fit(text: str, width: float, fontsize: float | str) -> str:
 
 def suptitle(fig: Figure, text: str, fontsize: float | str = "large") -> None:
     """The figure's title, in as many lines as its width needs (less a margin for the layout's padding)."""
-    fig.suptitle(fit(text, fig.get_figwidth() - 0.3, fontsize), fontsize=fontsize)
+    fig.suptitle(wrap(text, fig.get_figwidth() - 0.3, fontsize), fontsize=fontsize)
 
 
 def _epochs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -118,9 +118,9 @@ def _epochs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _panels(table: pd.DataFrame) -> tuple[list[str], list[tuple]]:
-    """The config columns but the scheduler (batch size first) and each of their settings, sorted: a panel or row
+    """The config columns but the schedule (batch size first) and each of their settings, sorted: a panel or row
     apiece, so that a setting varying beyond batch size (latent_dim, lr_d, ...) is never averaged over."""
-    columns = [column for column in config_columns(table) if column != SCHEDULER]
+    columns = [column for column in config_columns(table) if column != SCHEDULE]
     return columns, sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
 
 
@@ -128,13 +128,13 @@ def _in_panel(table: pd.DataFrame, columns: list[str], panel: tuple) -> pd.DataF
     return table[(table[columns] == list(panel)).all(axis=1)]
 
 
-def _full_config(panel: tuple, scheduler: str) -> tuple:
-    """A panel's settings (:func:`_panels`) with the scheduler, in :func:`analysis.stats.config_columns`' order."""
-    return (panel[0], scheduler, *panel[1:])
+def _full_config(panel: tuple, schedule: str) -> tuple:
+    """A panel's settings (:func:`_panels`) with the schedule, in :func:`analysis.stats.config_columns`' order."""
+    return (panel[0], schedule, *panel[1:])
 
 
 def _line_styles(table: pd.DataFrame) -> dict[tuple, dict]:
-    """Per config: its colour (:func:`config_colors`) and, where more than batch size and scheduler varies, a marker
+    """Per config: its colour (:func:`config_colors`) and, where more than batch size and schedule varies, a marker
     per setting of the other config columns, so that configs tell apart in grey too."""
     colors = config_colors(table)
     others = sorted({config[2:] for config in colors})
@@ -162,33 +162,33 @@ def _mean_band(ax, history: pd.DataFrame, metric: str, label: str, x: str = "epo
 @styled
 def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     """D and G loss against ``x``; rows are batch sizes (and settings of any other varying config column), columns
-    schedulers; dashed lines mark equilibrium."""
+    schedules; dashed lines mark equilibrium."""
     colors = config_colors(frame)
     history = _epochs(frame)
     columns, panels = _panels(history)
-    schedulers = sorted(history[SCHEDULER].unique())
+    schedules = sorted(history[SCHEDULE].unique())
     fig, axes = plt.subplots(
         len(panels),
-        len(schedulers),
+        len(schedules),
         squeeze=False,
         sharex=x == "epoch",  # at equal updates a larger batch's run is shorter
         sharey=True,
-        figsize=(PANEL_SIZE[0] * len(schedulers), PANEL_SIZE[1] * len(panels) + 0.6),
+        figsize=(PANEL_SIZE[0] * len(schedules), PANEL_SIZE[1] * len(panels) + 0.6),
         layout="constrained",
     )
     for row, panel in enumerate(panels):
-        for column, scheduler in enumerate(schedulers):
+        for column, schedule in enumerate(schedules):
             ax = axes[row, column]
             in_panel = _in_panel(history, columns, panel)
-            runs = in_panel[in_panel[SCHEDULER] == scheduler]
-            config = _full_config(panel, scheduler)
+            runs = in_panel[in_panel[SCHEDULE] == schedule]
+            config = _full_config(panel, schedule)
             color = colors.get(config, "black")  # a panel of a combination the grid did not run stays empty
             if len(runs):
                 _mean_band(ax, runs, "d_loss", "D loss", x=x, color=color)
                 _mean_band(ax, runs, "g_loss", "G loss", x=x, color=color, linestyle=":")
             ax.axhline(D_EQUILIBRIUM, color="black", linestyle="--", linewidth=0.8)
             ax.axhline(G_EQUILIBRIUM, color="gray", linestyle="--", linewidth=0.8)
-            ax.set_title(fit(config_label(config, config_columns(history)), 3.4, 9), fontsize=9, color=color)
+            ax.set_title(wrap(config_label(config, config_columns(history)), 3.4, 9), fontsize=9, color=color)
             if row == len(panels) - 1:
                 ax.set_xlabel(X_AXES[x])
             if column == 0:
@@ -238,7 +238,7 @@ def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
             widths = counts[outcome].reindex(configs, fill_value=0).to_numpy()
             ax.barh(rows, widths, left=left, color=color, edgecolor="white", label=outcome)
             left += widths
-    ax.set_yticks(rows, [fit(config_label(config, columns), 2.6, 8) for config in configs], fontsize=8)
+    ax.set_yticks(rows, [wrap(config_label(config, columns), 2.6, 8) for config in configs], fontsize=8)
     for label, config in zip(ax.get_yticklabels(), configs):
         label.set_color(colors[config])
     ax.set_ylim(len(configs) - 0.5, -0.5)  # the first config on top
@@ -294,7 +294,8 @@ def seed_spread(trials: pd.DataFrame, ranked: pd.DataFrame, metric: str) -> Figu
                 capsize=3,
             )
     ax.set_yticks(
-        range(len(ranked)), [fit(f"{rank}. {label}", 2.6, 8) for rank, label in zip(ranked["rank"], ranked["label"])]
+        range(len(ranked)),
+        [wrap(f"{rank}. {label}", 2.6, 8) for rank, label in zip(ranked["rank"], ranked["label"])],
     )
     for label, config in zip(ax.get_yticklabels(), ranked[columns].itertuples(index=False, name=None)):
         label.set_color(colors[config])
@@ -341,7 +342,7 @@ def schedule_curves(frame: pd.DataFrame, metric: str) -> Figure:
         if name.startswith("lr_"):
             ax.set_yscale("log")
             label += " (learning rate)" if not lr_d_differs else ""
-        ax.set_ylabel(fit(label, 2.6, 9), fontsize=9)
+        ax.set_ylabel(wrap(label, 2.6, 9), fontsize=9)
         ax.set_xlabel("epoch")
     legend_below(fig, _config_handles(frame, styles))
     suptitle(
@@ -383,7 +384,7 @@ def _per_config_lines(
         else:
             ax.set_yscale(scale)
         ax.set_xlabel(X_AXES[x])
-        ax.set_ylabel(fit(f"{metric} ({unit})", 2.6, 9), fontsize=9)
+        ax.set_ylabel(wrap(f"{metric} ({unit})", 2.6, 9), fontsize=9)
     legend_below(fig, _config_handles(frame, styles))
     suptitle(fig, title)
     return fig
@@ -411,7 +412,7 @@ def quality_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure | None:
 
 def _coordinate(values: pd.Series, title: str, log: bool = False) -> tuple[str, pd.Series, str, str]:
     """One axis of the parallel coordinates: (its title, the values scaled min to max, the min's and max's text). A
-    number is placed by its value (its log2 if ``log``), anything else (a scheduler, a flag) by its sorted order."""
+    number is placed by its value (its log2 if ``log``), anything else (a schedule, a flag) by its sorted order."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         position = np.log2(values.astype(float)) if log else values.astype(float)
         ends = number(values.min()), number(values.max())
@@ -425,7 +426,7 @@ def _coordinate(values: pd.Series, title: str, log: bool = False) -> tuple[str, 
 
 @styled
 def parallel_coordinates(trials: pd.DataFrame) -> Figure:
-    """Each trial as a line from its config (batch size, scheduler, any other varying setting) to its final
+    """Each trial as a line from its config (batch size, schedule, any other varying setting) to its final
     metrics; ``trials`` is :func:`analysis.stats.per_trial`'s table."""
     styles = _line_styles(trials)
     columns = config_columns(trials)
@@ -450,7 +451,9 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
             color=styles[config]["color"],
             alpha=0.8,
         )
-    ax.set_xticks(range(len(coordinates)), [fit(title, spacing - 0.1, 7) for title, _, _, _ in coordinates], fontsize=7)
+    ax.set_xticks(
+        range(len(coordinates)), [wrap(title, spacing - 0.1, 7) for title, _, _, _ in coordinates], fontsize=7
+    )
     ax.set_yticks([])
     ax.set_ylim(-0.15, 1.12)
     legend_below(fig, _config_handles(trials, {config: {"color": style["color"]} for config, style in styles.items()}))

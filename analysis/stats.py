@@ -14,7 +14,7 @@ import pandas as pd
 from analysis import outcomes
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
-from trainables.config import BATCH_SIZE, SCHEDULER, SEED
+from trainables.config import BATCH_SIZE, SCHEDULE, SEED
 from trainables.metric_keys import CONFIG_ESTIMATE, DIVERGED_REASON, HIGHER_IS_BETTER, LATE_MEAN, RANKABLE, shown_in
 
 DEFAULT_RANK_BY = "fid"
@@ -35,18 +35,18 @@ ONE_SEED_WHY, UNFINISHED_WHY, IMPROVING_WHY, UNMEASURED_WHY = (
 
 
 def config_columns(frame: pd.DataFrame) -> list[str]:
-    """What tells configs apart: batch size and scheduler, plus any other setting that varies (not the seed)."""
+    """What tells configs apart: batch size and schedule, plus any other setting that varies (not the seed)."""
     varying = [
         column
         for column in CONFIG_COLUMNS
         if column in frame.columns and column != SEED and frame[column].nunique(dropna=False) > 1
     ]
-    return [BATCH_SIZE, SCHEDULER, *[column for column in varying if column not in (BATCH_SIZE, SCHEDULER)]]
+    return [BATCH_SIZE, SCHEDULE, *[column for column in varying if column not in (BATCH_SIZE, SCHEDULE)]]
 
 
 def config_label(config: tuple, columns: list[str]) -> str:
     """E.g. 'batch 128 · constant · latent_dim 256'; also of part of a config (a plot's panel leaves one out)."""
-    formats = {BATCH_SIZE: "batch {}", SCHEDULER: "{}"}
+    formats = {BATCH_SIZE: "batch {}", SCHEDULE: "{}"}
     return " · ".join(formats.get(column, f"{column} {{}}").format(value) for column, value in zip(columns, config))
 
 
@@ -145,7 +145,7 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             failed=int(group["outcome"].isin(outcomes.FAILED).sum()),
             finished=len(finished),
         )
-        calm = finished[~finished["outcome"].isin(outcomes.COLLAPSED)]
+        calm = finished[~finished["outcome"].isin(outcomes.LOSSES_UNINFORMATIVE)]
         for metric in estimated:
             source = calm if metric.startswith("late_") else finished
             row[metric] = estimate(source[metric], metric)

@@ -36,8 +36,9 @@ RANKING_RULE = (
 
 
 def number(value: float) -> str:
-    """3 significant digits, or whole with thousands separators from 1,000."""
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    """3 significant digits, or whole with thousands separators from 1,000 (999.6 rounds to 1,000, not 1e+03)."""
+    rounded = float(f"{value:.3g}")
+    return f"{value:,.0f}" if abs(rounded) >= 1000 else f"{value:.3g}"
 
 
 def signed(value: float) -> str:
@@ -289,25 +290,25 @@ _EFFECT_WORDS = {
 def schedule_text(record: found.ScheduleEffect) -> str:
     if record.effect == found.DID_NOT_ACT:
         return (
-            f"{record.context}: {record.scheduler}'s LR as it ran equals constant LR's at all {record.epochs} epochs: "
+            f"{record.context}: {record.schedule}'s LR as it ran equals constant LR's at all {record.epochs} epochs: "
             "the schedule did not act in these epochs, so it is not judged."
         )
     said = (
-        f"{record.context}: with {found.BASELINE_SCHEDULER} LR {record.baseline_verdict}, "
-        f"with {record.scheduler} {record.verdict}"
+        f"{record.context}: with {found.BASELINE_SCHEDULE} LR {record.baseline_verdict}, "
+        f"with {record.schedule} {record.verdict}"
     )
     if record.effect == found.BASELINE_NOT_LEARNED:
         return (
-            f"{record.context}: with {found.BASELINE_SCHEDULER} LR the generators did not learn the data in these "
-            f"epochs (with {record.scheduler}: {record.verdict}), so there is no instability for {record.scheduler} "
+            f"{record.context}: with {found.BASELINE_SCHEDULE} LR the generators did not learn the data in these "
+            f"epochs (with {record.schedule}: {record.verdict}), so there is no instability for {record.schedule} "
             "to fix yet; train longer to ask."
         )
     if record.effect == found.STILL_UNDECIDED:
         return (
-            f"{said}; whether {record.scheduler} fixes anything cannot be told while the baseline is "
+            f"{said}; whether {record.schedule} fixes anything cannot be told while the baseline is "
             f"{record.baseline_verdict}."
         )
-    return f"{said}: so {record.scheduler} {_EFFECT_WORDS[record.effect]}."
+    return f"{said}: so {record.schedule} {_EFFECT_WORDS[record.effect]}."
 
 
 def note_text(note: found.Note) -> str:
@@ -318,11 +319,11 @@ def note_text(note: found.Note) -> str:
         "(eval_every 0), so their samples cannot be judged: they are undecided, whatever their loss variance.",
         found.NO_QUALITY: "No image-quality metrics were measured in this experiment (eval_every 0), so which settings "
         "give good images cannot be answered from numbers: judge by the sample grids, or rerun with --eval-every.",
-        found.NO_BASELINE: f"No {found.BASELINE_SCHEDULER}-LR baseline in this experiment, so schedules cannot be "
+        found.NO_BASELINE: f"No {found.BASELINE_SCHEDULE}-LR baseline in this experiment, so schedules cannot be "
         "compared with it.",
-        found.NO_UNSTABLE_BASELINE: f"No {found.BASELINE_SCHEDULER}-LR config is unstable, so there is no instability "
+        found.NO_UNSTABLE_BASELINE: f"No {found.BASELINE_SCHEDULE}-LR config is unstable, so there is no instability "
         "for a schedule to fix.",
-        found.UNDECIDED_BASELINES: f"No {found.BASELINE_SCHEDULER}-LR config is known to be unstable: {count} "
+        found.UNDECIDED_BASELINES: f"No {found.BASELINE_SCHEDULE}-LR config is known to be unstable: {count} "
         f"{'is' if count == 1 else 'are'} undecided or did not learn, so whether a schedule fixes one cannot be "
         "told yet.",
         found.FAMILY: f"{count} comparisons answer this question. At {1 - ALPHA:.0%} each, about {count * ALPHA:.1f} "
@@ -461,7 +462,7 @@ def _schedules_summary(records: list[found.Finding], rank_by: str) -> str:
     parts = []
     for record in effects:
         short = _SHORT_EFFECTS.get(record.effect, f"cannot be judged yet (constant LR {record.baseline_verdict})")
-        parts.append(f"at {record.context}, {record.scheduler} {short}")
+        parts.append(f"at {record.context}, {record.schedule} {short}")
     said = _listed(parts)
     return f"{said[0].upper()}{said[1:]}. {_decisions(records, 'quality')}".strip()
 
@@ -507,7 +508,7 @@ def findings_frame(answers: dict[str, list[found.Finding]], rank_by: str = stats
                     conclusion=record.conclusion,
                 )
             elif isinstance(record, found.ConfigOutcomes):
-                row.update(a=record.config, conclusion=record.verdict)
+                row.update(a=record.config, verdict=record.verdict)
             row["text"] = (
                 ranking_text([record], rank_by) if isinstance(record, found.RankedConfig) else sentence(record, rank_by)
             )

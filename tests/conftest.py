@@ -77,7 +77,7 @@ def three_seeds(tmp_path_factory) -> Path:
     4-config 3-seed study whose report the analysis, browser and PDF tests read."""
     storage = tmp_path_factory.mktemp("seeds")
     finished = run_sweep(
-        *("--batch-sizes", "64", "128", "--schedulers", "constant", "warmup_cosine", "--seeds", "0", "1", "2"),
+        *("--batch-sizes", "64", "128", "--schedules", "constant", "warmup_cosine", "--seeds", "0", "1", "2"),
         *("--epochs", "3", "--subset", "1024", "--warmup-epochs", "1", "--sample-every", "1"),
         *("--eval-every", "1", "--eval-samples", "500", "--storage-path", str(storage), "--name", "seeds"),
     )

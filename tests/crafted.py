@@ -33,21 +33,19 @@ class Seed:
 
 
 def crafted_config(config: tuple, seed: int) -> TrialConfig:
-    """A config of :func:`crafted`: (batch size, scheduler[, lr_scaling[, latent_dim]])."""
-    batch_size, scheduler, *more = config
+    """A config of :func:`crafted`: (batch size, schedule[, lr_scaling[, latent_dim]])."""
+    batch_size, schedule, *more = config
     settings = dict(zip(("lr_scaling", "latent_dim"), more))
-    return TrialConfig(
-        batch_size=batch_size, scheduler=scheduler, seed=seed, epochs=EPOCHS, warmup_epochs=1, **settings
-    )
+    return TrialConfig(batch_size=batch_size, schedule=schedule, seed=seed, epochs=EPOCHS, warmup_epochs=1, **settings)
 
 
 def crafted_trial_id(config: TrialConfig) -> str:
-    return f"{config.batch_size}_{config.scheduler}_{config.lr_scaling}_{config.latent_dim}_{config.seed}"
+    return f"{config.batch_size}_{config.schedule}_{config.lr_scaling}_{config.latent_dim}_{config.seed}"
 
 
 def crafted(configs: dict[tuple, list[Seed]]) -> pd.DataFrame:
     """A tidy table like load_experiment's: one row per trial x epoch, every epoch evaluated, no checkpoints. A config
-    is (batch size, scheduler[, lr_scaling[, latent_dim]])."""
+    is (batch size, schedule[, lr_scaling[, latent_dim]])."""
     rows = []
     for key, seeds in configs.items():
         for seed, spec in enumerate(seeds):
@@ -128,7 +126,7 @@ def schedules_at_batch_1024() -> dict[tuple, list[Seed]]:
     }
 
 
-# Configs whose labels are long (two settings beyond batch and scheduler) and sample grids at two epochs only: the
+# Configs whose labels are long (two settings beyond batch and schedule) and sample grids at two epochs only: the
 # narrowest montage, the longest titles.
 LONG_LABELS = {
     (128, "constant", "none", 128): [Seed(100.0), Seed(104.0)],

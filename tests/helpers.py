@@ -89,12 +89,12 @@ def lrs_per_epoch(config: TrialConfig) -> list[float]:
     """The generator LR each epoch trains at, from the trial's own torch scheduler stepped once per epoch as the loop
     steps it."""
     optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=config.peak_lr_g)
-    scheduler = build_scheduler(optimizer, config)
+    schedule = build_scheduler(optimizer, config)
     lrs = []
     for _ in range(config.epochs):
         lrs.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
-        scheduler.step()
+        schedule.step()
     return lrs
 
 
@@ -119,7 +119,7 @@ REPORT_PNGS = {
 
 def shown(value: float) -> str:
     """How the report prints a number: 3 significant digits, or whole with thousands separators from 1,000."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return f"{value:,.0f}" if abs(float(f"{value:.3g}")) >= 1000 else f"{value:.3g}"
 
 
 def report_via_cli(experiment: str | Path, out: Path) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from trainables.config import ConfigError, TrialConfig
 
 def test_round_trip_through_tune_params():
     config = TrialConfig(
-        model="dcgan", spectral_norm=True, latent_dim=256, batch_size=512, scheduler="step", lr_scaling="sqrt"
+        model="dcgan", spectral_norm=True, latent_dim=256, batch_size=512, schedule="step", lr_scaling="sqrt"
     )
     assert TrialConfig.from_dict(config.to_dict()) == config
 
@@ -35,6 +35,13 @@ def test_ints_are_accepted_for_floats():
     assert config.beta1 == 0.0 and isinstance(config.beta1, float)
 
 
+def test_a_trial_saved_before_a_setting_was_renamed_reads_under_its_name():
+    """Tune's params, a checkpoint's config and results written when the schedule was named scheduler."""
+    saved = {**TrialConfig(schedule="step").to_dict()}
+    saved["scheduler"] = saved.pop("schedule")
+    assert TrialConfig.from_dict(saved) == TrialConfig(schedule="step")
+
+
 def test_unknown_keys_are_named():
     with pytest.raises(ConfigError, match="unknown config key.*batchsize"):
         TrialConfig.from_dict({"batchsize": 128})
@@ -49,7 +56,7 @@ def test_unknown_keys_are_named():
         ({"spectral_norm": 1}, "spectral_norm=1: must be of type bool"),
         ({"batch_size": 12.5}, "batch_size=12.5: must be of type int"),
         ({"epochs": -1}, "epochs=-1"),
-        ({"scheduler": "cosine"}, "scheduler='cosine': allowed are constant, step, warmup_cosine"),
+        ({"schedule": "cosine"}, "schedule='cosine': allowed are constant, step, warmup_cosine"),
         ({"model": "resnet"}, "model='resnet': allowed are mlp, dcgan"),
         ({"dataset": "cifar10"}, "dataset='cifar10': allowed are mnist, fashion_mnist"),
         ({"lr_g": 0.0}, "lr_g=0.0: must be in"),
@@ -62,7 +69,7 @@ def test_unknown_keys_are_named():
         ({"beta2": 1.0}, "beta2=1.0"),
         ({"subset": 10, "batch_size": 128}, "subset=10: must be at least batch_size=128"),
         ({"spectral_norm": True}, "only allowed with model='dcgan'"),
-        ({"scheduler": "warmup_cosine", "epochs": 5, "warmup_epochs": 4}, "warmup_epochs=4"),
+        ({"schedule": "warmup_cosine", "epochs": 5, "warmup_epochs": 4}, "warmup_epochs=4"),
         ({"step_gamma": 0.0}, "step_gamma=0.0"),
         ({"lr_floor": 0.0}, "lr_floor=0.0"),
         ({"seed": -3}, "seed=-3"),

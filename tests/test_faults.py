@@ -47,7 +47,7 @@ def sweep_with_its_worker_killed(storage: Path, name: str, grid: str, max_failur
 
 
 def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_path, mnist_images):
-    grid = "--preset smoke --batch-sizes 128 --schedulers warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
+    grid = "--preset smoke --batch-sizes 128 --schedules warmup_cosine --epochs 4 --warmup-epochs 1 --subset 4096"
     code, output, first = sweep_with_its_worker_killed(tmp_path, "killed", grid, max_failures=1)
     assert code == 0, output[-4000:]
 
@@ -58,7 +58,7 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
     assert "TERMINATED" in output.split("Results, one row per trial:")[1]
     # Said once, in a line; Tune's own log of the traceback is hidden.
     (restarted,) = [line for line in output.splitlines() if line.startswith("restarted ")]
-    assert restarted.startswith("restarted batch_size 128 · scheduler warmup_cosine · lr_scaling none · seed 0: failed")
+    assert restarted.startswith("restarted batch_size 128 · schedule warmup_cosine · lr_scaling none · seed 0: failed")
     assert restarted.endswith(f"continues from its checkpoint (log: {trial / 'error.txt'})")
     assert "Trial task failed" not in output
     torch.set_num_threads(1)
@@ -68,7 +68,7 @@ def test_killed_worker_restarts_from_its_checkpoint_with_identical_metrics(tmp_p
 def test_a_trial_that_fails_for_good_prints_its_traceback_once_with_its_log(tmp_path):
     """--max-failures 0 and a killed worker: the trial errors. The console says so in one line naming its epoch and
     the error file in the experiment, then prints that file's traceback, once (Tune's own log of it is hidden)."""
-    grid = "--preset smoke --batch-sizes 128 --schedulers constant --epochs 4 --subset 4096"
+    grid = "--preset smoke --batch-sizes 128 --schedules constant --epochs 4 --subset 4096"
     code, output, _ = sweep_with_its_worker_killed(tmp_path, "failed", grid, max_failures=0)
     assert code == 1, output[-4000:]
     (trial,) = trial_dirs(tmp_path / "failed")
@@ -77,7 +77,7 @@ def test_a_trial_that_fails_for_good_prints_its_traceback_once_with_its_log(tmp_
     (at,) = [index for index, line in enumerate(lines) if line.startswith("ERROR ")]
     epoch = len(results(trial))
     assert lines[at] == (
-        f"ERROR batch_size 128 · scheduler constant · lr_scaling none · seed 0: failed after epoch {epoch} of 4, no "
+        f"ERROR batch_size 128 · schedule constant · lr_scaling none · seed 0: failed after epoch {epoch} of 4, no "
         f"restarts left (log: {error_file}):"
     )
     traceback = error_file.read_text().strip()
@@ -141,7 +141,7 @@ def small_disk(tmp_path):
 
 
 def test_a_filling_storage_path_stops_the_sweep_resumably(small_disk, mnist_images):
-    grid = "--preset smoke --batch-sizes 128 --schedulers constant --epochs 4 --subset 1024 --name full"
+    grid = "--preset smoke --batch-sizes 128 --schedules constant --epochs 4 --subset 1024 --name full"
     stopped = run_sweep(*grid.split(), "--storage-path", str(small_disk))
     assert stopped.returncode == 1, stopped.stderr[-3000:]  # stopped, trials left to resume
     errors = [line for line in stopped.stderr.splitlines() if line.startswith("sweep.py: error:")]
@@ -206,7 +206,7 @@ def test_trials_survive_the_loss_of_a_cluster_node(tmp_path):
         wait_for(lambda: cluster_cpus(address) == 2.0, timeout=180, every=1)
 
         storage = tmp_path / "shared"  # both nodes write here, as they would to an NFS mount
-        grid = "--preset smoke --batch-sizes 128 256 --schedulers constant --epochs 4 --subset 4096 --name cluster"
+        grid = "--preset smoke --batch-sizes 128 256 --schedules constant --epochs 4 --subset 4096 --name cluster"
         driver = start_sweep(*grid.split(), "--address", address, "--storage-path", str(storage))
         experiment = storage / "cluster"
 

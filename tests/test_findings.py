@@ -109,7 +109,7 @@ def test_a_schedule_fixes_an_unstable_baseline_only_when_its_stable_seeds_are_be
             (128, "warmup_cosine"): [Seed(200.0 + seed) for seed in range(3)],
         }
     )
-    effects = {(record.context, record.scheduler): record for record in records(frame, findings.ScheduleEffect)}
+    effects = {(record.context, record.schedule): record for record in records(frame, findings.ScheduleEffect)}
     # step's LR (x0.1 every 20 epochs) never left constant LR's in 6 epochs: not judged.
     assert effects["batch 1024", "step"].effect == findings.DID_NOT_ACT
     # 6 of 6 stable against 0 of 6: Fisher's p = 2 / C(12, 6), adjusted with the other comparisons, still decides.

@@ -80,7 +80,7 @@ def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist
                     epochs=4, subset=256, batch_size=64, eval_every=0, step_every=1, step_gamma=0.5
                 ).to_dict(),
                 "warmup_epochs": 1,
-                "scheduler": tune.grid_search(["step", "warmup_cosine"]),
+                "schedule": tune.grid_search(["step", "warmup_cosine"]),
             },
             run_config=tune.RunConfig(name="lrs", storage_path=str(tmp_path)),
         ).fit()
@@ -90,8 +90,8 @@ def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist
     peak, floor = 2e-4, 0.01
     cosine = [peak * floor + (peak - peak * floor) * (1 + math.cos(math.pi * t / 2)) / 2 for t in range(3)]
     expected = {"step": [peak * 0.5**epoch for epoch in range(4)], "warmup_cosine": [peak * floor, *cosine]}
-    for scheduler, lrs in expected.items():
-        runs = frame[frame["scheduler"] == scheduler]
+    for schedule, lrs in expected.items():
+        runs = frame[frame["schedule"] == schedule]
         assert runs["lr_g_in_use"].tolist() == pytest.approx(lrs, rel=1e-9)
         assert runs["lr_d_in_use"].tolist() == pytest.approx(lrs, rel=1e-9)
         assert set(runs["lr_g"]) == {peak}

@@ -29,7 +29,7 @@ from trainables.loop import BATCH_STATS, GANTraining, batch_stats, discriminator
 from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
 from trainables.models import build_models
 
-SMALL = TrialConfig(epochs=3, subset=512, batch_size=64, scheduler="warmup_cosine", warmup_epochs=1)
+SMALL = TrialConfig(epochs=3, subset=512, batch_size=64, schedule="warmup_cosine", warmup_epochs=1)
 
 
 def comparable(metrics) -> dict:
@@ -97,7 +97,7 @@ def test_schedules_act_on_the_scaled_peak(mnist_images):
     """warmup_cosine over 5 epochs with 2 of warmup, in closed form: from the floor to the scaled peak in two
     linear steps, then half a cosine period per epoch back down to the floor."""
     config = TrialConfig(
-        epochs=5, subset=256, batch_size=256, scheduler="warmup_cosine", warmup_epochs=2, lr_scaling="linear"
+        epochs=5, subset=256, batch_size=256, schedule="warmup_cosine", warmup_epochs=2, lr_scaling="linear"
     )
     peak = 2e-4 * 256 / 128
     floor = peak * config.lr_floor
@@ -329,7 +329,7 @@ def straightforward_losses(config: TrialConfig, images: torch.Tensor) -> list[tu
 def test_the_fast_loop_computes_the_losses_of_the_straightforward_one(mnist_images):
     """Fused Adam, frozen networks and device-side statistics change no number beyond float rounding:
     every epoch's mean losses agree to a relative 1e-6 (1e-8 measured on a 2-core x86 VM)."""
-    config = dataclasses.replace(SMALL, scheduler="constant", epochs=2)
+    config = dataclasses.replace(SMALL, schedule="constant", epochs=2)
     fast = [loss for m in GANTraining(config, mnist_images).epochs() for loss in (m.d_loss, m.g_loss)]
     plain = [loss for epoch in straightforward_losses(config, mnist_images) for loss in epoch]
     assert fast == pytest.approx(plain, rel=1e-6)

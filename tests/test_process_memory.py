@@ -60,7 +60,7 @@ def test_trials_in_a_reused_worker_each_report_their_own_peak(tmp_path):
         "smoke",
         "--batch-sizes",
         "1024",
-        "--schedulers",
+        "--schedules",
         "constant",
         "--seeds",
         "0",

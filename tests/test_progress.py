@@ -149,7 +149,7 @@ def test_the_settings_in_a_few_lines_name_what_differs_from_the_preset():
     spec = dataclasses.replace(spec, resources=dataclasses.replace(spec.resources, gpus_per_trial=0.0))  # resolved
     lines = settings_lines(spec, *settings_baseline(args), "/runs/x", "127.0.0.1:8265", 2)
     assert lines == [
-        "8 trials: batch_size 128 256 × scheduler constant warmup_cosine × lr_scaling none × seed 0 1",
+        "8 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0 1",
         "settings that differ from the preset smoke: epochs 3",
         "2 trial(s) at once, each on 1 CPU(s) and 0 GPU(s)",
         f"experiment /runs/x (every setting in {SPEC_FILE})",
@@ -179,7 +179,7 @@ def test_the_eta_replay_of_a_sweep_at_steady_speeds_is_exact_once_each_speed_is_
     """Batch 128 epochs take 10 s, batch 256 5 s, 3 epochs each, 2 slots. Slot 1 runs (128, constant) 0-30 s then
     (256, warmup_cosine) 30-45 s; slot 2 (256, constant) 0-15 s then (128, warmup_cosine) 15-45 s. From 10 s on,
     when both speeds are measured, the ETA is the time really left."""
-    grid = {"batch_size": (128, 256), "scheduler": ("constant", "warmup_cosine")}
+    grid = {"batch_size": (128, 256), "schedule": ("constant", "warmup_cosine")}
     spec = SweepSpec({"epochs": 3, "warmup_epochs": 0}, grid, Resources(gpus_per_trial=0.0))
     experiment = tmp_path / "steady"
     experiment.mkdir()

@@ -96,7 +96,7 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         {(batch, "constant", "none", latent): [Seed(fid) for fid in values] for (batch, latent), values in fids.items()}
     )
     data = report_data(frame, "crafted")
-    assert data.columns == ["batch_size", "scheduler", "latent_dim"]
+    assert data.columns == ["batch_size", "schedule", "latent_dim"]
     table = config_table(data)
 
     def estimated(values: list[float]) -> str:
@@ -134,7 +134,7 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         label.get_text().replace("\n", " ")
         for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()
     ]
-    assert coordinates[:4] == ["log2 batch size", "scheduler", "latent_dim", "d_loss"]
+    assert coordinates[:4] == ["log2 batch size", "schedule", "latent_dim", "d_loss"]
 
 
 def ranked_rows(markdown: str) -> list[dict[str, str]]:
@@ -164,7 +164,7 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
     # The quality columns hold each config's last evaluation (one seed: no interval), read back from its results.
     frame = load_experiment(experiment)
     for cells in rows:
-        trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["scheduler"] == cells["scheduler"])]
+        trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["schedule"] == cells["schedule"])]
         assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
         assert cells["coverage"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
     assert all(f"]({name})" in markdown for name in REPORT_PNGS) and f'src="{report.BEST_SAMPLES}"' in markdown
@@ -180,7 +180,7 @@ def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
     finals: dict[tuple[int, str], list[dict]] = {}
     for result_file in sorted(experiment.glob("*/result.json")):
         last = json.loads(result_file.read_text().splitlines()[-1])
-        finals.setdefault((last["config"]["batch_size"], last["config"]["scheduler"]), []).append(last)
+        finals.setdefault((last["config"]["batch_size"], last["config"]["schedule"]), []).append(last)
     return finals
 
 
@@ -193,7 +193,7 @@ def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_pa
     finals = _final_results(three_seeds)
     assert len(rows) == len(finals) == 4 and all(len(trials) == 3 for trials in finals.values())
     for cells in rows:
-        fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["scheduler"])]]
+        fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["schedule"])]]
         center, low, high = geometric(fids)
         seeds = ", ".join(shown(fid) for fid in fids)
         assert cells["fid"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"

@@ -7,11 +7,11 @@ BASE_LR = 2e-4
 
 
 def test_constant():
-    assert lrs_per_epoch(TrialConfig(scheduler="constant", epochs=30)) == [BASE_LR] * 30
+    assert lrs_per_epoch(TrialConfig(schedule="constant", epochs=30)) == [BASE_LR] * 30
 
 
 def test_step_decays_tenfold_every_20_epochs():
-    lrs = lrs_per_epoch(TrialConfig(scheduler="step", epochs=45))
+    lrs = lrs_per_epoch(TrialConfig(schedule="step", epochs=45))
     assert lrs[0] == lrs[19] == BASE_LR
     assert lrs[20] == pytest.approx(BASE_LR * 0.1, rel=1e-12)
     assert lrs[39] == pytest.approx(BASE_LR * 0.1, rel=1e-12)
@@ -19,12 +19,12 @@ def test_step_decays_tenfold_every_20_epochs():
 
 
 def test_step_every_and_gamma_are_configurable():
-    lrs = lrs_per_epoch(TrialConfig(scheduler="step", epochs=10, step_every=3, step_gamma=0.5))
+    lrs = lrs_per_epoch(TrialConfig(schedule="step", epochs=10, step_every=3, step_gamma=0.5))
     assert lrs[2] == BASE_LR and lrs[3] == pytest.approx(BASE_LR / 2) and lrs[9] == pytest.approx(BASE_LR / 8)
 
 
 def test_warmup_cosine_rises_linearly_then_anneals_to_the_floor():
-    config = TrialConfig(scheduler="warmup_cosine", epochs=30, warmup_epochs=5, lr_floor=0.01)
+    config = TrialConfig(schedule="warmup_cosine", epochs=30, warmup_epochs=5, lr_floor=0.01)
     lrs = lrs_per_epoch(config)
     floor = BASE_LR * 0.01
     warmup = [floor + (BASE_LR - floor) * epoch / 5 for epoch in range(6)]
@@ -37,5 +37,5 @@ def test_warmup_cosine_rises_linearly_then_anneals_to_the_floor():
 
 
 def test_warmup_cosine_without_warmup_starts_at_the_peak():
-    lrs = lrs_per_epoch(TrialConfig(scheduler="warmup_cosine", epochs=2, warmup_epochs=0))
+    lrs = lrs_per_epoch(TrialConfig(schedule="warmup_cosine", epochs=2, warmup_epochs=0))
     assert lrs == pytest.approx([BASE_LR, BASE_LR * 0.01])

@@ -22,7 +22,7 @@ def spec_for(*argv: str) -> SweepSpec:
 
 def test_flags_override_the_preset():
     spec = spec_for("--preset", "smoke", "--batch-sizes", "64", "512", "--epochs", "7", "--lr-d", "1e-4")
-    assert spec.grid["batch_size"] == (64, 512) and spec.grid["scheduler"] == ("constant", "warmup_cosine")
+    assert spec.grid["batch_size"] == (64, 512) and spec.grid["schedule"] == ("constant", "warmup_cosine")
     assert spec.settings["epochs"] == 7 and spec.settings["lr_d"] == 1e-4 and spec.settings["subset"] == 8192
     assert spec.resources == Resources()  # gpus_per_trial None: auto
 
@@ -31,13 +31,13 @@ def test_no_preset_is_the_assignment():
     spec = spec_for()
     assert spec.grid == {
         "batch_size": (128, 256, 512, 1024),
-        "scheduler": ("constant", "step", "warmup_cosine"),
+        "schedule": ("constant", "step", "warmup_cosine"),
         "lr_scaling": ("none",),  # the field's default: no preset names this axis
         "seed": (0, 1, 2),  # enough for a 95 % interval over seeds
     }
     assert spec.num_trials == 36 and spec.settings["epochs"] == 50 and spec.settings["subset"] == 0
-    assert {(c.batch_size, c.scheduler, c.seed) for c in spec.trial_configs()} == {
-        (b, s, seed) for b in spec.grid["batch_size"] for s in spec.grid["scheduler"] for seed in spec.grid["seed"]
+    assert {(c.batch_size, c.schedule, c.seed) for c in spec.trial_configs()} == {
+        (b, s, seed) for b in spec.grid["batch_size"] for s in spec.grid["schedule"] for seed in spec.grid["seed"]
     }
 
 
@@ -51,7 +51,7 @@ def test_no_placeholder_values_are_saved_for_the_axes():
 def test_param_space_is_a_grid_over_the_axes():
     space = param_space(spec_for("--preset", "smoke", "--seeds", "0", "1", "--lr-scalings", "none", "sqrt"))
     assert space["batch_size"] == {"grid_search": [128, 256]}
-    assert space["scheduler"] == {"grid_search": ["constant", "warmup_cosine"]}
+    assert space["schedule"] == {"grid_search": ["constant", "warmup_cosine"]}
     assert space["lr_scaling"] == {"grid_search": ["none", "sqrt"]}
     assert space["seed"] == {"grid_search": [0, 1]}
     assert space["epochs"] == 2 and space["model"] == "mlp"
@@ -60,17 +60,17 @@ def test_param_space_is_a_grid_over_the_axes():
 def test_lr_scalings_multiply_the_grid():
     spec = spec_for("--lr-scalings", "none", "linear")
     assert spec.num_trials == 2 * 36  # the assignment grid, 36 trials, once per scaling
-    assert {(c.batch_size, c.scheduler, c.lr_scaling) for c in spec.trial_configs()} == {
+    assert {(c.batch_size, c.schedule, c.lr_scaling) for c in spec.trial_configs()} == {
         (b, s, scaling)
         for b in spec.grid["batch_size"]
-        for s in spec.grid["scheduler"]
+        for s in spec.grid["schedule"]
         for scaling in ("none", "linear")
     }
 
 
 def test_any_trial_setting_can_be_an_axis():
     spec = spec_for("--preset", "dcgan", "--sweep", "latent_dim=128,256", "--sweep", "lr_d=1e-4,2e-4")
-    assert spec.axes == ("batch_size", "scheduler", "lr_scaling", "seed", "latent_dim", "lr_d")
+    assert spec.axes == ("batch_size", "schedule", "lr_scaling", "seed", "latent_dim", "lr_d")
     assert spec.grid["latent_dim"] == (128, 256) and spec.grid["lr_d"] == (1e-4, 2e-4)
     assert "latent_dim" not in spec.settings and "lr_d" not in spec.settings
     assert spec.num_trials == 2 * 2 * 2 * 2
@@ -99,6 +99,7 @@ def test_a_spec_saved_before_sweep_axes_still_loads():
     spec = spec_for("--preset", "smoke", "--seeds", "0", "1")
     base = dataclasses.replace(spec.trial_configs()[0], seed=0).to_dict()
     del base["lr_scaling"]
+    base["scheduler"] = base.pop("schedule")  # the setting's name then
     saved = {
         "base": base,
         "batch_sizes": [128, 256],
@@ -109,10 +110,25 @@ def test_a_spec_saved_before_sweep_axes_still_loads():
     assert SweepSpec.from_json(json.dumps(saved)) == spec
 
 
+def test_the_schedule_named_scheduler_before_its_rename_still_works(capsys):
+    """`--schedulers` (hidden from --help), `--sweep scheduler=...` and a spec saved with a `scheduler` axis."""
+    assert spec_for("--schedulers", "step", "constant") == spec_for("--schedules", "step", "constant")
+    with pytest.raises(SystemExit):
+        sweep.build_parser().parse_args(["--help"])
+    shown = capsys.readouterr().out
+    assert "--schedules" in shown and "--schedulers" not in shown
+    with pytest.raises(SystemExit):
+        spec_for("--sweep", "scheduler=step")
+    assert "'schedule' is a study axis: give it as --schedules" in capsys.readouterr().err
+    saved = json.loads(spec_for("--preset", "smoke").to_json())
+    saved["grid"] = {("scheduler" if axis == "schedule" else axis): values for axis, values in saved["grid"].items()}
+    assert SweepSpec.from_json(json.dumps(saved)) == spec_for("--preset", "smoke")
+
+
 def test_every_grid_point_is_validated():
     # warmup_epochs=1 is fine for 'step', not for warmup_cosine with 2 epochs
     with pytest.raises(ConfigError, match="warmup_epochs=1"):
-        spec_for("--preset", "smoke", "--schedulers", "step", "warmup_cosine", "--warmup-epochs", "1")
+        spec_for("--preset", "smoke", "--schedules", "step", "warmup_cosine", "--warmup-epochs", "1")
     # lr_g 0.2 is fine unscaled and at batch 128, not scaled linearly at batch 1024
     with pytest.raises(ConfigError, match="lr_g=0.2 with lr_scaling='linear' at batch_size=1024"):
         spec_for("--batch-sizes", "128", "1024", "--lr-scalings", "none", "linear", "--lr-g", "0.2")

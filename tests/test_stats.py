@@ -76,7 +76,7 @@ def test_lr_scaling_is_one_more_config_dimension():
             (1024, "constant", "linear"): [Seed(150.0 + seed) for seed in range(3)],
         }
     )
-    assert stats.config_columns(frame) == ["batch_size", "scheduler", "lr_scaling"]
+    assert stats.config_columns(frame) == ["batch_size", "schedule", "lr_scaling"]
     ranked = stats.ranking(stats.summary(stats.per_trial(frame)))
     assert ranked["label"].tolist()[:2] == [
         "batch 128 · constant · lr_scaling none",

@@ -20,7 +20,7 @@ from tune_gan.study import STUDY_FILE, seeds_run
 
 pytestmark = pytest.mark.slow  # the fixture runs three sweeps
 
-GRID = "--preset smoke --batch-sizes 64 128 --schedulers constant --epochs 2 --subset 512 --eval-samples 200"
+GRID = "--preset smoke --batch-sizes 64 128 --schedules constant --epochs 2 --subset 512 --eval-samples 200"
 # What differs between two runs of the same trial: Tune's ids and paths, and the machine's timings.
 NOT_COMPARED = ["trial_id", "checkpoint", *MACHINE_METRICS]
 
@@ -85,7 +85,7 @@ def test_experiments_that_are_not_one_study_are_refused(study, capsys):
     # The same configs and seeds twice.
     assert report.main([str(first), str(whole), "--out", str(storage / "refused")]) == 2
     assert capsys.readouterr().err == (
-        f"report.py: error: batch_size 64 · scheduler constant · lr_scaling none · seed 0: run in both {first} and "
+        f"report.py: error: batch_size 64 · schedule constant · lr_scaling none · seed 0: run in both {first} and "
         f"{whole}; a study runs each trial once\n"
     )
     # A setting that differs.

@@ -43,7 +43,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
     assert (
         header
         == (
-            "batch_size scheduler lr_scaling seed status epochs_done d_loss g_loss d_loss_var g_loss_var fid is_score "
+            "batch_size schedule lr_scaling seed status epochs_done d_loss g_loss d_loss_var g_loss_var fid is_score "
             "precision recall density coverage classes_covered"
         ).split()
     )
@@ -63,7 +63,7 @@ def test_into_a_pipe_the_sweep_prints_its_settings_events_and_progress_in_a_few_
     assert "\x1b" not in output
     before_table = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
     assert before_table[1:6] == [
-        "tune-gan: 4 trials: batch_size 128 256 × scheduler constant warmup_cosine × lr_scaling none × seed 0",
+        "tune-gan: 4 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0",
         "tune-gan: settings that differ from the preset smoke: subset 1024",
         "tune-gan: 2 trial(s) at once, each on 1 CPU(s) and 0 GPU(s)",
         f"tune-gan: experiment {experiment.as_uri()} (every setting in {SPEC_FILE})",
@@ -74,7 +74,7 @@ def test_into_a_pipe_the_sweep_prints_its_settings_events_and_progress_in_a_few_
     for trial in trial_dirs(experiment):
         final, config = results(trial)[-1], json.loads((trial / "params.json").read_text())
         expected.add(
-            f"finished batch_size {config['batch_size']} · scheduler {config['scheduler']}: 2/2 epochs, "
+            f"finished batch_size {config['batch_size']} · schedule {config['schedule']}: 2/2 epochs, "
             f"D loss {significant(final['d_loss'])}, G loss {significant(final['g_loss'])}, "
             f"FID {significant(final['fid'])}, "
             f"classes {final['classes_covered']}"
@@ -126,7 +126,7 @@ def test_a_terminal_gets_the_live_view(tmp_path):
     assert set(rows) == GRID
     for trial in trial_dirs(tmp_path / "tty"):
         final, config = results(trial)[-1], json.loads((trial / "params.json").read_text())
-        cells = rows[(config["batch_size"], config["scheduler"])]
+        cells = rows[(config["batch_size"], config["schedule"])]
         assert cells[3:] == [
             "2/2",
             *(significant(final[key]) for key in ("d_loss", "g_loss", "fid", "classes_covered")),
@@ -137,7 +137,7 @@ def test_verbose_shows_tunes_table_and_rays_lines_instead(tmp_path):
     """--verbose: Tune's table, as last printed before the final one, with every trial's latest epoch, losses, FID
     and classes covered equal to what it reported; Ray's INFO lines; no progress view."""
     finished = run_sweep(
-        *"--preset smoke --schedulers constant --epochs 1 --subset 512 --eval-samples 200 --verbose".split(),
+        *"--preset smoke --schedules constant --epochs 1 --subset 512 --eval-samples 200 --verbose".split(),
         *("--storage-path", str(tmp_path), "--name", "verbose"),
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -166,7 +166,7 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     """--sweep latent_dim=64,128: two trials, one per latent size, in the final table, their params and the
     report's per-config summary; and a local Ray without its dashboard."""
     finished = run_sweep(
-        *"--preset smoke --batch-sizes 128 --schedulers constant --epochs 1 --subset 512 --eval-every 0".split(),
+        *"--preset smoke --batch-sizes 128 --schedules constant --epochs 1 --subset 512 --eval-every 0".split(),
         *("--sweep", "latent_dim=64,128", "--no-dashboard", "--storage-path", str(tmp_path), "--name", "latent"),
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -191,7 +191,7 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
 def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
     experiment, _ = smoke
     analysis = tune.ExperimentAnalysis(str(experiment))
-    assert {(config["batch_size"], config["scheduler"]) for config in analysis.get_all_configs().values()} == GRID
+    assert {(config["batch_size"], config["schedule"]) for config in analysis.get_all_configs().values()} == GRID
     assert len(analysis.trial_dataframes) == 4
     for frame in analysis.trial_dataframes.values():
         assert frame["epoch"].tolist() == [1, 2]
@@ -214,7 +214,7 @@ def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
     assert saved["settings"]["subset"] == 1024 and saved["settings"]["epochs"] == 2
     assert saved["grid"] == {
         "batch_size": [128, 256],
-        "scheduler": ["constant", "warmup_cosine"],
+        "schedule": ["constant", "warmup_cosine"],
         "lr_scaling": ["none"],
         "seed": [0],
     }
@@ -324,7 +324,7 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
         "smoke",
         "--batch-sizes",
         "128",
-        "--schedulers",
+        "--schedules",
         "constant",
         "--epochs",
         "8",
@@ -341,12 +341,12 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
     assert table[1].split()[:6] == ["128", "constant", "none", "0", "DIVERGED", "4"]
     assert table[2].startswith(
-        "diverged: batch_size 128 · scheduler constant · lr_scaling none · seed 0: discriminator saturated"
+        "diverged: batch_size 128 · schedule constant · lr_scaling none · seed 0: discriminator saturated"
     )
     # Said as it happened, and its 4 epochs left out of the total.
     progress = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
     assert [line for line in progress if line.startswith("DIVERGED ")] == [
-        f"DIVERGED batch_size 128 · scheduler constant · lr_scaling none · seed 0: stopped at epoch 4 of 8: "
+        f"DIVERGED batch_size 128 · schedule constant · lr_scaling none · seed 0: stopped at epoch 4 of 8: "
         f"{table[2].split(': ', 2)[2]}"
     ]
     assert progress[-2].startswith("progress: 4/4 epochs (100 %), 1 of 1 trials ended (1 failed), ")
@@ -354,7 +354,7 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
 
 def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):
     finished = run_sweep(
-        *"--preset dcgan --batch-sizes 64 128 --schedulers constant --epochs 2 --subset 512".split(),
+        *"--preset dcgan --batch-sizes 64 128 --schedules constant --epochs 2 --subset 512".split(),
         *"--eval-every 1 --eval-samples 500 --rank-by fid".split(),
         *("--storage-path", str(tmp_path), "--name", "dcgan"),
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from analysis import findings, wording
 from analysis.report import report_data, report_markdown
 from tests.crafted import Seed, comparison, crafted, schedules_at_batch_1024
@@ -50,3 +52,11 @@ def test_findings_frame_holds_every_record_with_its_sentence():
         found.conclusion,
     )
     assert row["text"] == wording.comparison_text(found)
+
+
+@pytest.mark.parametrize(
+    "value, text",
+    [(0.012345, "0.0123"), (999.4, "999"), (999.6, "1,000"), (-999.6, "-1,000"), (1234.6, "1,235"), (12.0, "12")],
+)
+def test_a_number_is_three_significant_digits_or_whole_from_a_thousand(value, text):
+    assert wording.number(value) == text

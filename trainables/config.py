@@ -15,9 +15,12 @@ from typing import Any, Callable
 
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
-SCHEDULERS = ("constant", "step", "warmup_cosine")
+SCHEDULES = ("constant", "step", "warmup_cosine")
 LR_SCALINGS = ("none", "sqrt", "linear")
 LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are used as given, whatever lr_scaling
+# Settings renamed since experiments were first saved, old name -> name: results, checkpoints, saved specs and --sweep
+# keys written under an old name are read under the new one (DEVELOPERS.md's glossary has the names).
+RENAMED_SETTINGS = {"scheduler": "schedule"}
 MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
 NUM_CLASSES = 10  # of every dataset in DATASETS
 
@@ -55,7 +58,7 @@ class TrialConfig:
     latent_dim: int = setting(100, "size of G's input noise", at_least=1)
     batch_size: int = setting(128, "images per training step", at_least=1)
     epochs: int = setting(50, "training epochs per trial", at_least=1)
-    scheduler: str = setting("constant", "LR schedule (trainables.schedules)", choices=SCHEDULERS)
+    schedule: str = setting("constant", "LR schedule (trainables.schedules)", choices=SCHEDULES)
     step_every: int = setting(20, "step: multiply the LR by step_gamma every N epochs", at_least=1)
     step_gamma: float = setting(0.1, "step: the LR's factor at each step, in (0, 1]")
     warmup_epochs: int = setting(5, "warmup_cosine: linear rise over N epochs, then the cosine", at_least=0)
@@ -106,7 +109,7 @@ class TrialConfig:
             )
         if self.spectral_norm and self.model != "dcgan":
             raise ConfigError(f"spectral_norm=True: only allowed with model='dcgan', not {self.model!r}")
-        if self.scheduler == "warmup_cosine" and not 0 <= self.warmup_epochs <= self.epochs - 2:
+        if self.schedule == "warmup_cosine" and not 0 <= self.warmup_epochs <= self.epochs - 2:
             raise ConfigError(
                 f"warmup_epochs={self.warmup_epochs!r}: warmup_cosine needs 0 <= warmup_epochs <= epochs - 2 "
                 f"(epochs={self.epochs}) to leave room for the cosine"
@@ -131,6 +134,7 @@ class TrialConfig:
     @classmethod
     def from_dict(cls, params: dict[str, Any]) -> "TrialConfig":
         """Build from Tune's param dict; unknown keys raise instead of being ignored."""
+        params = current_names(params)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(params) - known)
         if unknown:
@@ -139,6 +143,11 @@ class TrialConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def current_names(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every setting saved under an old name (:data:`RENAMED_SETTINGS`) under its name."""
+    return {RENAMED_SETTINGS.get(key, key): value for key, value in params.items()}
 
 
 FIELD_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
@@ -169,7 +178,7 @@ def check_fields(config: Any) -> None:
 
 
 # The settings the study varies, by name: the sweep makes them its list flags and the analysis asks its questions
-# along BATCH_SIZE and SCHEDULER and estimates over SEED.
-BATCH_SIZE, SCHEDULER, LR_SCALING, SEED = "batch_size", "scheduler", "lr_scaling", "seed"
-if not {BATCH_SIZE, SCHEDULER, LR_SCALING, SEED} <= {field.name for field in fields(TrialConfig)}:
+# along BATCH_SIZE and SCHEDULE and estimates over SEED.
+BATCH_SIZE, SCHEDULE, LR_SCALING, SEED = "batch_size", "schedule", "lr_scaling", "seed"
+if not {BATCH_SIZE, SCHEDULE, LR_SCALING, SEED} <= {field.name for field in fields(TrialConfig)}:
     raise ImportError("a study setting's name is not a TrialConfig field")

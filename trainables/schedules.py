@@ -17,12 +17,12 @@ from trainables.config import TrialConfig
 
 
 def build_scheduler(optimizer: Optimizer, config: TrialConfig) -> lr_scheduler.LRScheduler:
-    """The schedule named by ``config.scheduler`` for one optimizer (G and D each get their own)."""
-    if config.scheduler == "constant":
+    """The schedule named by ``config.schedule`` for one optimizer (G and D each get their own)."""
+    if config.schedule == "constant":
         return lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
-    if config.scheduler == "step":
+    if config.schedule == "step":
         return lr_scheduler.StepLR(optimizer, step_size=config.step_every, gamma=config.step_gamma)
-    if config.scheduler == "warmup_cosine":
+    if config.schedule == "warmup_cosine":
         base_lr = optimizer.param_groups[0]["lr"]
         cosine_epochs = config.epochs - 1 - config.warmup_epochs
         cosine = lr_scheduler.CosineAnnealingLR(optimizer, T_max=cosine_epochs, eta_min=base_lr * config.lr_floor)
@@ -32,4 +32,4 @@ def build_scheduler(optimizer: Optimizer, config: TrialConfig) -> lr_scheduler.L
             optimizer, start_factor=config.lr_floor, end_factor=1.0, total_iters=config.warmup_epochs
         )
         return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[config.warmup_epochs])
-    raise ValueError(f"scheduler={config.scheduler!r}: allowed are constant, step, warmup_cosine")
+    raise ValueError(f"schedule={config.schedule!r}: allowed are constant, step, warmup_cosine")

@@ -43,9 +43,9 @@ def value_parser(field: dataclasses.Field) -> Callable[[str], Any]:
     if kind == "int" and at_least is not None:
         return int_at_least(at_least)
     if kind == "float":
-        return number
+        return parse_number
     if kind == "bool":
-        return boolean
+        return parse_boolean
     raise TypeError(f"{field.name}: no command-line parser for type {kind} (an int needs at_least)")
 
 
@@ -75,14 +75,14 @@ def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
-def number(text: str) -> float:
+def parse_number(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
-def boolean(text: str) -> bool:
+def parse_boolean(text: str) -> bool:
     words = {"true": True, "false": False}
     if text.lower() not in words:
         raise argparse.ArgumentTypeError(f"{text!r} is not true or false")

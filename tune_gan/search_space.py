@@ -15,7 +15,17 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from trainables.config import BATCH_SIZE, LR_SCALING, SCHEDULER, SEED, ConfigError, TrialConfig, check_fields, setting
+from trainables.config import (
+    BATCH_SIZE,
+    LR_SCALING,
+    SCHEDULE,
+    SEED,
+    ConfigError,
+    TrialConfig,
+    check_fields,
+    current_names,
+    setting,
+)
 
 SPEC_FILE = "tune_gan_sweep.json"
 DEFAULT_STORAGE = "~/ray_results"  # Tune's own default storage path
@@ -28,13 +38,14 @@ class GridAxis:
 
     field: str
     flag: str  # the list flag's name, e.g. batch_sizes for --batch-sizes
+    old_flag: str = ""  # its name before a rename: still accepted, not shown in --help, read from old specs
 
 
 # The study's axes, always in the grid (one value where a preset and the flags name none: the field's default).
 # Any other trial setting becomes an axis with --sweep KEY=V1,V2; the axes of a sweep are its spec's grid keys.
 STUDY_AXES = (
     GridAxis(BATCH_SIZE, "batch_sizes"),
-    GridAxis(SCHEDULER, "schedulers"),
+    GridAxis(SCHEDULE, "schedules", old_flag="schedulers"),
     GridAxis(LR_SCALING, "lr_scalings"),
     GridAxis(SEED, "seeds"),
 )
@@ -48,7 +59,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # in about a minute on 2 CPUs.
     "smoke": dict(
         batch_sizes=(128, 256),
-        schedulers=("constant", "warmup_cosine"),
+        schedules=("constant", "warmup_cosine"),
         seeds=(0,),
         epochs=2,
         subset=8192,
@@ -61,14 +72,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     # seeds, so that the report can tell a difference between configs from seed-to-seed spread.
     "assignment": dict(
         batch_sizes=(128, 256, 512, 1024),
-        schedulers=("constant", "step", "warmup_cosine"),
+        schedules=("constant", "step", "warmup_cosine"),
         seeds=(0, 1, 2),
         epochs=50,
     ),
     # The FashionMNIST DCGAN study, with spectral norm in D.
     "dcgan": dict(
         batch_sizes=(128, 256),
-        schedulers=("constant", "warmup_cosine"),
+        schedules=("constant", "warmup_cosine"),
         seeds=(0,),
         epochs=30,
         model="dcgan",
@@ -174,8 +185,8 @@ class SweepSpec:
         if "base" in raw:
             raw = _from_before_sweep_axes(raw)
         return cls(
-            settings=raw["settings"],
-            grid={axis: tuple(values) for axis, values in raw["grid"].items()},
+            settings=current_names(raw["settings"]),
+            grid={axis: tuple(values) for axis, values in current_names(raw["grid"]).items()},
             resources=Resources(**raw["resources"]),
         )
 
@@ -183,6 +194,9 @@ class SweepSpec:
 def _from_before_sweep_axes(raw: dict[str, Any]) -> dict[str, Any]:
     """A spec saved before any setting could be an axis: a full ``base`` config (its axis values placeholders) and
     one list per study axis (lr_scalings missing where it predates that axis)."""
-    grid = {axis.field: raw.get(axis.flag, [getattr(TrialConfig(), axis.field)]) for axis in STUDY_AXES}
-    settings = {name: value for name, value in raw["base"].items() if name not in grid}
+    grid = {
+        axis.field: raw.get(axis.flag, raw.get(axis.old_flag, [getattr(TrialConfig(), axis.field)]))
+        for axis in STUDY_AXES
+    }
+    settings = {name: value for name, value in current_names(raw["base"]).items() if name not in grid}
     return {"settings": settings, "grid": grid, "resources": raw["resources"]}

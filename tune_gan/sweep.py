@@ -2,7 +2,7 @@
 with --sweep) and print a table of how each went.
 
     python tune_gan/sweep.py --preset smoke
-    python tune_gan/sweep.py --batch-sizes 128 512 --schedulers constant warmup_cosine --epochs 30 --seeds 0 1 2
+    python tune_gan/sweep.py --batch-sizes 128 512 --schedules constant warmup_cosine --epochs 30 --seeds 0 1 2
     python tune_gan/sweep.py --batch-sizes 128 1024 --lr-scalings none sqrt linear
     python tune_gan/sweep.py --preset dcgan --sweep latent_dim=128,256
     python tune_gan/sweep.py --resume --storage-path ~/ray_results --name NAME
@@ -31,7 +31,7 @@ import ray
 import torch
 
 from trainables.checkpoint import CheckpointError
-from trainables.config import ConfigError, TrialConfig
+from trainables.config import RENAMED_SETTINGS, ConfigError, TrialConfig
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
 from trainables.metric_keys import RANKABLE
 from trainables.quality.classifier import ClassifierWeightsError
@@ -72,6 +72,7 @@ def sweep_axis(text: str) -> tuple[str, tuple]:
     """--sweep KEY=V1,V2: a trial setting other than the study's axes (they have their own flags), and its values,
     each parsed as that setting's flag parses it."""
     key, _, values = text.partition("=")
+    key = RENAMED_SETTINGS.get(key, key)
     if key not in TRIAL_FIELDS:
         sweepable = [name for name in SETTING_FLAGS if name not in NOT_SWEEPABLE]
         raise argparse.ArgumentTypeError(f"{key!r} is not a trial setting; allowed are {', '.join(sweepable)}")
@@ -107,6 +108,9 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
             metavar="{" + ",".join(field.metadata["choices"]) + "}" if field.metadata["choices"] else "N",
             help=f"{field.metadata['help']}: the values to sweep (default: the preset's, else {field.default})",
         )
+        if axis.old_flag:  # so that commands written before the rename keep working
+            old = f"--{axis.old_flag.replace('_', '-')}"
+            grid.add_argument(old, dest=axis.flag, nargs="+", type=value_parser(field), help=argparse.SUPPRESS)
     grid.add_argument(
         "--sweep",
         action="append",
