@@ -15,14 +15,23 @@ from analysis import outcomes
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
 from trainables.config import BATCH_SIZE, SCHEDULE, SEED
-from trainables.metric_keys import CONFIG_ESTIMATE, DIVERGED_REASON, HIGHER_IS_BETTER, LATE_MEAN, RANKABLE, shown_in
+from trainables.metric_keys import (
+    CONFIG_ESTIMATE,
+    DIVERGED_REASON,
+    HIGHER_IS_BETTER,
+    LATE_MEAN,
+    PER_TRIAL,
+    RANKABLE,
+    of_source,
+    shown_in,
+)
 
 DEFAULT_RANK_BY = "fid"
 MIN_SEEDS_TO_RANK_FIRST = 2
-FINAL_METRICS = shown_in(CONFIG_ESTIMATE)
-LATE_VARIANCES = shown_in(LATE_MEAN)
+LAST_EPOCH = shown_in(CONFIG_ESTIMATE)  # their values at a trial's last epoch
+LATE_VARIANCES = shown_in(LATE_MEAN)  # their means over its last LATE_EPOCHS epochs, as late_*
 # Per-trial numbers estimated over seeds in the summary, besides the quality metrics.
-ESTIMATED = ("epochs_done", *FINAL_METRICS, *(f"late_{name}" for name in LATE_VARIANCES), "fid_fluctuation")
+ESTIMATED = (*LAST_EPOCH, *of_source(PER_TRIAL))
 
 # A config's verdict on stability (outcomes.DEFINITIONS), and why an undecided one is undecided.
 STABLE_CONFIG, UNSTABLE_CONFIG, NOT_LEARNED_CONFIG, UNDECIDED = "stable", "unstable", "did not learn", "undecided"
@@ -76,7 +85,7 @@ def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
             outcome_detail=outcome.detail,
             improving=outcome.improving,
         )
-        for metric in _present(done, FINAL_METRICS):
+        for metric in _present(done, LAST_EPOCH):
             row[metric] = done[metric].iloc[-1] if len(done) else math.nan
         for metric in _present(done, LATE_VARIANCES):
             row[f"late_{metric}"] = done[metric].tail(outcomes.LATE_EPOCHS).mean()

@@ -24,6 +24,7 @@ from trainables.metric_keys import (
     TRAIN_METRICS,
     TRAINING,
     label,
+    of_source,
 )
 from trainables.quality.metrics import FeatureStats, class_histogram, classes_covered, inception_score
 from trainables.quality.scorers import SCORERS, Evaluation, RealFeatures, score
@@ -43,8 +44,8 @@ def rank_by_choices(parser) -> tuple[str, ...]:
 
 def test_every_metric_is_registered_once_with_its_source():
     assert len(METRIC) == len(METRICS)
-    assert {metric.key for metric in METRICS if metric.source == TRAINING} == set(TRAIN_METRICS)
-    assert set(SCORERS) == set(QUALITY_METRICS) == {metric.key for metric in METRICS if metric.source == QUALITY}
+    assert set(of_source(TRAINING)) == set(TRAIN_METRICS)
+    assert set(SCORERS) == set(QUALITY_METRICS) == set(of_source(QUALITY))
 
 
 def test_the_progress_view_and_the_sweeps_table_show_registered_metrics_under_their_labels():
@@ -79,7 +80,7 @@ def test_every_number_the_reports_tables_show_is_a_registered_metric():
 
 def test_the_per_trial_table_holds_every_per_trial_metric():
     trials = stats.per_trial(crafted(TWO_CONFIGS))
-    assert {metric.key for metric in METRICS if metric.source == PER_TRIAL} <= set(trials.columns)
+    assert set(of_source(PER_TRIAL)) <= set(trials.columns)
 
 
 def test_scorers_give_the_metric_maths_values():

@@ -153,6 +153,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
     Metric("late_d_loss_var_corrected", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
     Metric("late_d_loss_var", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("late_g_loss_var_corrected", PER_TRIAL, unit="BCE²"),
+    Metric("late_g_loss_var", PER_TRIAL, unit="BCE²"),
     Metric("d_acc", TRAINING, unit="fraction", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE)),
     Metric("epochs_done", PER_TRIAL, unit="epochs", shown_in=(CONFIG_TABLE,)),
 )
@@ -169,7 +171,12 @@ def label(key: str) -> str:
     return METRIC[key].label or key
 
 
-QUALITY_METRICS: tuple[str, ...] = tuple(metric.key for metric in METRICS if metric.source == QUALITY)
+def of_source(source: str) -> tuple[str, ...]:
+    """The keys of the metrics ``source`` computes, in the registry's order."""
+    return tuple(metric.key for metric in METRICS if metric.source == source)
+
+
+QUALITY_METRICS: tuple[str, ...] = of_source(QUALITY)
 RANKABLE: tuple[str, ...] = shown_in(RANKABLE_QUALITY)
 HIGHER_IS_BETTER: dict[str, bool] = {
     metric.key: metric.higher_is_better for metric in METRICS if metric.higher_is_better is not None
@@ -192,6 +199,11 @@ REPORTED_KEYS: tuple[str, ...] = (
 _CONFIG_FIELDS = {field.name for field in fields(TrialConfig)}
 if _CONFIG_FIELDS & set(REPORTED_KEYS):
     raise ImportError(f"metric keys {sorted(_CONFIG_FIELDS & set(REPORTED_KEYS))} are also TrialConfig fields")
-_UNREGISTERED = set(TRAIN_METRICS) ^ {metric.key for metric in METRICS if metric.source == TRAINING}
+_UNREGISTERED = set(TRAIN_METRICS) ^ set(of_source(TRAINING))
 if _UNREGISTERED:
     raise ImportError(f"EpochMetrics fields and the registry's training metrics differ: {sorted(_UNREGISTERED)}")
+_UNREGISTERED_LATE = {f"late_{key}" for key in shown_in(LATE_MEAN)} ^ {
+    key for key in of_source(PER_TRIAL) if key.startswith("late_")
+}
+if _UNREGISTERED_LATE:
+    raise ImportError(f"late means and the registry's late_ metrics differ: {sorted(_UNREGISTERED_LATE)}")

@@ -13,8 +13,8 @@ from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, 
 from tune_gan.search_space import SweepSpec
 
 # The last result's losses and its quality: a trial is scored at its last epoch unless eval_every is 0.
-FINAL_METRICS = shown_in(SWEEP_TABLE)
-COLUMNS = ("status", "epochs_done", *FINAL_METRICS, "reason")  # after the sweep's axes
+SWEEP_METRICS = shown_in(SWEEP_TABLE)
+COLUMNS = ("status", "epochs_done", *SWEEP_METRICS, "reason")  # after the sweep's axes
 FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
 
 
@@ -57,7 +57,7 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         rows[grid_point(config, spec.axes)] = {
             "status": status,
             "epochs_done": epochs_done,
-            **{name: metrics.get(name, float("nan")) for name in FINAL_METRICS},
+            **{name: metrics.get(name, float("nan")) for name in SWEEP_METRICS},
             "reason": reason,
         }
     points = [grid_point(config, spec.axes) for config in spec.trial_configs()]
