@@ -32,7 +32,7 @@ from analysis.intervals import CONFIDENCE, metric_range
 from analysis.stats import LATE_VARIANCES, config_columns, config_label, outcome_counts, quality_metrics
 from analysis.wording import number
 from trainables.config import BATCH_SIZE, SCHEDULE
-from trainables.metric_keys import HIGHER_IS_BETTER, UNITS
+from trainables.metric_keys import HIGHER_IS_BETTER, PARALLEL, UNITS, shown_in
 
 PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
 PANEL_SIZE = (3.6, 2.8)  # inches: three panels a row fill a page
@@ -435,9 +435,9 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
         _coordinate(trials[column], "log2 batch size" if column == BATCH_SIZE else column, log=column == BATCH_SIZE)
         for column in columns
     ]
-    late = [name for name in ("late_d_loss_var", "late_d_loss_var_corrected") if name in trials.columns]
-    for metric in ("d_loss", "g_loss", *late, "d_acc", *quality_metrics(trials)):
-        coordinates.append(_coordinate(trials[metric], metric))
+    for metric in shown_in(PARALLEL):
+        if metric in trials.columns and trials[metric].notna().any():
+            coordinates.append(_coordinate(trials[metric], metric))
     spacing = min(1.0, 10.5 / len(coordinates))  # inches between axes: the figure stays within a page's width
     fig, ax = plt.subplots(figsize=(spacing * len(coordinates) + 1, 4.6), layout="constrained")
     for index, (_, _, bottom, top) in enumerate(coordinates):

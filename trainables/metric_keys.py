@@ -56,7 +56,18 @@ LATE_MEAN = "late mean"  # as late_*: its mean over a trial's last LATE_EPOCHS e
 CONFIG_TABLE = "config table"  # the report's per-config table, after the quality metrics
 TRIAL_TABLE = "trial table"  # the report's per-trial table, after the seed
 BESIDE_RANKING = "beside the ranking"  # the report's ranked table: shown beside the ranking metric (first two)
-VIEWS = (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, CONFIG_ESTIMATE, LATE_MEAN, CONFIG_TABLE, TRIAL_TABLE, BESIDE_RANKING)
+PARALLEL = "parallel coordinates"  # an axis of the report's parallel-coordinates figure, where measured
+VIEWS = (
+    PROGRESS,
+    SWEEP_TABLE,
+    RANKABLE_QUALITY,
+    CONFIG_ESTIMATE,
+    LATE_MEAN,
+    CONFIG_TABLE,
+    TRIAL_TABLE,
+    BESIDE_RANKING,
+    PARALLEL,
+)
 
 # Who computes a metric: a training epoch (EpochMetrics), one evaluation of G's samples (a scorer of
 # trainables.quality.scorers), or the analysis from a trial's history (analysis.stats.per_trial).
@@ -88,8 +99,8 @@ _LOSS_VARIANCE = (SWEEP_TABLE, LATE_MEAN)
 # its shown_in.
 METRICS: tuple[Metric, ...] = (
     Metric("epoch", TRAINING, "epoch", shown_in=(PROGRESS,)),
-    Metric("d_loss", TRAINING, "D loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE)),
-    Metric("g_loss", TRAINING, "G loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE)),
+    Metric("d_loss", TRAINING, "D loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
+    Metric("g_loss", TRAINING, "G loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
     Metric("d_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
     Metric("d_loss_var_corrected", TRAINING, unit="BCE²", shown_in=(LATE_MEAN,)),
     Metric("g_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
@@ -109,53 +120,55 @@ METRICS: tuple[Metric, ...] = (
         "FID",
         "classifier features²",
         False,
-        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
     ),
-    Metric("is_score", QUALITY, "", "effective classes", True, (SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE)),
+    Metric("is_score", QUALITY, "", "effective classes", True, (SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL)),
     Metric("is_std", QUALITY, unit="effective classes", higher_is_better=False),
     Metric(
         "coverage",
         QUALITY,
         unit="fraction of real balls",
         higher_is_better=True,
-        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
     ),
     Metric(
         "density",
         QUALITY,
         unit="balls per sample ÷ k",
         higher_is_better=True,
-        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
     ),
     Metric(
         "precision",
         QUALITY,
         unit="fraction of samples",
         higher_is_better=True,
-        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
     ),
     Metric(
         "recall",
         QUALITY,
         unit="fraction of real images",
         higher_is_better=True,
-        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE),
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
     ),
-    Metric("class_kl", QUALITY, unit="nats", higher_is_better=False, shown_in=(SWEEP_TABLE, RANKABLE_QUALITY)),
+    Metric(
+        "class_kl", QUALITY, unit="nats", higher_is_better=False, shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, PARALLEL)
+    ),
     Metric(
         "classes_covered",
         QUALITY,
         "classes",
         "classes",
         True,
-        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING),
+        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
     ),
     Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
-    Metric("late_d_loss_var_corrected", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
-    Metric("late_d_loss_var", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("late_d_loss_var_corrected", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL)),
+    Metric("late_d_loss_var", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL)),
     Metric("late_g_loss_var_corrected", PER_TRIAL, unit="BCE²"),
     Metric("late_g_loss_var", PER_TRIAL, unit="BCE²"),
-    Metric("d_acc", TRAINING, unit="fraction", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE)),
+    Metric("d_acc", TRAINING, unit="fraction", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, PARALLEL)),
     Metric("epochs_done", PER_TRIAL, unit="epochs", shown_in=(CONFIG_TABLE,)),
 )
 METRIC: dict[str, Metric] = {metric.key: metric for metric in METRICS}
