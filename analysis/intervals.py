@@ -33,25 +33,14 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from trainables.config import NUM_CLASSES
+from trainables.metric_keys import METRICS, NON_NEGATIVE
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
-LOG_SCALE = frozenset({"fid"})  # estimated as geometric means, compared as ratios
-_UNIT = (0.0, 1.0)
-# The range of every number the report estimates over seeds; a name not listed is non-negative.
-RANGES: dict[str, tuple[float, float]] = {
-    "precision": _UNIT,
-    "recall": _UNIT,
-    "coverage": _UNIT,
-    "d_real": _UNIT,
-    "d_fake": _UNIT,
-    "d_acc": _UNIT,
-    "is_score": (1.0, float(NUM_CLASSES)),
-    "class_kl": (0.0, math.log(NUM_CLASSES)),
-    "classes_covered": (0.0, float(NUM_CLASSES)),
-}
-_NON_NEGATIVE = (0.0, math.inf)
+# Estimated as geometric means and compared as ratios; the range every number the report estimates over seeds is
+# clipped to (an unregistered name is non-negative): both from the metric registry.
+LOG_SCALE = frozenset(metric.key for metric in METRICS if metric.log_scale)
+RANGES: dict[str, tuple[float, float]] = {metric.key: metric.value_range for metric in METRICS}
 METHOD = (
     f"{CONFIDENCE:.0%} intervals over seeds. FID: geometric mean with the Student-t interval of the mean log FID; "
     "two configs compared as the ratio of their geometric means, with Welch's interval on the log scale (a set "
@@ -69,7 +58,7 @@ ONE_SEED, NO_VALUES, NO_SPREAD = "one seed", "no values", "no spread"
 
 
 def metric_range(metric: str) -> tuple[float, float]:
-    return RANGES.get(metric, _NON_NEGATIVE)
+    return RANGES.get(metric, NON_NEGATIVE)
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:

@@ -192,7 +192,7 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
             if row == len(panels) - 1:
                 ax.set_xlabel(X_AXES[x])
             if column == 0:
-                ax.set_ylabel("BCE loss (nats)")
+                ax.set_ylabel(f"BCE loss ({UNITS['d_loss']})")
     handles = [
         plt.Line2D([], [], color="dimgray", label="D loss"),
         plt.Line2D([], [], color="dimgray", linestyle=":", label="G loss"),
@@ -213,7 +213,7 @@ def stability_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     }
     return _per_config_lines(
         frame,
-        [(name, "nats²") for name in metrics],
+        [(name, UNITS[name]) for name in metrics],
         "Loss variance within each epoch: raw, and less mini-batch sampling noise",
         x,
         scales,
@@ -394,7 +394,7 @@ def discriminator_curves(frame: pd.DataFrame) -> Figure:
     """Mean D(x), mean D(G(z)) and D accuracy per epoch, per config."""
     return _per_config_lines(
         frame,
-        [("d_real", "probability"), ("d_fake", "probability"), ("d_acc", "fraction")],
+        [(name, UNITS[name]) for name in ("d_real", "d_fake", "d_acc")],
         "Discriminator outputs: D(x) on real, D(G(z)) on fake, accuracy at 0.5",
     )
 

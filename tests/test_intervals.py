@@ -98,6 +98,8 @@ def _draw(rng: np.random.Generator, metric: str, n: int) -> np.ndarray:
             return np.concatenate([rng.uniform(1000, 2000, 1), rng.uniform(100, 300, n - 1)])
         return np.exp(rng.uniform(0, math.log(2000), n))
     low, high = metric_range(metric)
+    if math.isinf(low):  # a metric of any sign (a corrected variance): a finite stretch around 0
+        low = -5.0
     if math.isinf(high):  # a non-negative metric (a loss): a finite stretch of its range
         high = low + 10
     if metric == "classes_covered" and rng.random() < 0.5:  # whole classes, often the same on every seed

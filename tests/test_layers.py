@@ -13,7 +13,7 @@ from tests.helpers import REPO
 
 # The trial's settings, data and metric names: what every other layer reads.
 SETTINGS = ("trainables.config", "trainables.data", "trainables.metric_keys")
-EVALUATOR = "trainables.quality.metrics"
+EVALUATOR = "trainables.quality"
 # Each package and the project packages it may import from, besides itself.
 ALLOWED = {
     "settings": set(),

@@ -44,7 +44,7 @@ def test_sweep_finishes_and_prints_the_table(smoke):
         header
         == (
             "batch_size schedule lr_scaling seed status epochs_done d_loss g_loss d_loss_var g_loss_var fid is_score "
-            "precision recall density coverage classes_covered"
+            "coverage density precision recall class_kl classes_covered"
         ).split()
     )
     rows = [line.split() for line in table.splitlines()[1:5]]

@@ -4,6 +4,7 @@ views and the report derive their lists from it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from trainables.config import NUM_CLASSES, TrialConfig
@@ -69,6 +70,8 @@ VIEWS = (
     PARALLEL,
 )
 
+NON_NEGATIVE, UNIT_INTERVAL, ANY_REAL = (0.0, math.inf), (0.0, 1.0), (-math.inf, math.inf)
+
 # Who computes a metric: a training epoch (EpochMetrics), one evaluation of G's samples (a scorer of
 # trainables.quality.scorers), or the analysis from a trial's history (analysis.stats.per_trial).
 TRAINING, QUALITY, PER_TRIAL = "training", "quality", "per trial"
@@ -77,7 +80,8 @@ TRAINING, QUALITY, PER_TRIAL = "training", "quality", "per trial"
 @dataclass(frozen=True)
 class Metric:
     """One metric, once: its key in results and tables, its header in the progress view, its unit for axis labels,
-    which direction is better (None where neither is: a loss is not a score), and where it is shown."""
+    which direction is better (None where neither is: a loss is not a score), where it is shown, the values it can
+    take and the scale its estimates over seeds are taken on (analysis.intervals)."""
 
     key: str
     source: str  # TRAINING, QUALITY or PER_TRIAL
@@ -85,6 +89,8 @@ class Metric:
     unit: str = ""
     higher_is_better: bool | None = None
     shown_in: tuple[str, ...] = ()  # of VIEWS
+    value_range: tuple[float, float] = NON_NEGATIVE  # an interval over seeds is clipped to it
+    log_scale: bool = False  # estimated as a geometric mean and compared as a ratio (a skewed, positive metric)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.shown_in) - set(VIEWS))
@@ -99,14 +105,15 @@ _LOSS_VARIANCE = (SWEEP_TABLE, LATE_MEAN)
 # its shown_in.
 METRICS: tuple[Metric, ...] = (
     Metric("epoch", TRAINING, "epoch", shown_in=(PROGRESS,)),
-    Metric("d_loss", TRAINING, "D loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
-    Metric("g_loss", TRAINING, "G loss", "BCE", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
-    Metric("d_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
-    Metric("d_loss_var_corrected", TRAINING, unit="BCE²", shown_in=(LATE_MEAN,)),
-    Metric("g_loss_var", TRAINING, unit="BCE²", shown_in=_LOSS_VARIANCE),
-    Metric("g_loss_var_corrected", TRAINING, unit="BCE²", shown_in=(LATE_MEAN,)),
-    Metric("d_real", TRAINING, unit="D(x)", shown_in=(CONFIG_ESTIMATE,)),
-    Metric("d_fake", TRAINING, unit="D(G(z))", shown_in=(CONFIG_ESTIMATE,)),
+    Metric("d_loss", TRAINING, "D loss", "nats", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
+    Metric("g_loss", TRAINING, "G loss", "nats", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
+    Metric("d_loss_var", TRAINING, unit="nats²", shown_in=_LOSS_VARIANCE),
+    # Less the sampling noise's share, which can exceed the whole: negative values happen.
+    Metric("d_loss_var_corrected", TRAINING, unit="nats²", shown_in=(LATE_MEAN,), value_range=ANY_REAL),
+    Metric("g_loss_var", TRAINING, unit="nats²", shown_in=_LOSS_VARIANCE),
+    Metric("g_loss_var_corrected", TRAINING, unit="nats²", shown_in=(LATE_MEAN,), value_range=ANY_REAL),
+    Metric("d_real", TRAINING, unit="probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
+    Metric("d_fake", TRAINING, unit="probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
     Metric("lr_g_in_use", TRAINING, unit="LR"),
     Metric("lr_d_in_use", TRAINING, unit="LR"),
     Metric("g_updates", TRAINING, unit="G steps", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, TRIAL_TABLE)),
@@ -117,19 +124,28 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "fid",
         QUALITY,
-        "FID",
-        "classifier features²",
-        False,
-        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
+        label="FID",
+        unit="classifier features²",
+        higher_is_better=False,
+        shown_in=(PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
+        log_scale=True,
     ),
-    Metric("is_score", QUALITY, "", "effective classes", True, (SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL)),
+    Metric(
+        "is_score",
+        QUALITY,
+        unit="effective classes",
+        higher_is_better=True,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
+        value_range=(1.0, float(NUM_CLASSES)),
+    ),
     Metric("is_std", QUALITY, unit="effective classes", higher_is_better=False),
     Metric(
         "coverage",
         QUALITY,
         unit="fraction of real balls",
         higher_is_better=True,
-        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
+        value_range=UNIT_INTERVAL,
     ),
     Metric(
         "density",
@@ -144,6 +160,7 @@ METRICS: tuple[Metric, ...] = (
         unit="fraction of samples",
         higher_is_better=True,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
+        value_range=UNIT_INTERVAL,
     ),
     Metric(
         "recall",
@@ -151,24 +168,43 @@ METRICS: tuple[Metric, ...] = (
         unit="fraction of real images",
         higher_is_better=True,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
+        value_range=UNIT_INTERVAL,
     ),
     Metric(
-        "class_kl", QUALITY, unit="nats", higher_is_better=False, shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, PARALLEL)
+        "class_kl",
+        QUALITY,
+        unit="nats",
+        higher_is_better=False,
+        shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, PARALLEL),
+        value_range=(0.0, math.log(NUM_CLASSES)),
     ),
     Metric(
         "classes_covered",
         QUALITY,
-        "classes",
-        "classes",
-        True,
-        (PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL, BESIDE_RANKING),
+        label="classes",
+        unit="classes",
+        higher_is_better=True,
+        shown_in=(PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
+        value_range=(0.0, float(NUM_CLASSES)),
     ),
     Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
-    Metric("late_d_loss_var_corrected", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL)),
-    Metric("late_d_loss_var", PER_TRIAL, unit="BCE²", shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL)),
-    Metric("late_g_loss_var_corrected", PER_TRIAL, unit="BCE²"),
-    Metric("late_g_loss_var", PER_TRIAL, unit="BCE²"),
-    Metric("d_acc", TRAINING, unit="fraction", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, PARALLEL)),
+    Metric(
+        "late_d_loss_var_corrected",
+        PER_TRIAL,
+        unit="nats²",
+        shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL),
+        value_range=ANY_REAL,
+    ),
+    Metric("late_d_loss_var", PER_TRIAL, unit="nats²", shown_in=(CONFIG_TABLE, TRIAL_TABLE, PARALLEL)),
+    Metric("late_g_loss_var_corrected", PER_TRIAL, unit="nats²", value_range=ANY_REAL),
+    Metric("late_g_loss_var", PER_TRIAL, unit="nats²"),
+    Metric(
+        "d_acc",
+        TRAINING,
+        unit="fraction",
+        shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, PARALLEL),
+        value_range=UNIT_INTERVAL,
+    ),
     Metric("epochs_done", PER_TRIAL, unit="epochs", shown_in=(CONFIG_TABLE,)),
 )
 METRIC: dict[str, Metric] = {metric.key: metric for metric in METRICS}
@@ -220,3 +256,6 @@ _UNREGISTERED_LATE = {f"late_{key}" for key in shown_in(LATE_MEAN)} ^ {
 }
 if _UNREGISTERED_LATE:
     raise ImportError(f"late means and the registry's late_ metrics differ: {sorted(_UNREGISTERED_LATE)}")
+_UNRANKABLE = [key for key in shown_in(RANKABLE_QUALITY) if METRIC[key].higher_is_better is None]
+if _UNRANKABLE:
+    raise ImportError(f"rankable metrics without a better direction: {_UNRANKABLE}")
