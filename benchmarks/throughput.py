@@ -437,7 +437,7 @@ def summarize_tune(rounds: Rounds, starts: GridRun, rss_floor: float) -> TuneCel
 
 
 @dataclasses.dataclass(frozen=True)
-class Evaluation:
+class EvaluationCost:
     """One quality evaluation against one training epoch (JSON ``evaluation``)."""
 
     samples: int
@@ -448,7 +448,7 @@ class Evaluation:
 
 def evaluation_cell(
     args: argparse.Namespace, reference: RealReference, loop: list[LoopRow], images: torch.Tensor
-) -> Evaluation:
+) -> EvaluationCost:
     """One quality evaluation (``eval_samples``: 10,000) of the MLP's generator in this process, median of 3, and
     its share of one training epoch of the MLP at batch 128 over all 60,000 MNIST images at the loop's speed."""
     config = TrialConfig(batch_size=128, epochs=args.epochs, subset=args.images)
@@ -459,7 +459,7 @@ def evaluation_cell(
     noise = evaluation_noise(config)
     eval_s = statistics.median(evaluator.evaluate(generator, noise)[EVAL_TIME_S] for _ in range(3))
     epoch_s = len(images) / images_per_s
-    return Evaluation(config.eval_samples, eval_s, epoch_s, eval_s / epoch_s)
+    return EvaluationCost(config.eval_samples, eval_s, epoch_s, eval_s / epoch_s)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -469,7 +469,7 @@ class Throughput:
     header: Header
     loop: tuple[LoopRow, ...]
     tune: TuneCells | None  # None with --no-tune
-    evaluation: Evaluation
+    evaluation: EvaluationCost
 
     def as_json(self) -> dict[str, Any]:
         """The JSON's schema: the header's keys, then ``loop``, ``tune`` (unless --no-tune) and ``evaluation``."""
@@ -543,7 +543,7 @@ def render_tune(tune: TuneCells, batch_size: int) -> None:
     print(f"| one quality evaluation in the Tune trial (10,000 samples, 1 CPU) | {tune.tune_eval_s:.2f} s |")
 
 
-def render_evaluation(evaluation: Evaluation, threads: int) -> None:
+def render_evaluation(evaluation: EvaluationCost, threads: int) -> None:
     """The quality-evaluation table; ``threads``, the loop cells', is named in its first row."""
     print(
         f"\n| quality evaluation | value |\n|---|---:|\n"

@@ -49,7 +49,7 @@ def test_the_throughput_records_write_the_recorded_json_as_it_is():
         **{name: tuple(v) if isinstance(v, list) else v for name, v in recorded["tune"].items()}
     )
     loop = tuple(throughput.LoopRow(**row) for row in recorded["loop"])
-    run = throughput.Throughput(header, loop, tune, throughput.Evaluation(**recorded["evaluation"]))
+    run = throughput.Throughput(header, loop, tune, throughput.EvaluationCost(**recorded["evaluation"]))
     assert json.dumps(run.as_json(), indent=2) == json.dumps(recorded, indent=2)  # the same keys, in the same order
     assert "tune" not in throughput.Throughput(header, loop, None, run.evaluation).as_json()  # --no-tune
 
@@ -65,7 +65,7 @@ def test_the_throughput_tables_render_from_records(capsys):
         "grid_1cpu_over_2cpu_per_round": (1, 2),
     }
     throughput.render_tune(throughput.TuneCells(**{**ones, **two}), 256)
-    throughput.render_evaluation(throughput.Evaluation(10_000, 2.14, 27.7, 0.077), threads=1)
+    throughput.render_evaluation(throughput.EvaluationCost(10_000, 2.14, 27.7, 0.077), threads=1)
     printed = capsys.readouterr().out
     assert "| 128 | 2,165 | 1,415 | 2,931 | 1.53 | 0.74 |\n" in printed
     assert "| in Tune ÷ direct (whole epochs, rounds alternating) | 1.000 |\n" in printed  # one round: no range

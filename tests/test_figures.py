@@ -17,12 +17,13 @@ from tests.crafted import Seed, crafted
 from tests.helpers import REPORT_PNGS, flip_a_bit
 from tests.reference_stats import geometric
 from trainables.checkpoint import STATE_FILE, CheckpointError
+from trainables.metric_keys import RANKABLE
 
 
 def test_quality_metrics_drive_plots():
     frame = crafted({(128, "constant"): [Seed(100.0)], (1024, "constant"): [Seed(300.0)]})
     assert plots.quality_curves(frame) is not None
-    assert plots.quality_curves(frame.drop(columns=list(stats.RANKABLE))) is None
+    assert plots.quality_curves(frame.drop(columns=list(RANKABLE))) is None
     for x, per_epoch in (("g_updates", {128: 468, 1024: 58}), ("images_seen", {128: 59_904, 1024: 59_392})):
         figure = plots.quality_curves(frame, x=x)
         lines = {line.get_label(): line.get_xdata().tolist() for line in figure.axes[0].get_lines()}

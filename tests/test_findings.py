@@ -13,6 +13,7 @@ from analysis.power import seeds_for_difference
 from tests.crafted import Seed, comparison, crafted, crafted_config, records, schedules_at_batch_1024, sentences
 from tests.helpers import lrs_per_epoch, shown
 from tests.reference_stats import geometric, welch_on_logs
+from trainables.metric_keys import RANKABLE
 
 
 def test_a_config_worse_on_every_seed_is_worse_by_a_ratio_of_geometric_means():
@@ -175,7 +176,7 @@ def test_no_spread_on_either_side_is_no_conclusion():
 def test_a_swept_setting_without_quality_measured_is_not_compared_by_quality():
     """eval_every 0: no quality columns; the answers say quality was not measured instead of failing on them."""
     frame = crafted({(128, "constant", "none", latent): [Seed(100.0)] * 2 for latent in (128, 256)})
-    unmeasured = frame.drop(columns=list(stats.RANKABLE))
+    unmeasured = frame.drop(columns=list(RANKABLE))
     text = " ".join(
         sentence for section in wording.render(findings.findings(unmeasured)).values() for sentence in section
     )

@@ -91,6 +91,21 @@ def test_the_analysis_reaches_no_ray_wiring():
     assert not with_ray, f"the analysis reaches Ray through {sorted(with_ray)}"
 
 
+def test_the_layers_hold_the_modules_they_are_named_for():
+    assert {module for module in SOURCES if layer(module) == "settings"} == set(SETTINGS)
+    assert {module for module in SOURCES if layer(module) == "evaluator"} == {
+        "trainables.quality",
+        "trainables.quality.classifier",
+        "trainables.quality.evaluator",
+        "trainables.quality.metrics",
+        "trainables.quality.scorers",
+        "trainables.quality.train_classifier",
+    }
+    assert {"trainables.loop", "trainables.trainable", "trainables.checkpoint"} <= {
+        module for module in SOURCES if layer(module) == "trial"
+    }
+
+
 def test_the_layer_rules_catch_an_upward_import(tmp_path):
     """The checker itself: an evaluator module importing the training loop is found."""
     source = tmp_path / "scorer.py"

@@ -78,7 +78,9 @@ class TrialConfig:
     sample_every: int = setting(5, "save a 5x5 sample grid every N epochs and at the last", at_least=1)
     subset: int = setting(0, "train on the first N images only; 0: all", at_least=0)
     divergence_patience: int = setting(
-        3, "stop after N collapsed epochs in a row (trainables.divergence); 0: only NaN/Inf stops", at_least=0
+        3,
+        "stop after N epochs in a row of D collapsed or saturated (trainables.divergence); 0: only NaN/Inf stops",
+        at_least=0,
     )
     eval_every: int = setting(
         5, "score G's samples (IS, FID, precision/recall, classes) every N epochs and at the last; 0: never", at_least=0
