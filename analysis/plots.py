@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -95,16 +96,19 @@ def text_width(text: str, fontsize: float | str) -> float:
 
 
 def wrap(text: str, width: float, fontsize: float | str) -> str:
-    """``text`` broken at spaces into lines at most ``width`` inches wide at ``fontsize``. Measured here, not left to
-    matplotlib's ``wrap=True``, which wraps only when drawing: after the layout has placed the text, and never in
-    the notebook's inline figures."""
+    """``text`` broken at spaces (and a word too wide for a line after its underscores) into lines at most ``width``
+    inches wide at ``fontsize``. Measured here, not left to matplotlib's ``wrap=True``, which wraps only when
+    drawing: after the layout has placed the text, and never in the notebook's inline figures."""
     lines: list[str] = []
     for word in text.split(" "):
-        longer = f"{lines[-1]} {word}" if lines else word
-        if lines and text_width(longer, fontsize) > width:
-            lines.append(word)
-        else:
-            lines[-1:] = [longer]
+        # A word wider than the line (a metric's name) breaks after its underscores.
+        pieces = [word] if text_width(word, fontsize) <= width else re.split(r"(?<=_)", word)
+        for index, piece in enumerate(pieces):
+            longer = f"{lines[-1]}{'' if index else ' '}{piece}" if lines else piece
+            if lines and text_width(longer, fontsize) > width:
+                lines.append(piece)
+            else:
+                lines[-1:] = [longer]
     return "\n".join(lines)
 
 
@@ -442,8 +446,8 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(spacing * len(coordinates) + 1, 4.6), layout="constrained")
     for index, (_, _, bottom, top) in enumerate(coordinates):
         ax.axvline(index, color="black", linewidth=0.8)
-        ax.text(index, -0.08, bottom, ha="center", va="top", fontsize=7)
-        ax.text(index, 1.04, top, ha="center", va="bottom", fontsize=7)
+        ax.text(index, -0.08, wrap(bottom, spacing - 0.1, 7), ha="center", va="top", fontsize=7)
+        ax.text(index, 1.04, wrap(top, spacing - 0.1, 7), ha="center", va="bottom", fontsize=7)
     for row, config in enumerate(trials[columns].itertuples(index=False, name=None)):
         ax.plot(
             range(len(coordinates)),

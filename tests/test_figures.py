@@ -152,3 +152,11 @@ def test_every_report_figure_keeps_its_titles_and_labels_inside_the_canvas(craft
 @pytest.mark.slow
 def test_every_figure_of_a_real_sweep_keeps_its_titles_and_labels_inside_the_canvas(smoke):
     assert_every_figure_keeps_its_text_inside(report_data(load_experiment(smoke[0]), smoke[0]))
+
+
+def test_a_metric_name_wider_than_its_axis_breaks_after_its_underscores():
+    wrapped = plots.wrap("late_d_loss_var_corrected", 0.7, 7)
+    assert wrapped.replace("\n", "") == "late_d_loss_var_corrected" and wrapped.count("\n") >= 1
+    assert all(line.endswith("_") for line in wrapped.splitlines()[:-1])
+    assert all(plots.text_width(line, 7) <= 0.7 for line in wrapped.splitlines())
+    assert plots.wrap("d_loss", 0.7, 7) == "d_loss"  # short enough: whole
