@@ -30,7 +30,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis import outcomes
 from analysis.intervals import CONFIDENCE, metric_range
-from analysis.stats import LATE_VARIANCES, config_columns, config_label, outcome_counts, quality_metrics
+from analysis.stats import LATE_VARIANCES, config_columns, config_label, measured, outcome_counts, quality_metrics
 from analysis.wording import number
 from trainables.config import BATCH_SIZE, SCHEDULE
 from trainables.metric_keys import HIGHER_IS_BETTER, PARALLEL, UNITS, shown_in
@@ -211,7 +211,7 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
 def stability_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     """Within-epoch loss variance against ``x``, raw and sampling-corrected (when reported), a panel per variance, a
     line per config. The corrected variance can be negative, so its axis is symmetric-log."""
-    metrics = [name for name in LATE_VARIANCES if name in frame.columns and frame[name].notna().any()]
+    metrics = measured(frame, LATE_VARIANCES)
     scales = {
         name: {"value": "symlog", "linthresh": 1e-4} if name.endswith("_corrected") else "log" for name in metrics
     }
@@ -439,9 +439,7 @@ def parallel_coordinates(trials: pd.DataFrame) -> Figure:
         _coordinate(trials[column], "log2 batch size" if column == BATCH_SIZE else column, log=column == BATCH_SIZE)
         for column in columns
     ]
-    for metric in shown_in(PARALLEL):
-        if metric in trials.columns and trials[metric].notna().any():
-            coordinates.append(_coordinate(trials[metric], metric))
+    coordinates += [_coordinate(trials[metric], metric) for metric in measured(trials, shown_in(PARALLEL))]
     spacing = min(1.0, 10.5 / len(coordinates))  # inches between axes: the figure stays within a page's width
     fig, ax = plt.subplots(figsize=(spacing * len(coordinates) + 1, 4.6), layout="constrained")
     for index, (_, _, bottom, top) in enumerate(coordinates):

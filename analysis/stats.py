@@ -59,8 +59,13 @@ def config_label(config: tuple, columns: list[str]) -> str:
     return " · ".join(formats.get(column, f"{column} {{}}").format(value) for column, value in zip(columns, config))
 
 
+def measured(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
+    """The ``names`` that ``frame`` holds a value of, in their order."""
+    return [name for name in names if name in frame.columns and frame[name].notna().any()]
+
+
 def quality_metrics(frame: pd.DataFrame) -> list[str]:
-    return [name for name in RANKABLE if name in frame.columns and frame[name].notna().any()]
+    return measured(frame, RANKABLE)
 
 
 def _present(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:

@@ -27,7 +27,7 @@ from trainables.metric_keys import (
     of_source,
 )
 from trainables.quality.metrics import FeatureStats, class_histogram, classes_covered, inception_score
-from trainables.quality.scorers import SCORERS, Evaluation, RealFeatures, score
+from trainables.quality.scorers import SCORERS, Evaluation, RealReference, score
 from tune_gan import sweep
 from tune_gan.console import PROGRESS_COLUMNS
 from tune_gan.results_table import COLUMNS
@@ -88,7 +88,7 @@ def test_scorers_give_the_metric_maths_values():
     features = torch.randn(200, 8, generator=torch.Generator().manual_seed(0))
     logits = torch.randn(200, 10, generator=torch.Generator().manual_seed(1))
     stats_of_real = FeatureStats(features.double().mean(0), torch.eye(8, dtype=torch.float64))
-    real = RealFeatures(features, torch.ones(200), torch.ones(200), stats_of_real)
+    real = RealReference("mnist", "", features, torch.ones(200), torch.ones(200), stats_of_real)
     scores = score(Evaluation(features, logits, real))
     assert list(scores) == list(QUALITY_METRICS)
     assert (scores["is_score"], scores["is_std"]) == inception_score(logits)

@@ -210,9 +210,9 @@ METRICS: tuple[Metric, ...] = (
 METRIC: dict[str, Metric] = {metric.key: metric for metric in METRICS}
 
 
-def shown_in(view: str, source: str | None = None) -> tuple[str, ...]:
-    """The keys of the metrics ``view`` shows (of ``source`` only, when given), in the registry's order."""
-    return tuple(metric.key for metric in METRICS if view in metric.shown_in and source in (None, metric.source))
+def shown_in(view: str) -> tuple[str, ...]:
+    """The keys of the metrics ``view`` shows, in the registry's order."""
+    return tuple(metric.key for metric in METRICS if view in metric.shown_in)
 
 
 def label(key: str) -> str:

@@ -15,7 +15,7 @@ import os
 import pickle
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,24 +33,12 @@ from trainables.quality.metrics import (
     feature_stats,
     neighbour_radii,
 )
-from trainables.quality.scorers import Evaluation, RealFeatures, score
+from trainables.quality.scorers import Evaluation, RealReference, score
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
 _BATCH = 500  # noise vectors through G at once
 # What a result reports for an epoch that was not evaluated.
 NOT_EVALUATED: dict[str, float] = {**{name: math.nan for name in (*QUALITY_METRICS, *CLASS_SHARES)}, EVAL_TIME_S: 0.0}
-
-
-@dataclass(frozen=True)
-class RealReference:
-    """The real test set as the metrics see it, for one dataset and one classifier."""
-
-    dataset: str
-    classifier_sha256: str
-    features: torch.Tensor  # (N, FEATURE_DIM) penultimate features of the test images
-    radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD (precision and recall)
-    density_radii: torch.Tensor  # (N,) their k-NN radii, k = DENSITY_NEIGHBOURHOOD (density and coverage)
-    stats: FeatureStats  # their Gaussian, for FID
 
 
 def reference_cache_path(dataset: str, directory: Path | None = None) -> Path:
@@ -130,12 +118,7 @@ class QualityEvaluator:
                 f"{reference.classifier_sha256[:16]}, but the shipped weights are {expected[:16]}"
             )
         self.classifier = load_classifier(reference.dataset, device)
-        self.real = RealFeatures(
-            reference.features.to(device),
-            reference.radii.to(device),
-            reference.density_radii.to(device),
-            FeatureStats(reference.stats.mean.to(device), reference.stats.cov.to(device)),
-        )
+        self.real = reference.to(device)
 
     def score(self, images: torch.Tensor) -> dict[str, float]:
         """Every quality metric of uint8 (N, 28, 28) images against the real test set."""

@@ -30,19 +30,27 @@ from trainables.quality.metrics import (
 
 
 @dataclass(frozen=True)
-class RealFeatures:
-    """The real test set as the scorers see it, on the evaluator's device."""
+class RealReference:
+    """The real test set as the metrics see it, for one dataset and one classifier (trainables.quality.evaluator
+    computes and caches it)."""
 
-    features: torch.Tensor  # (N, FEATURE_DIM)
-    radii: torch.Tensor  # k-NN radii, k = NEIGHBOURHOOD
-    density_radii: torch.Tensor  # k-NN radii, k = DENSITY_NEIGHBOURHOOD
-    stats: FeatureStats
+    dataset: str
+    classifier_sha256: str
+    features: torch.Tensor  # (N, FEATURE_DIM) penultimate features of the test images
+    radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD (precision and recall)
+    density_radii: torch.Tensor  # (N,) their k-NN radii, k = DENSITY_NEIGHBOURHOOD (density and coverage)
+    stats: FeatureStats  # their Gaussian, for FID
+
+    def to(self, device: str | torch.device) -> "RealReference":
+        stats = FeatureStats(self.stats.mean.to(device), self.stats.cov.to(device))
+        moved = (self.features.to(device), self.radii.to(device), self.density_radii.to(device))
+        return RealReference(self.dataset, self.classifier_sha256, *moved, stats)
 
 
 class Evaluation:
     """What the classifier made of one set of samples, beside the real set: what every scorer reads."""
 
-    def __init__(self, features: torch.Tensor, logits: torch.Tensor, real: RealFeatures):
+    def __init__(self, features: torch.Tensor, logits: torch.Tensor, real: RealReference):
         self.features, self.logits, self.real = features, logits, real
 
     @cached_property
