@@ -29,6 +29,27 @@ from trainables.quality.metrics import covered
 LEARNED_COVERAGE = 0.005
 FEW_MODES_CLASSES = 5  # having drawn the data, G has mode-collapsed when at most this many classes get a fair share
 COVERAGE_DROP = 0.5  # ... or when its coverage fell below this fraction of its best so far
+# An evaluation shows one image for every z when its samples' mean pairwise feature distance is below this fraction of
+# the real test set's (`diversity`). Measured with the MNIST evaluator on the 2-core EPYC VM, 5,000 images a set: a
+# generator forced to one output 0.0016-0.0018; one real digit under pixel noise of σ 2, 8, 16 and 32 grey levels
+# 0.0099, 0.038, 0.074 and 0.14; an untrained Figure 1 G 0.019; grey blobs (batch 1024 · constant, epochs 1-11 of
+# seeds 0-2; batch 128 · warmup_cosine, epochs 1-3) 0.047-0.15; batch 128 · constant seed 0 drawing its first 1s, 3s
+# and 8s at epochs 3-4, 0.37 and 0.32, then one noisy glyph for every z at epochs 5-6, 0.094 and 0.096; varied digits
+# (batch 128, epoch 8) 0.54. Real images: 1s only 0.32, 7s only 0.44, 0s, 1s and 7s 0.79, 10,000 training images
+# 0.98; uniform noise 0.26.
+ONE_IMAGE_DIVERSITY = 0.15
+# ... and below this fraction of its best diversity so far. A generator starts as one image for every z (untrained:
+# 0.019), and the grey blobs it first draws vary as little as a collapsed one's samples (above), but never fell below
+# 0.68x their best so far; a generator has collapsed to one output only where it had more variety before (batch 128
+# above: 0.37, then 0.094). Blobs that never varied did not learn.
+DIVERSITY_DROP = 0.5
+# An evaluation's classes are named only where its precision is above this: below it the samples do not look like data
+# and the classifier's label is no digit the generator draws. Measured on 5,000 real training digits under Gaussian
+# pixel noise (2-core EPYC VM), precision against the share of labels that are the digit's: 0.88 and 0.78, 100 %; 0.56,
+# 91 %; 0.49-0.52, 22-70 %; 0.37 and below, 14 % or less (10 % is chance). Generated: first digits (batch 128, epochs
+# 3-8) 0.64-0.75; one noisy glyph for every z 0.001 and 0.16; uniform noise and one noise image 0.000.
+DATA_LIKE_PRECISION = 0.5
+FIRST_DRAWN_EVALUATIONS = 2  # too early to judge: first drew the data at one of the last this-many evaluations ...
 IMPROVING_EVALUATIONS = 3  # quality is still improving when FID fell at each of the last this-many evaluations
 FID_TOLERANCE = 0.25  # quality fell when the last FID is more than this much above the trial's best FID
 LATE_EPOCHS = 5  # the loss variances are averaged over the last epochs
@@ -39,12 +60,14 @@ DID_NOT_LEARN = "did not learn"
 MODE_COLLAPSE = "mode collapse"
 QUALITY_FELL = "quality fell"
 STABLE = "stable"
+# Not judged: finished and not failed, but it drew the data only at its end, at its best so far (more epochs needed).
+TOO_EARLY = "too early to judge"
 UNFINISHED = "unfinished"  # errored, or still running: not judged
 NOT_MEASURED = "quality not measured"  # finished without quality evaluations: its samples cannot be judged
 LOSSES_UNINFORMATIVE = (DIVERGED, MODE_COLLAPSE)  # their losses say nothing of stability: left out of late_*
 FAILED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE)  # ended without varied samples like the data
 JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
-FINISHED = (*JUDGED, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
+FINISHED = (*JUDGED, TOO_EARLY, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
 
 DEFINITIONS = f"""\
 - A trial **diverged** when the training loop stopped it: a non-finite loss, a **discriminator
@@ -58,19 +81,37 @@ DEFINITIONS = f"""\
   a larger LR, not a fix for collapse, is what it needs.
 - A trial that drew the data shows **mode collapse** at an evaluation where at most
   {FEW_MODES_CLASSES} of the 10 classes get at least half their fair share of the samples, or where
-  its coverage fell below {COVERAGE_DROP:g}× its best so far; it mode-collapsed at the epoch from
-  which every later evaluation shows it (said with what it fell from and the classes its last samples
-  draw, by the dataset's names: "9 classes at epoch 8 → 2 at epoch 14: Trouser (61%), Bag (30%)"). A
-  generator drawing only realistic 1s has mode-collapsed; one drawing blobs did not learn.
+  its coverage fell below {COVERAGE_DROP:g}× its best so far. Any trial shows it where its samples
+  barely differ, whether or not it drew the data: **one image for every z**, when their mean pairwise
+  distance in the classifier's feature space (`diversity`) is below {ONE_IMAGE_DIVERSITY:g}× the real
+  test set's and below {DIVERSITY_DROP:g}× its own best so far (one real digit under pixel noise of σ 16
+  grey levels scores 0.074, real 1s alone 0.32; an untrained generator, one image for every z from the
+  start, scores 0.019, and the grey blobs it first draws stay near their best: a generator that never
+  had more variety did not learn). It mode-collapsed at the epoch from which every later evaluation
+  shows it (said with what it fell from and what its last samples draw: "9 classes at epoch 8 → 2
+  classes at epoch 14: Trouser (61%), Bag (30%)", "… → one image for every z at epoch 14"). Classes
+  are named, by the dataset's names, only for samples that **look like data**: precision above
+  {DATA_LIKE_PRECISION:g}. Below it the classifier's label is no digit the generator draws (on real
+  digits under pixel noise, precision 0.37 and below goes with labels right for at most 14 % of them,
+  chance being 10 %; 0.56 and above with at least 91 %). A generator drawing only realistic 1s has
+  mode-collapsed; one drawing blobs did not learn.
+- A trial is **too early to judge** when it would show mode collapse but first drew the data at one
+  of its last {FIRST_DRAWN_EVALUATIONS} evaluations, and its last evaluation has its best FID and its
+  best coverage so far: a generator forming its first digits (FID 1031 → 839 → 745 → 791 → 539, its
+  first 4 classes at 539), even where FID rose once on the way. It finished and did not fail, but
+  says nothing yet on stability: it is not judged, and its config is undecided, more epochs needed.
+  One image for every z is mode collapse even then.
 - **Quality fell** when the last FID is more than {FID_TOLERANCE:.0%} above the trial's best FID.
   The best is over the whole run, not the last few evaluations: an LR decayed to 1 % of its peak
   freezes FID at the end, which a window of the last evaluations would call "held" for free, but it
   cannot undo a fall from the best. **FID fluctuation** is (max − min) ÷ min of FID over the last
   {IMPROVING_EVALUATIONS} evaluations, shown, never used to judge (a decaying LR lowers it by construction).
 - A trial is **stable** when it finished all its epochs without diverging, drew the data, and ended
-  neither mode-collapsed nor with its quality fallen. A **config is stable** when every one of its
-  seeds (at least 2) is; **unstable** when a seed diverged, or mode-collapsed or lost quality and
-  had stopped improving; it **did not learn** when a seed did not learn and none is unstable.
+  neither mode-collapsed, too early to judge nor with its quality fallen. A **config is stable** when
+  every one of its seeds (at least 2) is; **unstable** when a seed diverged, or mode-collapsed or lost
+  quality and had stopped improving; it **did not learn** when a seed did not learn and none is
+  unstable; otherwise it is undecided, and says why: more epochs needed when a seed was too early to
+  judge, else unfinished seeds, quality not measured, or still improving.
 - **Still improving**: FID fell at each of the last {IMPROVING_EVALUATIONS} evaluations, so more
   epochs would likely change the verdict (a generator drawing mostly 1s whose FID fell at every
   evaluation is early in training, not stuck); **stalled** otherwise. Said for every outcome but
@@ -81,22 +122,25 @@ DEFINITIONS = f"""\
   the losses flat, and an epoch holds 468 updates at batch 128 but 58 at batch 1024, so neither
   the raw nor the corrected within-epoch variance compares runs as a measure of stability.
 - Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
-  **failed** (diverged, did not learn or mode-collapsed; fewest first), then by the ranking metric
-  over finished seeds. Final numbers are each finished seed's last evaluation (the last epoch, or
-  where a diverged seed stopped); unfinished seeds are left out. Batch sizes are compared at equal
-  epochs and at equal generator updates: the larger batch at its latest evaluation (up to the
-  common epoch) for which every smaller-batch seed has an evaluation within 10 % of it in updates,
-  against those; both counts are printed, and whether the two ran at different LRs there. A
-  schedule whose LR as it ran never differed from constant LR's did not act in those epochs and is
-  not judged.
+  **failed** (diverged, did not learn or mode-collapsed; a seed too early to judge finished but did not
+  fail; fewest first), then by the ranking metric over the finished seeds that did not fail: how
+  often a config fails and how good it is when it works are two answers (the appendix gives the
+  quality over every finished seed too). Final numbers are each finished seed's last evaluation;
+  unfinished seeds are left out, and quality comparisons take the seeds that did not fail. Batch
+  sizes are compared at equal epochs and at equal generator updates: the larger batch at its latest
+  evaluation (up to the common epoch) for which every smaller-batch seed has an evaluation within
+  10 % of it in updates, against those; both counts are printed, and whether the two ran at
+  different LRs there. **Twins**, configs that differ only in LR settings and ran the same LRs in
+  every epoch (any lr_scaling at batch 128; a schedule that never acted), ran the same runs: they
+  are one config, named by both values, and never compared with each other.
 """
 
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """How one trial ended: the outcome, from which epoch (NaN for stable or unjudged), what the samples showed, and
-    whether quality was still improving at the end (None where that is not said: diverged, unjudged, or fewer than
-    :data:`IMPROVING_EVALUATIONS` evaluations)."""
+    """How one trial ended: the outcome, from which epoch (NaN for stable, too early to judge or unjudged), what the
+    samples showed, and whether quality was still improving at the end (None where that is not said: diverged,
+    unjudged, or fewer than :data:`IMPROVING_EVALUATIONS` evaluations)."""
 
     outcome: str
     epoch: float
@@ -109,14 +153,24 @@ def drew_data(evaluations: pd.DataFrame) -> pd.Series:
     return evaluations["coverage"] >= LEARNED_COVERAGE
 
 
+def one_image(evaluations: pd.DataFrame) -> pd.Series:
+    """Per evaluation: whether the generator has collapsed to one image for every z, its diversity below
+    ONE_IMAGE_DIVERSITY and below DIVERSITY_DROP x its best so far; never for results without diversity (written
+    before it was measured), which are judged as they were."""
+    if "diversity" not in evaluations:
+        return pd.Series(False, index=evaluations.index)
+    diversity = evaluations["diversity"]
+    return (diversity < ONE_IMAGE_DIVERSITY) & (diversity < DIVERSITY_DROP * diversity.cummax())
+
+
 def mode_collapsed(evaluations: pd.DataFrame) -> pd.Series:
-    """Per evaluation: whether it shows mode collapse, which needs this or an earlier evaluation to have drawn the
-    data (see DEFINITIONS)."""
+    """Per evaluation: whether it shows mode collapse: one image for every z, or, where this or an earlier evaluation
+    drew the data, few classes or a coverage fallen from its best (see DEFINITIONS)."""
     learned = drew_data(evaluations).cummax()
     few_classes = evaluations["classes_covered"] <= FEW_MODES_CLASSES
     best_coverage = evaluations["coverage"].where(learned).cummax()
     coverage_fell = evaluations["coverage"] < COVERAGE_DROP * best_coverage
-    return learned & (few_classes | coverage_fell)
+    return one_image(evaluations) | (learned & (few_classes | coverage_fell))
 
 
 def mode_collapse_epoch(evaluations: pd.DataFrame) -> float:
@@ -129,15 +183,44 @@ def mode_collapse_epoch(evaluations: pd.DataFrame) -> float:
     return float(evaluations["epoch"].iloc[start])
 
 
+def first_drew_data(evaluations: pd.DataFrame) -> int | None:
+    """The position of the first evaluation that drew the data; None when none did."""
+    drew = drew_data(evaluations).to_numpy()
+    return int(drew.argmax()) if drew.any() else None
+
+
+def too_early(evaluations: pd.DataFrame) -> bool:
+    """Whether the generator first drew the data at one of its last FIRST_DRAWN_EVALUATIONS evaluations and its last
+    evaluation has its best FID and its best coverage so far: it is forming its first digits, whatever FID did on the
+    way there (see DEFINITIONS)."""
+    first = first_drew_data(evaluations)
+    last = evaluations.iloc[-1]
+    return (
+        first is not None
+        and first >= len(evaluations) - FIRST_DRAWN_EVALUATIONS
+        and last["fid"] <= evaluations["fid"].min()
+        and last["coverage"] >= evaluations["coverage"].max()
+    )
+
+
 def _classes(count: int) -> str:
     return f"{count} class{'es' if count != 1 else ''}"
+
+
+def looks_like_data(evaluation: pd.Series) -> bool:
+    """Whether an evaluation's samples look like data (precision above DATA_LIKE_PRECISION); True for results without
+    precision, whose classes are named as they were."""
+    return "precision" not in evaluation.index or bool(evaluation["precision"] > DATA_LIKE_PRECISION)
 
 
 def drawn_classes(evaluation: pd.Series) -> str:
     """'Trouser (61%), Bag (20%), Sneaker (9%)': the classes an evaluation's samples cover
     (trainables.quality.covered), most first, by the names the trial's dataset gives them; '' for results without
-    class shares."""
+    class shares, and for samples that do not look like data (:func:`looks_like_data`), whose labels name nothing the
+    generator draws."""
     if not set(CLASS_SHARES) <= set(evaluation.index) or evaluation[list(CLASS_SHARES)].isna().any():
+        return ""
+    if not looks_like_data(evaluation):
         return ""
     shares = torch.tensor(evaluation[list(CLASS_SHARES)].astype(float).to_numpy())
     names = class_names(evaluation["dataset"])
@@ -147,20 +230,45 @@ def drawn_classes(evaluation: pd.Series) -> str:
     return ", ".join(f"{name} ({share:.0%})" for share, name in drawn)
 
 
+def _what_it_draws(evaluation: pd.Series) -> str:
+    """': 1 (70%), 8 (24%)' after an evaluation's class count; ': unlike the data (precision 0.02)' where the samples
+    do not look like data, as the count is then the classifier's, not the generator's; '' where the results say
+    neither."""
+    if not looks_like_data(evaluation):
+        return f": unlike the data (precision {evaluation['precision']:.2g})"
+    drawn = drawn_classes(evaluation)
+    return f": {drawn}" if drawn else ""
+
+
 def collapse_detail(evaluations: pd.DataFrame, epoch: float) -> str:
-    """What a collapse from ``epoch`` fell from, and which classes the last evaluation draws where the results say:
-    '9 classes at epoch 8 → 2 classes at epoch 14: Trouser (61%), Bag (30%)', or, for a generator that never drew
-    more, '2 classes at epoch 12, never more than 3'."""
+    """What a collapse from ``epoch`` fell from, and what the last evaluation draws where the results say:
+    '9 classes at epoch 8 → 2 classes at epoch 14: Trouser (61%), Bag (30%)', '9 classes at epoch 8 → one image for
+    every z at epoch 14 (diversity 0.01)', or, for a generator that never drew more, '2 classes at epoch 12, never
+    more than 3'."""
     before = evaluations[(evaluations["epoch"] < epoch) & drew_data(evaluations)]
     last = evaluations.iloc[-1]
-    end = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}"
-    drawn = drawn_classes(last)
-    named = f": {drawn}" if drawn else ""
+    if one_image(evaluations).iloc[-1]:
+        end = f"one image for every z at epoch {int(last['epoch'])} (diversity {last['diversity']:.2g})"
+    else:
+        end = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}"
+        if before.empty:
+            most = int(evaluations.loc[drew_data(evaluations).cummax(), "classes_covered"].max())
+            end += "" if most == int(last["classes_covered"]) else f", never more than {most}"
+        end += _what_it_draws(last)
     if before.empty:
-        most = int(evaluations.loc[drew_data(evaluations).cummax(), "classes_covered"].max())
-        return end + ("" if most == int(last["classes_covered"]) else f", never more than {most}") + named
+        return end
     peak = before[before["classes_covered"] == before["classes_covered"].max()].iloc[-1]  # the latest at its best
-    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}{named}"
+    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}"
+
+
+def too_early_detail(evaluations: pd.DataFrame) -> str:
+    """'first drew the data at epoch 10: 4 classes at epoch 10: 1 (40%), …; its best FID (539) and coverage (0.005) so
+    far'."""
+    first = evaluations.iloc[first_drew_data(evaluations)]
+    last = evaluations.iloc[-1]
+    drawn = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}{_what_it_draws(last)}"
+    best = f"its best FID ({last['fid']:.3g}) and coverage ({last['coverage']:.2g}) so far"
+    return f"first drew the data at epoch {int(first['epoch'])}; {drawn}; {best}"
 
 
 def fid_window(evaluations: pd.DataFrame) -> pd.Series:
@@ -200,11 +308,14 @@ def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reas
         return TrialOutcome(NOT_MEASURED, math.nan, "no coverage: results written before it was measured")
     improving = still_improving(evaluations)
     last = evaluations.iloc[-1]
-    if not drew_data(evaluations).any():
+    collapse = mode_collapse_epoch(evaluations)
+    one_output = bool(one_image(evaluations).iloc[-1])  # mode collapse, whether or not it drew the data
+    if not one_output and not drew_data(evaluations).any():
         updates = [f"in {int(last['g_updates']):,} generator updates"] if "g_updates" in last else []
         detail = ", ".join([*updates, f"best coverage {evaluations['coverage'].max():.2g}"])
         return TrialOutcome(DID_NOT_LEARN, float(last["epoch"]), detail, improving)
-    collapse = mode_collapse_epoch(evaluations)
+    if not math.isnan(collapse) and not one_output and too_early(evaluations):
+        return TrialOutcome(TOO_EARLY, math.nan, too_early_detail(evaluations), improving)
     if not math.isnan(collapse):
         return TrialOutcome(MODE_COLLAPSE, collapse, collapse_detail(evaluations, collapse), improving)
     if quality_fell(evaluations):

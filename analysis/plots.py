@@ -29,11 +29,13 @@ from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from analysis import outcomes
+from analysis.configs import config_columns, config_label
 from analysis.intervals import CONFIDENCE, metric_range
-from analysis.stats import LATE_VARIANCES, config_columns, config_label, measured, outcome_counts, quality_metrics
+from analysis.stats import LATE_VARIANCES, measured, outcome_counts, quality_metrics
 from analysis.wording import number
 from trainables.config import BATCH_SIZE, SCHEDULE
 from trainables.metric_keys import HIGHER_IS_BETTER, PARALLEL, UNITS, shown_in
+from trainables.metric_keys import label as metric_label
 
 PANELS_PER_ROW = 3  # a figure wider than three panels is unreadable at page width
 PANEL_SIZE = (3.6, 2.8)  # inches: three panels a row fill a page
@@ -44,6 +46,7 @@ OUTCOME_COLORS = {
     outcomes.MODE_COLLAPSE: "#ef8a17",
     outcomes.DID_NOT_LEARN: "#9e9e9e",
     outcomes.QUALITY_FELL: "#f2d024",
+    outcomes.TOO_EARLY: "#64b5f6",
     outcomes.STABLE: "#2e7d32",
     outcomes.NOT_MEASURED: "#cfd8dc",
     outcomes.UNFINISHED: "#eceff1",
@@ -66,7 +69,7 @@ def styled(draw):
 
 
 def config_colors(table: pd.DataFrame) -> dict[tuple, str]:
-    """One colour per config (:func:`analysis.stats.config_columns`' values, sorted) of any table of the experiment:
+    """One colour per config (:func:`analysis.configs.config_columns`' values, sorted) of any table of the experiment:
     the same configs get the same colours in every figure."""
     columns = config_columns(table)
     configs = sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
@@ -123,32 +126,37 @@ def _epochs(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _panels(table: pd.DataFrame) -> tuple[list[str], list[tuple]]:
     """The config columns but the schedule (batch size first) and each of their settings, sorted: a panel or row
-    apiece, so that a setting varying beyond batch size (latent_dim, lr_d, ...) is never averaged over."""
+    apiece, so that a setting varying beyond batch size (latent_dim, lr_d, ...) is never averaged over; one panel
+    when only the schedule varies."""
     columns = [column for column in config_columns(table) if column != SCHEDULE]
-    return columns, sorted(table[columns].drop_duplicates().itertuples(index=False, name=None))
+    return columns, sorted(table[columns].drop_duplicates().itertuples(index=False, name=None)) if columns else [()]
 
 
 def _in_panel(table: pd.DataFrame, columns: list[str], panel: tuple) -> pd.DataFrame:
-    return table[(table[columns] == list(panel)).all(axis=1)]
+    return table[(table[columns] == list(panel)).all(axis=1)] if columns else table
 
 
-def _full_config(panel: tuple, schedule: str) -> tuple:
-    """A panel's settings (:func:`_panels`) with the schedule, in :func:`analysis.stats.config_columns`' order."""
-    return (panel[0], schedule, *panel[1:])
+def _full_config(table: pd.DataFrame, columns: list[str], panel: tuple, schedule) -> tuple:
+    """A panel's settings (:func:`_panels`) with the schedule, in :func:`analysis.configs.config_columns`' order."""
+    settings = {**dict(zip(columns, panel)), SCHEDULE: schedule}
+    return tuple(settings[column] for column in config_columns(table))
 
 
 def _line_styles(table: pd.DataFrame) -> dict[tuple, dict]:
     """Per config: its colour (:func:`config_colors`) and, where more than batch size and schedule varies, a marker
     per setting of the other config columns, so that configs tell apart in grey too."""
     colors = config_colors(table)
-    others = sorted({config[2:] for config in colors})
-    return {
-        config: {
-            "color": color,
-            **({"marker": SETTING_MARKERS[others.index(config[2:]) % len(SETTING_MARKERS)]} if len(others) > 1 else {}),
+    beyond = [index for index, column in enumerate(config_columns(table)) if column not in (BATCH_SIZE, SCHEDULE)]
+    others = sorted({tuple(config[index] for index in beyond) for config in colors})
+
+    def marker(config: tuple) -> dict:
+        if len(others) < 2:
+            return {}
+        return {
+            "marker": SETTING_MARKERS[others.index(tuple(config[index] for index in beyond)) % len(SETTING_MARKERS)]
         }
-        for config, color in colors.items()
-    }
+
+    return {config: {"color": color, **marker(config)} for config, color in colors.items()}
 
 
 def _mean_band(ax, history: pd.DataFrame, metric: str, label: str, x: str = "epoch", **line) -> None:
@@ -170,7 +178,8 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
     colors = config_colors(frame)
     history = _epochs(frame)
     columns, panels = _panels(history)
-    schedules = sorted(history[SCHEDULE].unique())
+    # A column of panels per schedule where the schedule varies; one column where it does not.
+    schedules = sorted(history[SCHEDULE].unique()) if SCHEDULE in config_columns(history) else [None]
     fig, axes = plt.subplots(
         len(panels),
         len(schedules),
@@ -184,8 +193,8 @@ def loss_curves(frame: pd.DataFrame, x: str = "epoch") -> Figure:
         for column, schedule in enumerate(schedules):
             ax = axes[row, column]
             in_panel = _in_panel(history, columns, panel)
-            runs = in_panel[in_panel[SCHEDULE] == schedule]
-            config = _full_config(panel, schedule)
+            runs = in_panel[in_panel[SCHEDULE] == schedule] if schedule is not None else in_panel
+            config = _full_config(history, columns, panel, schedule)
             color = colors.get(config, "black")  # a panel of a combination the grid did not run stays empty
             if len(runs):
                 _mean_band(ax, runs, "d_loss", "D loss", x=x, color=color)
@@ -261,7 +270,8 @@ def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
 @styled
 def seed_spread(trials: pd.DataFrame, ranked: pd.DataFrame, metric: str) -> Figure | None:
     """Every finished seed's final ``metric`` as a dot (hollow: the seed failed), and beside it the config's estimate
-    with its interval, a row per config in rank order; ``ranked`` is :func:`analysis.stats.ranking`'s table. None
+    with its interval over the seeds that did not fail, a row per config in rank order; ``ranked`` is
+    :func:`analysis.stats.ranking`'s table. None
     when ``metric`` was not measured."""
     if metric not in ranked.columns:
         return None
@@ -310,17 +320,24 @@ def seed_spread(trials: pd.DataFrame, ranked: pd.DataFrame, metric: str) -> Figu
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: number(value)))
         ax.xaxis.set_minor_formatter(NullFormatter())
     better = "higher" if HIGHER_IS_BETTER[metric] else "lower"
-    ax.set_xlabel(f"final {metric} ({UNITS[metric]}; {better} is better)")
+    ax.set_xlabel(f"final {metric_label(metric)} ({UNITS[metric]}; {better} is better)")
     centre = "geometric mean" if geometric else "mean"
     handles = [
         plt.Line2D([], [], marker="o", linestyle="", color="dimgray", label="a seed"),
         plt.Line2D(
             [], [], marker="o", linestyle="", color="dimgray", markerfacecolor="white", label="a seed that failed"
         ),
-        plt.Line2D([], [], marker="D", color="black", markersize=4, label=f"{centre}, {CONFIDENCE:.0%} interval"),
+        plt.Line2D(
+            [],
+            [],
+            marker="D",
+            color="black",
+            markersize=4,
+            label=f"{centre} of the seeds that did not fail, {CONFIDENCE:.0%} interval",
+        ),
     ]
     legend_below(fig, handles)
-    suptitle(fig, f"Final {metric} of every seed, configs in rank order", fontsize=10)
+    suptitle(fig, f"Final {metric_label(metric)} of every seed, configs in rank order", fontsize=10)
     return fig
 
 
@@ -334,7 +351,7 @@ def schedule_curves(frame: pd.DataFrame, metric: str) -> Figure:
     if lr_d_differs:
         panels.append(("lr_d_in_use", "discriminator LR as it ran"))
     if metric in history.columns and history[metric].notna().any():
-        panels.append((metric, f"{metric} ({UNITS[metric]})"))
+        panels.append((metric, f"{metric_label(metric)} ({UNITS[metric]})"))
     columns = config_columns(history)
     styles = _line_styles(frame)
     fig, axes = plt.subplots(
@@ -350,7 +367,9 @@ def schedule_curves(frame: pd.DataFrame, metric: str) -> Figure:
         ax.set_xlabel("epoch")
     legend_below(fig, _config_handles(frame, styles))
     suptitle(
-        fig, f"The LR as each config ran it, and {metric} over training (mean over seeds, band ±1 std)", fontsize=10
+        fig,
+        f"The LR as each config ran it, and {metric_label(metric)} over training (mean over seeds, band ±1 std)",
+        fontsize=10,
     )
     return fig
 

@@ -26,6 +26,7 @@ from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
 from analysis.intervals import on_test_scale
+from analysis.wording import number
 
 POWER = 0.8
 MAX_SEEDS = 50
@@ -102,3 +103,18 @@ def seeds_for_shares(stable_a: int, n_a: int, stable_b: int, n_b: int, level: fl
         return None
     seeds = next((n for n in range(2, MAX_SEEDS + 1) if fisher_power(share_a, share_b, n, level) >= POWER), None)
     return SeedsNeeded(seeds, level, POWER, abs(share_a - share_b))
+
+
+def seeds_needed_text(needed: SeedsNeeded) -> str:
+    """'About 9 seeds per config would decide it (80 % power at level 0.0125), if the difference and spread seen so
+    far hold.'"""
+    power = f"{100 * needed.power:.0f} % power at level {number(needed.level)}"
+    if needed.seeds is None:
+        return (
+            f"Even {MAX_SEEDS} seeds per config would likely not decide it ({power}): the difference is small against "
+            "the spread."
+        )
+    return (
+        f"About {needed.seeds} seeds per config would decide it ({power}), if the difference and spread seen so far "
+        "hold."
+    )

@@ -2,11 +2,11 @@
 
     python analysis/report.py EXPERIMENT_DIR [--out DIR] [--rank-by fid|recall|...]
 
-The findings are computed from this experiment's numbers (analysis.findings, as records), never
-typed in, and worded by analysis.wording; the HTML page is the Markdown report rendered by
-python-markdown, with its images embedded, and the PDF is that page laid out on A4 by WeasyPrint.
-The answers come first, each question's evidence in its section (:data:`EVIDENCE`), every other
-number and figure in the appendix.
+The questions follow the grid that was run (analysis.questions: one module per question, its records computed from
+this experiment's numbers, never typed in, and worded by the same module); the HTML page is the Markdown report
+rendered by python-markdown, with its images embedded, and the PDF is that page laid out on A4 by WeasyPrint.
+The answers come first, each question's evidence in its section (its ``evidence``), every other number and figure in
+the appendix.
 """
 
 from __future__ import annotations
@@ -26,11 +26,25 @@ import pandas as pd
 from markdown.extensions.toc import slugify
 from matplotlib.figure import Figure
 
-from analysis import findings, images, intervals, outcomes, plots, power, stats, wording
+from analysis import images, intervals, outcomes, plots, power, stats, wording
+from analysis.configs import TwinGroup, config_label, twins_text
 from analysis.load import StudyError, export, load_study
+from analysis.questions import Answer, all_records, ask
+from analysis.questions.family import more_seeds, more_seeds_text
+from analysis.questions.ranking import RANKED_TABLE, ranking_rule
+from analysis.questions.study import study_of
 from trainables.checkpoint import CheckpointError
 from trainables.config import SEED, one_line
-from trainables.metric_keys import BESIDE_RANKING, CONFIG_TABLE, HIGHER_IS_BETTER, RANKABLE, TRIAL_TABLE, shown_in
+from trainables.metric_keys import (
+    BESIDE_RANKING,
+    CONFIG_TABLE,
+    HIGHER_IS_BETTER,
+    METRIC,
+    RANKABLE,
+    TRIAL_TABLE,
+    label,
+    shown_in,
+)
 from tune_gan.cli_args import OneLineErrorParser
 from tune_gan.study import members_of
 
@@ -42,13 +56,14 @@ class ReportData:
 
     experiment: str
     pooled: tuple[str, ...]  # the other experiments of its study whose trials the frame holds too
-    frame: pd.DataFrame
+    frame: pd.DataFrame  # twins merged (analysis.configs)
     rank_by: str
-    columns: list[str]  # what tells configs apart (stats.config_columns)
+    columns: list[str]  # what tells configs apart (analysis.configs.config_columns)
     trials: pd.DataFrame  # stats.per_trial
     summary: pd.DataFrame  # stats.summary, by config
     ranked: pd.DataFrame  # stats.ranking of the summary, best first
-    findings: dict[str, list[findings.Finding]]  # the records answering each of findings.QUESTIONS
+    answers: list[Answer]  # each question the grid asks, with the records answering it
+    twins: list[TwinGroup]  # configs that ran the same runs, shown as one
     best_checkpoint: Path | None  # the best-ranked config's lowest seed's, when on this machine
 
 
@@ -56,21 +71,22 @@ def report_data(
     frame: pd.DataFrame, experiment: str | Path, rank_by: str = stats.DEFAULT_RANK_BY, pooled: Sequence[str] = ()
 ) -> ReportData:
     """The report's numbers for ``frame`` (:func:`analysis.load.load_study`'s table of ``experiment`` and the
-    ``pooled`` ones): each per-trial and per-config table once, handed to the findings rather than recomputed there."""
-    trials = stats.per_trial(frame)
-    table = stats.summary(trials)
-    ranked = stats.ranking(table, rank_by)
+    ``pooled`` ones): twins merged, each per-trial and per-config table once, shared by every question and figure."""
+    study = study_of(frame, rank_by)
+    trials, ranked = study.trials, study.ranked
+    frame = study.frame
     return ReportData(
         experiment=str(experiment),
         pooled=tuple(pooled),
         frame=frame,
         rank_by=rank_by,
-        columns=stats.config_columns(trials),
+        columns=study.columns,
         trials=trials,
-        summary=table,
+        summary=study.table,
         ranked=ranked,
-        findings=findings.findings(frame, rank_by, trials=trials, table=table, ranked=ranked),
-        best_checkpoint=images.best_checkpoint(frame, ranked),
+        answers=ask(study),
+        twins=study.twins,
+        best_checkpoint=images.best_checkpoint(frame, trials, ranked, rank_by),
     )
 
 
@@ -82,14 +98,6 @@ class Plot:
     reading: str = ""  # what to read in it: said beside it in the appendix
 
 
-RANKED_TABLE = "ranked table"  # ranked_table's place among the evidence
-# Each question's evidence, shown in its section right under its heading, in this order; every other figure goes to the
-# appendix.
-EVIDENCE = {
-    findings.STABILITY: ("outcomes.png",),
-    findings.IMAGES: ("seed_spread.png", RANKED_TABLE, "final_grids.png"),
-    findings.SCHEDULES: ("schedules.png",),
-}
 BEST_SAMPLES = "best_samples.png"  # the best-ranked config's final grid, beside the summary
 
 
@@ -101,11 +109,19 @@ def all_plots(data: ReportData) -> list[Plot]:
         Plot("outcomes.png", "How each config's seeds ended", plots.outcome_chart(data.trials, data.summary)),
         Plot(
             "seed_spread.png",
-            f"Final {rank_by} of every seed",
+            f"Final {label(rank_by)} of every seed",
             plots.seed_spread(data.trials, data.ranked, rank_by),
         ),
-        Plot("final_grids.png", "Final 25 generated images per config", images.final_grids(frame)),
-        Plot("schedules.png", f"The LR as it ran, and {rank_by} over training", plots.schedule_curves(frame, rank_by)),
+        Plot(
+            "final_grids.png",
+            "Final 25 generated images of every seed",
+            images.final_grids(frame, data.trials, data.ranked),
+        ),
+        Plot(
+            "schedules.png",
+            f"The LR as it ran, and {label(rank_by)} over training",
+            plots.schedule_curves(frame, rank_by),
+        ),
         Plot(
             "loss_curves.png",
             "D and G loss per epoch",
@@ -150,7 +166,7 @@ def all_plots(data: ReportData) -> list[Plot]:
         Plot(
             "stage_montage.png",
             "Fixed-noise samples across training",
-            images.stage_montage(frame),
+            images.stage_montage(frame, data.trials, data.ranked, rank_by),
             "Blobs that never sharpen did not learn; a few shapes repeated across the grid are mode collapse.",
         ),
         Plot(
@@ -177,13 +193,20 @@ def _per_update(frame: pd.DataFrame, file: str, caption: str, draw: Callable[...
 
 def config_table(data: ReportData) -> pd.DataFrame:
     """Every per-config number, ranked: one row per config, every number an estimate with its interval, n and the
-    seeds' values (the appendix shows it a few configs at a time, the notebook whole)."""
+    seeds' values (the appendix shows it a few configs at a time, the notebook whole). Quality is estimated over the
+    seeds that did not fail, and again over every finished seed (:data:`analysis.stats.ALL_FINISHED`)."""
     table = data.ranked
     shown = table[["rank", *data.columns, "seeds", "verdict"]].copy()
     shown["stable"] = [
         wording.share_text(row["stable"], row["judged"], *row["stable_interval"]) for _, row in table.iterrows()
     ]
-    for metric in [*_quality_in_rank_order(data), *shown_in(CONFIG_TABLE)]:
+    shown["failed"] = [
+        wording.share_text(row["failed"], row["finished"], *row["failed_interval"], "finished seeds failed")
+        for _, row in table.iterrows()
+    ]
+    quality = _quality_in_rank_order(data)
+    with_failed = [stats.ALL_FINISHED.format(metric=metric) for metric in quality]
+    for metric in [*quality, *with_failed, *shown_in(CONFIG_TABLE)]:
         if metric in table.columns:
             shown[metric] = table[metric].map(wording.cell)
     return shown
@@ -200,22 +223,29 @@ def ranked_table(data: ReportData) -> pd.DataFrame:
     metric) and two quality metrics beside it, each an estimate with its interval; the seeds' own values are in
     the dot plot, every other number in :func:`config_table`."""
     table, columns = data.ranked, data.columns
-    counts = stats.outcome_counts(data.trials)
+    counts = {
+        config if isinstance(config, tuple) else (config,): row.to_dict()
+        for config, row in stats.outcome_counts(data.trials).iterrows()
+    }
     shown = pd.DataFrame(
         {
             "rank": table["rank"],
             "config": table["label"],
             "seeds": table["seeds"],
             "outcomes": [
-                wording.outcome_counts_text(counts.loc[config].to_dict())
+                wording.outcome_counts_text(counts[config])
                 for config in table[columns].itertuples(index=False, name=None)
+            ],
+            "failed": [
+                wording.share_text(row["failed"], row["finished"], *row["failed_interval"], "")
+                for _, row in table.iterrows()
             ],
         }
     )
     measured = _quality_in_rank_order(data)
     beside = [name for name in shown_in(BESIDE_RANKING) if name in measured and name != data.rank_by][:2]
     for metric in [*([data.rank_by] if data.rank_by in measured else []), *beside]:
-        shown[metric] = table[metric].map(wording.interval_text)
+        shown[metric] = table[metric].map(wording.interval_n_text)
     return shown
 
 
@@ -227,7 +257,7 @@ TRIAL_NUMBER_COLUMNS = (SEED, *shown_in(TRIAL_TABLE))
 def trial_table(data: ReportData) -> pd.DataFrame:
     """One row per trial, by config then seed: its outcome, from which epoch, its last quality and loss variances."""
     trials = data.trials.sort_values([*data.columns, SEED], ignore_index=True)
-    labels = [stats.config_label(config, data.columns) for config in trials[data.columns].itertuples(index=False)]
+    labels = [config_label(config, data.columns) for config in trials[data.columns].itertuples(index=False)]
     shown = pd.DataFrame({"config": labels})
     for column in dict.fromkeys((*TRIAL_OUTCOME_COLUMNS, *TRIAL_NUMBER_COLUMNS)):
         if column in trials.columns:
@@ -240,6 +270,11 @@ def _markdown_table(table: pd.DataFrame) -> str:
     rows = [list(table.columns), *table.itertuples(index=False)]
     lines = ["| " + " | ".join(str(cell).replace("|", r"\|") for cell in row) + " |" for row in rows]
     return "\n".join([lines[0], "|" + "---|" * len(table.columns), *lines[1:]])
+
+
+def _ranked_header(name: str) -> str:
+    """The ranked table's header: a quality metric as the field writes it, over the seeds it is estimated on."""
+    return f"{label(name)} of the seeds that did not fail" if name in METRIC else _in_words(name)
 
 
 def _in_words(name: str) -> str:
@@ -272,8 +307,8 @@ def _figure_markdown(plot: Plot) -> list[str]:
 
 
 def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, bytes] | None = None) -> str:
-    """The report as Markdown: the three answers with the best config's samples beside them, each question's section
-    with its evidence (:data:`EVIDENCE`) and findings, then the appendix: every estimate, the trials, the other
+    """The report as Markdown: the answers with the best config's samples beside them, each question's section with
+    its evidence (:func:`evidence`) and findings, then the appendix: every estimate, the trials, the other
     figures with what to read in them, the definitions. Every block is set off by blank lines, which python-markdown
     needs to see a table or a list rather than a paragraph. ``best`` is :func:`analysis.images.best_samples`'."""
     frame, rank_by = data.frame, data.rank_by
@@ -282,41 +317,41 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
     shown = {plot.file: plot for plot in plots_shown}
     lines = [f"# tune-gan report: {Path(data.experiment).name}", ""]
     if best is not None:
-        caption = html.escape(f"Ranked first: {best[0]}")
+        caption = html.escape(best[0])
         lines += [
             f'<figure class="beside"><img alt="{caption}" src="{BEST_SAMPLES}"><figcaption>{caption}</figcaption>'
             "</figure>",
             "",
         ]
     lines += [
-        *[
-            f"- **{question}** {answer} [Evidence]({_anchor(question)})"
-            for question, answer in wording.summary(data.findings, rank_by).items()
-        ],
+        *[f"- **{answer.text}** {answer.summary()} [Evidence]({_anchor(answer.text)})" for answer in data.answers],
         "",
     ]
-    more = findings.more_seeds(data.findings)
+    if data.twins:
+        lines += [twins_text(data.twins), ""]
+    more = more_seeds(all_records(data.answers))
     if more is not None:
         grid = {column: sorted(data.trials[column].dropna().unique()) for column in (*data.columns, SEED)}
-        lines += [wording.more_seeds_text(more, data.experiment, grid), ""]
+        lines += [more_seeds_text(more, data.experiment, grid), ""]
     lines += [
         f"Experiment `{data.experiment}`"
         + "".join(f", pooled with `{other}`" for other in data.pooled)
         + f": {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
-        f"trial-epochs. {wording.RANKING_RULE.format(seeds=stats.MIN_SEEDS_TO_RANK_FIRST, rank_by=f'`{rank_by}`')} "
-        f"({direction} is better). Every per-config number is an estimate over seeds with its "
-        f"{intervals.CONFIDENCE:.0%} interval (FID: a geometric mean); the appendix gives n and the seeds' own values "
-        f"where there are {wording.SHOWN_VALUES} or fewer.",
+        f"trial-epochs. {ranking_rule(rank_by)} ({direction} is better). Every per-config number is an estimate "
+        f"over seeds with its {intervals.CONFIDENCE:.0%} interval (FID: a geometric mean), a quality metric's over the "
+        f"seeds that did not fail; the appendix gives n and the seeds' own values where there are "
+        f"{wording.SHOWN_VALUES} or fewer, and the quality over every finished seed.",
         "",
     ]
-    for question, sentences in wording.render(data.findings, rank_by).items():
-        lines += [f"## {question}", ""]
-        for item in EVIDENCE[question]:
+    placed = evidence(data.answers)
+    for answer in data.answers:
+        lines += [f"## {answer.text}", ""]
+        for item in placed[answer.text]:
             if item == RANKED_TABLE:
-                lines += [_markdown_table(ranked_table(data).rename(columns=_in_words)), ""]
+                lines += [_markdown_table(ranked_table(data).rename(columns=_ranked_header)), ""]
             elif item in shown:
                 lines += _figure_markdown(shown[item])
-        lines += [*[f"- {sentence}" for sentence in sentences], ""]
+        lines += [*[f"- {sentence}" for sentence in answer.sentences()], ""]
     lines += ["## Appendix", "", "### Every estimate per config, ranked", ""]
     for table in _estimate_tables(data):
         lines += [table, ""]
@@ -333,9 +368,9 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         "### More figures",
         "",
     ]
-    evidence = {file for files in EVIDENCE.values() for file in files}
+    in_sections = {item for items in placed.values() for item in items}
     for plot in plots_shown:
-        if plot.file not in evidence:
+        if plot.file not in in_sections:
             lines += [f"**{plot.caption}.** {plot.reading}", "", *_figure_markdown(plot)]
     lines += [
         "### Definitions",
@@ -346,6 +381,17 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         "",
     ]
     return "\n".join(lines)
+
+
+def evidence(answers: list[Answer]) -> dict[str, tuple[str, ...]]:
+    """Each question's evidence (its figures and tables, in order), a figure in the first section that names it only;
+    every other figure goes to the appendix."""
+    placed: dict[str, tuple[str, ...]] = {}
+    seen: set[str] = set()
+    for answer in answers:
+        placed[answer.text] = tuple(item for item in answer.question.evidence if item not in seen)
+        seen |= set(placed[answer.text])
+    return placed
 
 
 def _anchor(heading: str) -> str:
@@ -437,7 +483,7 @@ def write_report(
     members = members_of(experiments)
     data = report_data(load_study(experiments), members[0], rank_by, pooled=members[1:])
     drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
-    best = images.best_samples(data.frame, data.ranked)
+    best = images.best_samples(data.frame, data.trials, data.ranked, data.rank_by)
     report = report_markdown(data, [plot for plot, _ in drawn], best)
     pngs = {plot.file: png for plot, png in drawn} | ({BEST_SAMPLES: best[1]} if best else {})
     page = report_html(report, pngs)

@@ -12,15 +12,16 @@ import math
 import pandas as pd
 
 from analysis import outcomes
+from analysis.configs import config_columns, config_label
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
-from trainables.config import BATCH_SIZE, SCHEDULE, SEED
 from trainables.metric_keys import (
     CONFIG_ESTIMATE,
     DIVERGED_REASON,
     HIGHER_IS_BETTER,
     LATE_MEAN,
     PER_TRIAL,
+    QUALITY_METRICS,
     RANKABLE,
     of_source,
     shown_in,
@@ -35,28 +36,13 @@ ESTIMATED = (*LAST_EPOCH, *of_source(PER_TRIAL))
 
 # A config's verdict on stability (outcomes.DEFINITIONS), and why an undecided one is undecided.
 STABLE_CONFIG, UNSTABLE_CONFIG, NOT_LEARNED_CONFIG, UNDECIDED = "stable", "unstable", "did not learn", "undecided"
-ONE_SEED_WHY, UNFINISHED_WHY, IMPROVING_WHY, UNMEASURED_WHY = (
+ONE_SEED_WHY, UNFINISHED_WHY, IMPROVING_WHY, UNMEASURED_WHY, TOO_EARLY_WHY = (
     "one seed cannot decide",
     "unfinished seeds",
     "still improving when training ended",
     "quality not measured",
+    "more epochs needed: a seed first drew the data at its end",
 )
-
-
-def config_columns(frame: pd.DataFrame) -> list[str]:
-    """What tells configs apart: batch size and schedule, plus any other setting that varies (not the seed)."""
-    varying = [
-        column
-        for column in CONFIG_COLUMNS
-        if column in frame.columns and column != SEED and frame[column].nunique(dropna=False) > 1
-    ]
-    return [BATCH_SIZE, SCHEDULE, *[column for column in varying if column not in (BATCH_SIZE, SCHEDULE)]]
-
-
-def config_label(config: tuple, columns: list[str]) -> str:
-    """E.g. 'batch 128 · constant · latent_dim 256'; also of part of a config (a plot's panel leaves one out)."""
-    formats = {BATCH_SIZE: "batch {}", SCHEDULE: "{}"}
-    return " · ".join(formats.get(column, f"{column} {{}}").format(value) for column, value in zip(columns, config))
 
 
 def measured(frame: pd.DataFrame, names: tuple[str, ...]) -> list[str]:
@@ -95,7 +81,7 @@ def per_trial(frame: pd.DataFrame) -> pd.DataFrame:
         for metric in _present(done, LATE_VARIANCES):
             row[f"late_{metric}"] = done[metric].tail(outcomes.LATE_EPOCHS).mean()
         evaluations = done.dropna(subset=["fid"]) if "fid" in done else done.iloc[:0]
-        for metric in quality_metrics(frame):
+        for metric in measured(frame, QUALITY_METRICS):
             row[metric] = evaluations[metric].iloc[-1] if len(evaluations) else math.nan
         row["evaluated_epoch"] = evaluations["epoch"].iloc[-1] if len(evaluations) else math.nan
         row["fid_fluctuation"] = outcomes.fid_fluctuation(evaluations) if len(evaluations) else math.nan
@@ -112,14 +98,17 @@ def outcome_counts(trials: pd.DataFrame) -> pd.DataFrame:
 def config_verdict(trials: pd.DataFrame) -> tuple[str, str]:
     """(verdict, why) of one config's seeds (rows of :func:`per_trial`), as outcomes.DEFINITIONS states: stable when
     every seed (at least 2) is; unstable when a seed diverged, or mode-collapsed or lost quality and had stopped
-    improving; did not learn when a seed did not learn and none is unstable; else undecided, saying why."""
+    improving; did not learn when a seed did not learn and none is unstable; else undecided, saying why: first that a
+    seed was too early to judge (more epochs needed), then unfinished seeds, then unmeasured ones."""
     judged = trials[trials["outcome"].isin(outcomes.JUDGED)]
-    unfinished = (trials["outcome"] == outcomes.UNFINISHED).any()
-    unmeasured = (trials["outcome"] == outcomes.NOT_MEASURED).any()
+    unjudged = (
+        (TOO_EARLY_WHY, outcomes.TOO_EARLY),
+        (UNFINISHED_WHY, outcomes.UNFINISHED),
+        (UNMEASURED_WHY, outcomes.NOT_MEASURED),
+    )
+    waiting = [why for why, outcome in unjudged if (trials["outcome"] == outcome).any()]
     if len(judged) < 2:
-        if len(trials) >= 2 and (unfinished or unmeasured):
-            return UNDECIDED, UNFINISHED_WHY if unfinished else UNMEASURED_WHY
-        return UNDECIDED, ONE_SEED_WHY
+        return UNDECIDED, waiting[0] if len(trials) >= 2 and waiting else ONE_SEED_WHY
     stopped = judged["improving"].map(lambda improving: improving is not True)
     settled = (judged["outcome"] == outcomes.DIVERGED) | (
         judged["outcome"].isin((outcomes.MODE_COLLAPSE, outcomes.QUALITY_FELL)) & stopped
@@ -130,22 +119,30 @@ def config_verdict(trials: pd.DataFrame) -> tuple[str, str]:
         return STABLE_CONFIG, ""
     if (judged["outcome"] == outcomes.DID_NOT_LEARN).any():
         return NOT_LEARNED_CONFIG, ""
-    if len(judged) < len(trials):
-        return UNDECIDED, UNFINISHED_WHY if unfinished else UNMEASURED_WHY
+    if waiting:
+        return UNDECIDED, waiting[0]
     return UNDECIDED, IMPROVING_WHY
 
 
+ALL_FINISHED = "{metric} over all finished seeds"  # a quality metric's estimate with the failed seeds in it too
+
+
 def summary(trials: pd.DataFrame) -> pd.DataFrame:
-    """One row per config of :func:`per_trial`'s table: seeds, outcome counts, verdict, the share of stable seeds with
-    its Wilson interval, and an :class:`~analysis.intervals.Estimate` of every per-trial number over its finished
-    seeds (the loss variances over those that neither diverged nor mode-collapsed)."""
+    """One row per config of :func:`per_trial`'s table: seeds, outcome counts, verdict, the share of stable seeds and
+    of failed seeds with their Wilson intervals, and an :class:`~analysis.intervals.Estimate` of every per-trial
+    number. How often a config fails and how good it is when it works are two answers: a quality metric is estimated
+    over the finished seeds that did not fail (and, as :data:`ALL_FINISHED`, over every finished seed, for the
+    appendix); the training numbers over finished seeds, the loss variances over those that neither diverged nor
+    mode-collapsed."""
     columns = config_columns(trials)
-    estimated = [*_present(trials, ESTIMATED), *quality_metrics(trials)]
+    estimated = _present(trials, ESTIMATED)
+    quality = quality_metrics(trials)
     rows = []
     for config, group in trials.groupby(columns, sort=True):
         finished = group[group["outcome"].isin(outcomes.FINISHED)]
         judged = int(group["outcome"].isin(outcomes.JUDGED).sum())
         stable = int((group["outcome"] == outcomes.STABLE).sum())
+        failed = int(finished["outcome"].isin(outcomes.FAILED).sum())
         verdict, why = config_verdict(group)
         row = dict(zip(columns, config))
         row.update(
@@ -156,13 +153,18 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             stable=stable,
             judged=judged,
             stable_interval=wilson_interval(stable, judged),
-            failed=int(group["outcome"].isin(outcomes.FAILED).sum()),
+            failed=failed,
+            failed_interval=wilson_interval(failed, len(finished)),
             finished=len(finished),
         )
         calm = finished[~finished["outcome"].isin(outcomes.LOSSES_UNINFORMATIVE)]
         for metric in estimated:
             source = calm if metric.startswith("late_") else finished
             row[metric] = estimate(source[metric], metric)
+        working = finished[~finished["outcome"].isin(outcomes.FAILED)]
+        for metric in quality:
+            row[metric] = estimate(working[metric], metric)
+            row[ALL_FINISHED.format(metric=metric)] = estimate(finished[metric], metric)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -171,7 +173,7 @@ def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame
     """The summary best first: configs with at least MIN_SEEDS_TO_RANK_FIRST finished seeds first, then by the share
     of finished seeds that failed (outcomes.FAILED; fewest first; a config with no finished seed last, as nothing is
     known of it),
-    then by ``rank_by``'s estimate over finished seeds."""
+    then by ``rank_by``'s estimate over the finished seeds that did not fail."""
     keys = {
         "_few_seeds": table["finished"] < MIN_SEEDS_TO_RANK_FIRST,
         "_failed_share": table["failed"] / table["finished"].where(table["finished"] > 0),

@@ -144,3 +144,10 @@ def raw_markdown(text: str) -> list[str]:
         for line in text.splitlines()
         if any(m in line for m in markup) or line.lstrip().startswith(starts) or RAW_EMPHASIS.search(line)
     ]
+
+# The questions a grid of batch sizes x schedules asks, in the report's order (analysis.questions).
+BATCH_AND_SCHEDULE_QUESTIONS = (
+    "Which batch sizes train stably?",
+    "Which settings give good images?",
+    "Does an LR schedule fix the unstable ones?",
+)

@@ -55,6 +55,17 @@ BAD_INPUTS = [
     (["--sweep", "latent_dim=64,abc"], ["--sweep", "'abc' is not an integer >= 1"]),
     (["--sweep", "lr_d=1e-4,2"], ["lr_d=2.0", "(0, 1)"]),
     (["--sweep", "latent_dim=128,256", "--latent-dim", "64"], ["--sweep latent_dim and --latent-dim"]),
+    (["--sweep", "model+spectral_norm=mlp,dcgan+true"], ["--sweep", "'mlp': 1 part(s) for the 2 settings"]),
+    (["--sweep", "model+spectralnorm=mlp+false"], ["--sweep", "'spectralnorm' is not a trial setting; allowed are"]),
+    (
+        ["--sweep", "model+spectral_norm=mlp+false,dcgan+true", "--spectral-norm"],
+        ["--sweep model+spectral_norm and --spectral-norm: give the setting one way"],
+    ),
+    (
+        ["--sweep", "model+spectral_norm=mlp+false,dcgan+true", "--sweep", "spectral_norm=false,true"],
+        ["--sweep spectral_norm: given twice"],
+    ),
+    (["--sweep", "model+spectral_norm=mlp+true,dcgan+false"], ["spectral_norm=True", "with model='dcgan', not 'mlp'"]),
     (["--step-gamma", "0"], ["step_gamma=0.0", "(0, 1]"]),
     (["--divergence-patience", "-1"], ["--divergence-patience", "'-1' is not an integer >= 0"]),
     (["--lr-g", "5"], ["lr_g=5.0", "(0, 1)"]),

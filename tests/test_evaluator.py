@@ -9,6 +9,7 @@ import torch
 
 import trainables.quality.classifier as classifier_module
 import trainables.quality.evaluator as evaluation_module
+from analysis.outcomes import ONE_IMAGE_DIVERSITY
 from trainables.config import DATASETS, TrialConfig
 from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to_unit_range
 from trainables.loop import GANTraining
@@ -124,6 +125,19 @@ def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
     assert sevens["precision"] > 0.75 and sevens["recall"] < 0.2 and sevens["classes_covered"] == 1
     # Dense like data (0.905), but in about a tenth of the real neighbourhoods, one class of ten (0.108).
     assert sevens["density"] > 0.8 and sevens["coverage"] < 0.15
+
+
+@pytest.mark.slow
+def test_diversity_tells_one_image_for_every_z_from_one_class(mnist_evaluator, mnist_train):
+    """Real images vary like the test set; one digit under pixel noise is one image for every z; real 1s alone, a
+    collapse to one class in its many shapes, are not."""
+    images, labels = mnist_train
+    assert mnist_evaluator.score(images[:10_000])["diversity"] == pytest.approx(1.0, abs=0.05)  # (0.98)
+    pixel_noise = torch.randn(5000, 28, 28, generator=torch.Generator().manual_seed(0)) * 16  # σ 16 grey levels
+    one_noisy_digit = (images[:1].float() + pixel_noise).round().clamp(0, 255).to(torch.uint8)
+    assert mnist_evaluator.score(one_noisy_digit)["diversity"] < ONE_IMAGE_DIVERSITY / 1.5  # (0.074)
+    ones = mnist_evaluator.score(images[labels == 1][:5000])
+    assert ones["diversity"] > 1.5 * ONE_IMAGE_DIVERSITY and ones["classes_covered"] == 1  # (0.32)
 
 
 @pytest.mark.slow

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from analysis import findings
+from analysis import questions
 from analysis.load import load_experiment
 from tests.helpers import (
+    BATCH_AND_SCHEDULE_QUESTIONS,
     free_port,
     kill_session,
     recorded_epochs,
@@ -110,7 +111,9 @@ def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop
     partial = load_experiment(experiment)  # analysis works on the unfinished experiment
     assert partial["trial_id"].nunique() == 4
     assert (partial.drop_duplicates("trial_id")["status"] != "TERMINATED").any()
-    assert list(findings.findings(partial)) == list(findings.QUESTIONS)
+    found = questions.answers(partial)
+    assert [answer.text for answer in found] == list(BATCH_AND_SCHEDULE_QUESTIONS)
+    assert all(answer.summary() for answer in found)
 
     resumed = run_sweep("--resume", "--storage-path", str(tmp_path), "--name", "cut")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

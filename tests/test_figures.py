@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from analysis import images, plots, stats
+from analysis import plots
+from analysis.configs import config_label
 from analysis.load import load_experiment
 from analysis.report import ReportData, all_plots, report_data
 from tests.crafted import Seed, crafted
-from tests.helpers import REPORT_PNGS, flip_a_bit
+from tests.helpers import REPORT_PNGS
 from tests.reference_stats import geometric
-from trainables.checkpoint import STATE_FILE, CheckpointError
 from trainables.metric_keys import RANKABLE
 
 
@@ -28,7 +25,7 @@ def test_quality_metrics_drive_plots():
         figure = plots.quality_curves(frame, x=x)
         lines = {line.get_label(): line.get_xdata().tolist() for line in figure.axes[0].get_lines()}
         for batch, step in per_epoch.items():
-            assert lines[f"batch {batch} · constant"] == [step * epoch for epoch in range(1, 7)]
+            assert lines[f"batch {batch}"] == [step * epoch for epoch in range(1, 7)]
         assert figure.axes[0].get_xlabel() == plots.X_AXES[x]
     # Eight quality metrics: three panels a row.
     assert [ax.get_subplotspec().get_geometry()[:2] for ax in plots.quality_curves(frame).axes][0] == (3, 3)
@@ -56,22 +53,15 @@ def test_the_seed_dot_plot_draws_every_finished_seed_once_hollow_where_it_failed
     # In rank order (batch 1024: none of its 2 finished seeds failed; batch 128: 1 of 3); the running seed is not
     # drawn, the mode-collapsed one is hollow.
     assert {row: sorted(values) for row, values in points.items()} == {
-        "1. batch 1024 · constant": [(300.0, False), (310.0, False)],
-        "2. batch 128 · constant": [(100.0, False), (120.0, True), (140.0, False)],
+        "1. batch 1024": [(300.0, False), (310.0, False)],
+        "2. batch 128": [(100.0, False), (120.0, True), (140.0, False)],
     }
-    # Beside the dots, each config's geometric mean and its interval, from the same estimate as the tables.
+    # Beside the dots, each config's geometric mean and its interval over the seeds that did not fail (issue 33:
+    # failure and quality apart), from the same estimate as the tables.
     centres = [line.get_xdata()[0] for line in ax.get_lines() if line.get_marker() == "D"]
-    assert centres == pytest.approx([geometric([300, 310])[0], geometric([100, 120, 140])[0]])
+    assert centres == pytest.approx([geometric([300, 310])[0], geometric([100, 140])[0]])
     assert ax.get_xscale() == "log"
     plt.close(figure)
-
-
-def test_a_damaged_generator_is_not_interpolated(crafted_with_checkpoints):
-    checkpoint = Path(crafted_with_checkpoints["checkpoint"].iloc[0])
-    assert images.latent_interpolation(checkpoint).axes  # as written, it draws
-    flip_a_bit(checkpoint / STATE_FILE)
-    with pytest.raises(CheckpointError, match=re.escape(f"checkpoint {checkpoint} cannot be read (state.pt does not")):
-        images.latent_interpolation(checkpoint)
 
 
 def texts_outside(figure: Figure) -> list[str]:
@@ -109,7 +99,7 @@ def assert_every_figure_keeps_its_text_inside(data: ReportData) -> None:
         plt.close("all")
 
 
-# Figures of sample images laid out as grids of pictures, not plots: their columns are training stages or configs.
+# Figures of sample images laid out as grids of pictures, not plots: their columns are training stages or seeds.
 IMAGE_FIGURES = {"stage_montage.png", "final_grids.png", "interpolation.png"}
 
 
@@ -119,7 +109,7 @@ def test_every_plot_reads_at_page_width_in_the_configs_own_colours(crafted_with_
     in every figure that draws it by config."""
     data = report_data(crafted_with_checkpoints, "crafted")
     colors = plots.config_colors(data.frame)
-    labels = {stats.config_label(config, data.columns): color for config, color in colors.items()}
+    labels = {config_label(config, data.columns): color for config, color in colors.items()}
     assert len(set(colors.values())) == len(colors) == 4
     coloured = []  # the figures whose legend names the configs
     try:

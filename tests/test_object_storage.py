@@ -13,9 +13,9 @@ import boto3
 import pytest
 from ray import tune
 
-from analysis import findings
 from analysis.load import load_experiment, load_study
 from tests.helpers import (
+    BATCH_AND_SCHEDULE_QUESTIONS,
     COMPARABLE,
     free_port,
     kill_session,
@@ -97,5 +97,8 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
     assert pooled.groupby("seed")["trial_id"].nunique().to_dict() == {0: 2, 1: 2}
 
     _, markdown = report_via_cli(experiment, tmp_path / "report")
-    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:3] == list(findings.QUESTIONS)
+    # Batch 128 alone, two schedules: no batch-size question, the ranking's and the schedule's.
+    assert [line[3:] for line in markdown.splitlines() if line.startswith("## ")][:2] == list(
+        BATCH_AND_SCHEDULE_QUESTIONS[1:]
+    )
     assert f"Experiment `{experiment}`, pooled with `{experiment}_seeds_1`: 4 trials" in markdown

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
-from analysis import wording
+from analysis import power as seeds_power
 from analysis.power import MAX_SEEDS, POWER, fisher_power, fisher_rejects, seeds_for_difference, seeds_for_shares
 
 
@@ -81,7 +81,7 @@ def test_a_difference_too_small_for_any_practical_number_is_capped_and_said_so()
     needed = seeds_for_difference([100.0, 150.0, 125.0], [110.0, 140.0, 130.0], "fid", level=0.05)
     assert needed.seeds is None
     assert TTestIndPower().power(effect_size=needed.effect_size, nobs1=MAX_SEEDS, alpha=0.05) < POWER
-    assert wording.seeds_needed_text(needed) == (
+    assert seeds_power.seeds_needed_text(needed) == (
         "Even 50 seeds per config would likely not decide it (80 % power at level 0.05): the difference is small "
         "against the spread."
     )

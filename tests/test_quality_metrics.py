@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from prdc import compute_prdc
+from scipy.spatial.distance import pdist
 from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 from torch_fidelity.metric_isc import isc_features_to_metric
 from torch_fidelity.metric_prc import calculate_precision_recall_full
@@ -24,8 +25,10 @@ from trainables.quality.metrics import (
     fid,
     inception_score,
     manifold_metrics,
+    mean_pairwise_distance,
     neighbour_radii,
 )
+from trainables.quality.scorers import DIVERSITY_SAMPLES, Evaluation, RealReference, diversity
 
 
 def manifold(real: torch.Tensor, generated: torch.Tensor) -> ManifoldMetrics:
@@ -148,3 +151,30 @@ def test_radii_over_several_distance_blocks_equal_cdists():
     points = correlated_features(1200, 16, seed=7)  # three blocks of at most 500 rows, the last one short
     expected = torch.cdist(points, points).topk(4, dim=1, largest=False).values[:, 3]
     assert torch.allclose(neighbour_radii(points), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_mean_pairwise_distance_is_the_closed_form_and_scipys():
+    # A 3-4-5 triangle: the three distances' mean is 4.
+    assert mean_pairwise_distance(torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])) == pytest.approx(4.0)
+    points = correlated_features(1200, 16, seed=8)  # three blocks of at most 500 rows, the last one short
+    assert mean_pairwise_distance(points) == pytest.approx(pdist(points.double().numpy()).mean(), rel=1e-5)
+    assert mean_pairwise_distance(points[:1].repeat(50, 1)) == pytest.approx(0.0, abs=1e-3)  # one point, 50 times
+    with pytest.raises(ValueError, match="at least 2 points"):
+        mean_pairwise_distance(points[:1])
+
+
+def test_diversity_is_the_first_samples_mean_distance_over_the_real_sets():
+    real = correlated_features(600, 16, seed=9)
+    reference = RealReference("mnist", "", real, torch.ones(600), torch.ones(600), feature_stats(real))
+    logits = torch.zeros(DIVERSITY_SAMPLES + 500, 10)
+
+    def of(features: torch.Tensor) -> float:
+        return diversity(Evaluation(features, logits[: len(features)], reference))
+
+    assert of(real) == pytest.approx(1.0)
+    assert of(real * 0.25) == pytest.approx(0.25)  # distances scale with the features
+    assert of(real[:1].repeat(600, 1)) == pytest.approx(0.0, abs=1e-4)  # one image for every z
+    # Only the first DIVERSITY_SAMPLES samples count: the 500 far-off ones after them change nothing.
+    samples = torch.cat([correlated_features(DIVERSITY_SAMPLES, 16, seed=10), torch.full((500, 16), 1e3)])
+    expected = pdist(samples[:DIVERSITY_SAMPLES].double().numpy()).mean() / pdist(real.double().numpy()).mean()
+    assert of(samples) == pytest.approx(expected, rel=1e-5)

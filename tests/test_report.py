@@ -13,12 +13,15 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis import findings, intervals, outcomes, plots, report, stats
+from analysis import intervals, outcomes, plots, report, stats
 from analysis.load import load_experiment
 from analysis.power import seeds_for_difference
+from analysis.questions import all_records
+from analysis.questions import comparison as compared
+from analysis.questions.family import more_seeds
 from analysis.report import config_table, report_data, report_markdown, trial_table
 from tests.crafted import Seed, comparison, crafted
-from tests.helpers import REPORT_PNGS, flip_a_bit, report_via_cli, run_script, shown
+from tests.helpers import BATCH_AND_SCHEDULE_QUESTIONS, REPORT_PNGS, flip_a_bit, report_via_cli, run_script, shown
 from tests.reference_stats import geometric, welch_on_logs
 from trainables.checkpoint import STATE_FILE
 
@@ -33,9 +36,8 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
     data = report_data(frame, "crafted")
     undecided = [
         record
-        for records in data.findings.values()
-        for record in records
-        if isinstance(record, findings.Comparison) and record.conclusion == findings.NO_CONCLUSION
+        for record in all_records(data.answers)
+        if isinstance(record, compared.Comparison) and record.conclusion == compared.NO_CONCLUSION
     ]
     needs = [
         seeds_for_difference(record.a.values, record.b.values, record.metric, intervals.ALPHA / record.family).seeds
@@ -62,7 +64,7 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
             (1024, "constant"): [Seed(f) for f in (900, 910, 905)],
         }
     )
-    more = findings.more_seeds(report_data(frame, "crafted").findings)
+    more = more_seeds(all_records(report_data(frame, "crafted").answers))
     assert {dict(config)["batch_size"] for config in more.configs} == {128}
     assert "`tune-gan sweep --add-seeds crafted --batch-sizes 128 --seeds 3 4 5" in report_markdown(
         report_data(frame, "crafted"), []
@@ -96,7 +98,8 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         {(batch, "constant", "none", latent): [Seed(fid) for fid in values] for (batch, latent), values in fids.items()}
     )
     data = report_data(frame, "crafted")
-    assert data.columns == ["batch_size", "schedule", "latent_dim"]
+    # The schedule is constant LR throughout: a config is named by batch size and latent size only (issue 33).
+    assert data.columns == ["batch_size", "latent_dim"]
     table = config_table(data)
 
     def estimated(values: list[float]) -> str:
@@ -109,32 +112,32 @@ def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
         [3, 128, 256, estimated(fids[128, 256])],
         [4, 1024, 128, estimated(fids[1024, 128])],
     ]
-    assert trial_table(data)["config"].tolist()[3:6] == ["batch 128 · constant · latent_dim 256"] * 3
+    assert trial_table(data)["config"].tolist()[3:6] == ["batch 128 · latent_dim 256"] * 3
     # Along the extra axis, at each batch size; and batch sizes compared within each latent size, never across.
-    for batch, verdict in ((128, findings.WORSE), (1024, findings.BETTER)):
-        found = comparison(frame, findings.FINAL, f"batch {batch} · constant LR")
+    for batch, verdict in ((128, compared.WORSE), (1024, compared.BETTER)):
+        found = comparison(frame, compared.FINAL, f"batch {batch}")
         assert (found.a.config, found.b.config, found.conclusion) == ("latent_dim 256", "latent_dim 128", verdict)
         assert found.effect.value == pytest.approx(welch_on_logs(fids[batch, 256], fids[batch, 128])[0])
-    found = comparison(frame, findings.EQUAL_EPOCHS, "constant LR · latent_dim 256")
+    found = comparison(frame, compared.EQUAL_EPOCHS, "latent_dim 256")
     assert found.effect.value == pytest.approx(welch_on_logs(fids[1024, 256], fids[128, 256])[0])
-    assert found.conclusion == findings.BETTER
+    assert found.conclusion == compared.BETTER
     # Each config its own curve (a marker per latent size), its own loss panel, outcome bar and coordinate.
     quality = plots.quality_curves(frame)
     curves = {line.get_label(): line for line in quality.axes[0].get_lines()}
     for (batch, latent), values in fids.items():
-        curve = curves[f"batch {batch} · constant · latent_dim {latent}"]
+        curve = curves[f"batch {batch} · latent_dim {latent}"]
         assert curve.get_ydata()[-1] == pytest.approx(np.mean(values))
         assert curve.get_marker() == plots.SETTING_MARKERS[[128, 256].index(latent)]
     panels = [ax.get_title() for ax in plots.loss_curves(frame).axes]
-    assert panels == [f"batch {batch} · constant · latent_dim {latent}" for batch, latent in fids]
+    assert panels == [f"batch {batch} · latent_dim {latent}" for batch, latent in fids]
     chart = plots.outcome_chart(data.trials, data.summary)
     rows = [label.get_text().replace("\n", " ") for label in chart.axes[0].get_yticklabels()]
-    assert rows == [f"batch {batch} · constant · latent_dim {latent}" for batch, latent in fids]
+    assert rows == [f"batch {batch} · latent_dim {latent}" for batch, latent in fids]
     coordinates = [
         label.get_text().replace("\n", " ")
         for label in plots.parallel_coordinates(data.trials).axes[0].get_xticklabels()
     ]
-    assert coordinates[:4] == ["log2 batch size", "schedule", "latent_dim", "d_loss"]
+    assert coordinates[:3] == ["log2 batch size", "latent_dim", "d_loss"]
 
 
 def ranked_rows(markdown: str) -> list[dict[str, str]]:
@@ -161,12 +164,16 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
             assert len(set(image.convert("L").resize((64, 64)).tobytes())) > 5  # not a blank canvas
     rows = ranked_rows(markdown)
     assert len(rows) == 4
-    # The quality columns hold each config's last evaluation (one seed: no interval), read back from its results.
+    # The quality over every finished seed holds each config's last evaluation (one seed: no interval), read back from
+    # its results; the same over the seeds that did not fail, where its one seed did not.
     frame = load_experiment(experiment)
+    trials = stats.per_trial(frame)
     for cells in rows:
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["schedule"] == cells["schedule"])]
-        assert cells["fid"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
-        assert cells["coverage"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
+        assert cells["fid_over_all_finished_seeds"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
+        assert cells["coverage_over_all_finished_seeds"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
+        failed = trials.set_index("trial_id").loc[trial["trial_id"].iloc[0], "outcome"] in outcomes.FAILED
+        assert cells["fid"] == ("n/a" if failed else f"{shown(trial['fid'].iloc[-1])} (n=1)")
     assert all(f"]({name})" in markdown for name in REPORT_PNGS) and f'src="{report.BEST_SAMPLES}"' in markdown
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]
@@ -188,7 +195,7 @@ def _final_results(experiment: Path) -> dict[tuple[int, str], list[dict]]:
 def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_path):
     _, markdown = report_via_cli(three_seeds, tmp_path)
     headings = [line[3:] for line in markdown.splitlines() if line.startswith("## ")]
-    assert headings[:3] == list(findings.QUESTIONS)
+    assert headings[:3] == list(BATCH_AND_SCHEDULE_QUESTIONS)
     rows = ranked_rows(markdown)
     finals = _final_results(three_seeds)
     assert len(rows) == len(finals) == 4 and all(len(trials) == 3 for trials in finals.values())
@@ -196,11 +203,11 @@ def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_pa
         fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["schedule"])]]
         center, low, high = geometric(fids)
         seeds = ", ".join(shown(fid) for fid in fids)
-        assert cells["fid"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
+        assert cells["fid_over_all_finished_seeds"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
         assert cells["seeds"] == "3"
     # Every comparison between batch sizes is stated at equal epochs and at equal updates (evaluated every epoch,
     # batch 64's epoch 1, 16 updates, is within batch 128's 24).
-    images_section = markdown.split(f"## {findings.IMAGES}")[1].split("## ")[0]
+    images_section = markdown.split(f"## {BATCH_AND_SCHEDULE_QUESTIONS[0]}")[1].split("## ")[0]
     assert images_section.count("At equal epochs") == images_section.count("At equal generator updates") == 2
     assert "(batch 128: 16 at epoch 2; batch 64: 16 at epoch 1)" in images_section
     assert "comparisons answer this question" in images_section  # the family Holm adjusts

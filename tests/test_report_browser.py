@@ -19,9 +19,10 @@ from pypdf import PdfReader
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from analysis import findings
-from analysis.report import EVIDENCE, write_report
-from tests.helpers import raw_markdown
+from analysis import questions
+from analysis.load import load_experiment
+from analysis.report import evidence, write_report
+from tests.helpers import BATCH_AND_SCHEDULE_QUESTIONS, raw_markdown
 
 VIEWPORT = 1280  # px: a laptop's browser window
 BODY_PAGES = 3  # the assignment's limit for the experimental report
@@ -99,7 +100,7 @@ def three_seed_report(three_seeds, tmp_path_factory) -> Path:
     return out
 
 
-def test_report_page_fits_1280_px_and_shows_the_answers_then_their_evidence(three_seed_report, chromium):
+def test_report_page_fits_1280_px_and_shows_the_answers_then_their_evidence(three_seeds, three_seed_report, chromium):
     page = read_page(chromium, three_seed_report / "report.html")
     assert raw_markdown(page.text) == []
     written = len(list(three_seed_report.glob("*.png")))
@@ -116,25 +117,27 @@ def test_report_page_fits_1280_px_and_shows_the_answers_then_their_evidence(thre
     )
     # The three answers come first, above the first table; then each question's section with its evidence.
     lines = page.text.splitlines()
-    assert [next(line for line in lines if line.startswith(question)) for question in findings.QUESTIONS]
+    assert [next(line for line in lines if line.startswith(question)) for question in BATCH_AND_SCHEDULE_QUESTIONS]
     assert page.answers_bottom < page.first_table_top
-    assert page.headings == [*findings.QUESTIONS, "Appendix"]
-    figures = [len([item for item in EVIDENCE[question] if item.endswith(".png")]) for question in findings.QUESTIONS]
+    assert page.headings == [*BATCH_AND_SCHEDULE_QUESTIONS, "Appendix"]
+    placed = evidence(questions.answers(load_experiment(three_seeds)))
+    figures = [len([item for item in placed[question] if item.endswith(".png")]) for question in placed]
     assert page.section_images[:3] == figures
 
 
-def test_report_pdf_holds_the_answers_on_page_one_and_the_body_within_three_pages(three_seed_report):
+def test_report_pdf_holds_the_answers_on_page_one_and_the_body_within_three_pages(three_seeds, three_seed_report):
     reader = PdfReader(three_seed_report / "report.pdf")
     texts = [" ".join(page.extract_text().split()) for page in reader.pages]
     assert len(texts) > BODY_PAGES  # the appendix follows the body
-    assert all(question in texts[0] for question in findings.QUESTIONS)
+    assert all(question in texts[0] for question in BATCH_AND_SCHEDULE_QUESTIONS)
     # The appendix starts a page of its own, at most the fourth: the summary and the three sections fill at most three.
     appendix = next(number for number, text in enumerate(texts, 1) if text.startswith("Appendix"))
     assert appendix <= BODY_PAGES + 1
     # Every figure embedded: the best samples and each section's evidence in the body, the rest after it.
     drawn = [drawn_images(page) for page in reader.pages]
     body = set().union(*drawn[: appendix - 1])
-    assert len(body) == 1 + sum(len([item for item in items if item.endswith(".png")]) for items in EVIDENCE.values())
+    placed = evidence(questions.answers(load_experiment(three_seeds)))
+    assert len(body) == 1 + sum(len([item for item in items if item.endswith(".png")]) for items in placed.values())
     assert len(set().union(*drawn)) == len(list(three_seed_report.glob("*.png")))
 
 

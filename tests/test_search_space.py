@@ -6,12 +6,14 @@ import re
 
 import pandas as pd
 import pytest
+from ray.tune.search.variant_generator import generate_variants
 
 from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags
+from tune_gan.console import settings_lines
 from tune_gan.results_table import COLUMNS
-from tune_gan.search_space import GRID_AXES, PRESETS, STUDY_AXES, Resources, SweepSpec, check_presets
+from tune_gan.search_space import GRID_AXES, PRESETS, SPEC_FILE, STUDY_AXES, Resources, SweepSpec, check_presets
 from tune_gan.storage import StorageLocation
 from tune_gan.tuner import param_space
 
@@ -43,7 +45,7 @@ def test_no_preset_is_the_assignment():
 
 def test_no_placeholder_values_are_saved_for_the_axes():
     saved = json.loads(spec_for("--preset", "smoke").to_json())
-    assert set(saved) == {"settings", "grid", "resources"}
+    assert set(saved) == {"settings", "grid", "resources", "linked"} and saved["linked"] == []
     assert not set(saved["settings"]) & set(saved["grid"])
     assert set(saved["settings"]) | set(saved["grid"]) == {field.name for field in dataclasses.fields(TrialConfig)}
 
@@ -203,6 +205,179 @@ def test_a_setting_given_two_ways_is_refused(argv, message):
 def test_axis_values_must_be_distinct():
     with pytest.raises(ConfigError, match=re.escape("latent_dim=[128, 128]: values must be distinct")):
         spec_for("--sweep", "latent_dim=128,128")
+
+
+MLP_VS_DCGAN = "model+spectral_norm=mlp+false,dcgan+true"
+
+
+def test_a_linked_axis_sets_several_settings_at_once():
+    """Its points, not the product of its settings' values (which would hold mlp with spectral norm, refused)."""
+    spec = spec_for("--preset", "smoke", "--sweep", MLP_VS_DCGAN, "--sweep", "latent_dim=64,128")
+    assert spec.axes == ("batch_size", "schedule", "lr_scaling", "seed", "model", "spectral_norm", "latent_dim")
+    assert spec.grid["model"] == ("mlp", "dcgan") and spec.grid["spectral_norm"] == (False, True)
+    assert spec.linked == (("model", "spectral_norm"),)
+    assert not {"model", "spectral_norm", "latent_dim"} & set(spec.settings)
+    expected = {
+        (batch, schedule, model, norm, latent)
+        for batch in (128, 256)
+        for schedule in ("constant", "warmup_cosine")
+        for model, norm in (("mlp", False), ("dcgan", True))
+        for latent in (64, 128)
+    }
+    configs = [(c.batch_size, c.schedule, c.model, c.spectral_norm, c.latent_dim) for c in spec.trial_configs()]
+    assert spec.num_trials == len(configs) == 16 and set(configs) == expected
+    assert spec.axes_by_name()["model+spectral_norm"] == ("mlp+False", "dcgan+True")
+
+
+def test_tune_gives_each_setting_of_a_linked_axis_as_a_plain_key():
+    """Tune's own expansion of the param space (no Ray started): every trial's config holds model and spectral_norm
+    as plain keys, one variant per grid point, the same points as the spec's."""
+    spec = spec_for("--preset", "smoke", "--seeds", "0", "1", "--sweep", MLP_VS_DCGAN)
+    variants = [config for _, config in generate_variants(param_space(spec))]
+    assert param_space(spec)["model"] == {"grid_search": ["mlp", "dcgan"]}
+    assert all(type(config["spectral_norm"]) is bool for config in variants)
+    expected = sorted(
+        (batch, schedule, seed, model, norm)
+        for batch in (128, 256)
+        for schedule in ("constant", "warmup_cosine")
+        for seed in (0, 1)
+        for model, norm in (("mlp", False), ("dcgan", True))
+    )
+    got = sorted((c["batch_size"], c["schedule"], c["seed"], c["model"], c["spectral_norm"]) for c in variants)
+    assert got == expected
+    assert {TrialConfig.from_dict(config) for config in variants} == set(spec.trial_configs())
+
+
+def test_a_linked_axis_survives_the_spec_json_and_old_specs_still_load():
+    spec = spec_for("--preset", "smoke", "--sweep", MLP_VS_DCGAN)
+    saved = json.loads(spec.to_json())
+    assert saved["linked"] == [["model", "spectral_norm"]]
+    assert saved["grid"]["model"] == ["mlp", "dcgan"] and saved["grid"]["spectral_norm"] == [False, True]
+    assert SweepSpec.from_json(spec.to_json()) == spec
+    plain = json.loads(spec_for("--preset", "smoke", "--sweep", "latent_dim=64,128").to_json())
+    del plain["linked"]  # as saved before linked axes
+    assert SweepSpec.from_json(json.dumps(plain)) == spec_for("--preset", "smoke", "--sweep", "latent_dim=64,128")
+
+
+def test_the_settings_lines_name_a_linked_axis_by_what_each_value_sets():
+    spec = spec_for("--preset", "smoke", "--seeds", "0", "1", "--sweep", MLP_VS_DCGAN, "--gpus-per-trial", "0")
+    lines = settings_lines(spec, spec.settings, "the preset smoke", "file:///e", "", 2)
+    assert lines[0] == (
+        "16 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0 1 × "
+        "model+spectral_norm mlp+False dcgan+True"
+    )
+
+
+def test_add_seeds_keeps_the_linked_axis(tmp_path):
+    spec = spec_for("--preset", "smoke", "--sweep", MLP_VS_DCGAN)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "first" / SPEC_FILE).write_text(spec.to_json())
+    args = sweep.build_parser().parse_args(["--add-seeds", str(tmp_path / "first"), "--seeds", "4", "5"])
+    added = sweep.added_seeds_spec(args, StorageLocation.parse(str(tmp_path / "first")))
+    assert added.linked == spec.linked and added.grid == {**spec.grid, "seed": (4, 5)}
+    assert {(c.seed, c.model, c.spectral_norm) for c in added.trial_configs()} == {
+        (seed, model, norm) for seed in (4, 5) for model, norm in (("mlp", False), ("dcgan", True))
+    }
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("model+spectral_norm=mlp,dcgan+true", "'mlp': 1 part(s) for the 2 settings of model+spectral_norm"),
+        ("model+spectral_norm=mlp+false+true", "'mlp+false+true': 3 part(s) for the 2 settings of"),
+        ("model+spectralnorm=mlp+false", "'spectralnorm' is not a trial setting; allowed are model, latent_dim"),
+        ("model+batch_size=mlp+128", "'batch_size' is a study axis: give it as --batch-sizes"),
+        ("model+dataset=mlp+mnist", "'dataset' is one per sweep"),
+        ("model+model=mlp+dcgan", "'model+model': model given twice"),
+        ("model+spectral_norm=mlp+maybe", "'maybe' is not true or false"),
+        ("model+spectral_norm=", "give values after '=', e.g. model+spectral_norm=V1+V1,V2+V2"),
+    ],
+)
+def test_bad_linked_axes_are_named(value, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        sweep.build_parser().parse_args(["--sweep", value])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, error, message",
+    [
+        (["--sweep", MLP_VS_DCGAN, "--spectral-norm"], sweep.SweepError, "--sweep model+spectral_norm and "
+         "--spectral-norm: give the setting one way"),
+        (["--sweep", MLP_VS_DCGAN, "--sweep", "model=mlp,dcgan"], sweep.SweepError, "--sweep model: given twice"),
+        (["--sweep", "model+spectral_norm=mlp+true,dcgan+false"], ConfigError, "spectral_norm=True: only allowed with "
+         "model='dcgan', not 'mlp'"),
+        (["--sweep", "model+spectral_norm=dcgan+false,dcgan+true"], ConfigError, "model+spectral_norm=dcgan+False,"
+         "dcgan+True: model is dcgan at two points; each setting of a linked axis takes a different value"),
+    ],
+)
+def test_a_linked_axis_that_clashes_or_makes_an_invalid_trial_is_refused(argv, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        spec_for(*argv)
+
+
+@pytest.mark.parametrize(
+    "linked, message",
+    [
+        ((("model",),), "linked axis model: links at least two settings"),
+        ((("model", "latent_dim"),), "linked axis model+latent_dim: latent_dim is not in the grid"),
+        ((("model", "seed"),), "linked axis model+seed: seed is a study axis, which is never linked"),
+        ((("model", "spectral_norm"), ("spectral_norm", "model")), "spectral_norm: in two linked axes"),
+        ((("model", "lr_d"),), "linked axis model+lr_d: its settings have 2, 3 values"),
+    ],
+)
+def test_a_saved_spec_with_bad_linked_axes_is_refused(linked, message):
+    grid = {"seed": (0, 1), "model": ("mlp", "dcgan"), "spectral_norm": (False, True), "lr_d": (1e-4, 2e-4, 3e-4)}
+    settings = {name: value for name, value in TrialConfig().to_dict().items() if name not in grid}
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        SweepSpec(settings, grid, Resources(), linked)
+
+
+def test_a_presets_linked_axis_gives_way_to_a_flag_of_one_of_its_settings():
+    spec = spec_for("--preset", "mlp_vs_dcgan", "--model", "dcgan")
+    assert "model" not in spec.grid and spec.linked == ()
+    assert (spec.settings["model"], spec.settings["spectral_norm"]) == ("dcgan", False)  # a trial's default
+    spec = spec_for("--preset", "latent_size", "--sweep", "latent_dim=64,100")
+    assert spec.grid["latent_dim"] == (64, 100)
+
+
+def test_the_related_reports_studies_are_presets():
+    """MLP against DCGAN with spectral norm on MNIST, and latent size 128 against 256 on FashionMNIST's DCGAN: each
+    3 seeds at constant LR and batch 128."""
+    mlp_vs_dcgan = spec_for("--preset", "mlp_vs_dcgan")
+    assert {(c.seed, c.model, c.spectral_norm) for c in mlp_vs_dcgan.trial_configs()} == {
+        (seed, model, norm) for seed in (0, 1, 2) for model, norm in (("mlp", False), ("dcgan", True))
+    }
+    latent_size = spec_for("--preset", "latent_size")
+    assert {(c.seed, c.latent_dim) for c in latent_size.trial_configs()} == {
+        (seed, latent) for seed in (0, 1, 2) for latent in (128, 256)
+    }
+    for spec, dataset in ((mlp_vs_dcgan, "mnist"), (latent_size, "fashion_mnist")):
+        configs = spec.trial_configs()
+        assert len(configs) == spec.num_trials == 6
+        assert {(c.dataset, c.batch_size, c.schedule, c.lr_scaling) for c in configs} == {
+            (dataset, 128, "constant", "none")
+        }
+        assert all(c.eval_every > 0 for c in configs)  # a study needs its quality measured
+    assert all(c.model == "dcgan" and not c.spectral_norm for c in latent_size.trial_configs())
+
+
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ({"sweep": ({"batch_size": (128, 256)},)}, "preset 'mine': sweep: 'batch_size' is a study axis"),
+        ({"sweep": ({"dataset": ("mnist",)},)}, "preset 'mine': sweep: 'dataset' is one per sweep"),
+        ({"latent_dim": 64, "sweep": ({"latent_dim": (1, 2)},)}, "preset 'mine': latent_dim: swept and also given"),
+        (
+            {"sweep": ({"model": ("mlp", "dcgan"), "spectral_norm": (False, True)}, {"model": ("mlp",)})},
+            "preset 'mine': model: swept and also given",
+        ),
+    ],
+)
+def test_a_presets_bad_sweep_is_refused(preset, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_presets({"mine": preset})
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from analysis import report, wording
+from analysis import report
 from analysis.load import load_study
 from analysis.report import report_data
 from tests.helpers import run_sweep
@@ -50,7 +50,9 @@ def test_seeds_added_and_pooled_equal_one_run_of_every_seed(study):
     assert sorted(pooled["seed"].unique()) == [0, 1, 2] and pooled["trial_id"].nunique() == 6
     pd.testing.assert_frame_equal(comparable(pooled), comparable(whole))
     pooled_data, whole_data = report_data(pooled, "pooled"), report_data(whole, "whole")
-    assert wording.render(pooled_data.findings) == wording.render(whole_data.findings)
+    assert [answer.sentences() for answer in pooled_data.answers] == [
+        answer.sentences() for answer in whole_data.answers
+    ]
     pd.testing.assert_frame_equal(pooled_data.summary, whole_data.summary)
     # The report says where its trials come from.
     out = storage / "report"

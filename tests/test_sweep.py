@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 from ray import tune
 
-from analysis import findings, stats, wording
+from analysis import questions, stats
 from analysis.load import load_experiment
 from tests.helpers import REPO, read_events, results, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
@@ -179,13 +179,44 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     summary = stats.summary(stats.per_trial(frame))
     assert summary["latent_dim"].tolist() == [64, 128]
     # Without quality measured, the answers say so instead of comparing latent sizes by a metric they lack.
+    found = {answer.text: answer for answer in questions.answers(frame)}
     assert any(
-        "measured no image quality" in sentence
-        for sentence in wording.render(findings.findings(frame))[findings.STABILITY]
+        "measured no image quality" in sentence for sentence in found["Which settings give good images?"].sentences()
     )
-    assert summary["label"].tolist() == [f"batch 128 · constant · latent_dim {size}" for size in (64, 128)]
+    # Latent size is the only setting that varies: the one axis asked of, and all a config's label names.
+    assert list(found) == ["Which settings give good images?", "What does latent_dim 128 change against 64?"]
+    assert summary["label"].tolist() == [f"latent_dim {size}" for size in (64, 128)]
     assert "tune-gan: dashboard off" in finished.stdout
     assert "Started a local Ray instance" not in finished.stderr + finished.stdout  # Ray's INFO lines: --verbose
+
+
+def test_a_linked_axis_gives_each_setting_a_plain_key_and_column_of_its_own(tmp_path):
+    """--sweep model+spectral_norm=mlp+false,dcgan+true: two trials, not the four of the settings' product; each
+    setting a plain key of the trial's params, a column of the final table and of load_experiment, as a plain axis's
+    is. The saved spec runs again, linked, with --add-seeds."""
+    finished = run_sweep(
+        *"--preset smoke --batch-sizes 128 --schedules constant --epochs 1 --subset 512 --eval-every 0".split(),
+        *("--sweep", "model+spectral_norm=mlp+false,dcgan+true", "--no-dashboard"),
+        *("--storage-path", str(tmp_path), "--name", "linked"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert (
+        "tune-gan: 2 trials: batch_size 128 × schedule constant × lr_scaling none × seed 0 × "
+        "model+spectral_norm mlp+False dcgan+True"
+    ) in finished.stdout.splitlines()
+    table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
+    assert table[0].split()[:7] == [*GRID_AXES, "model", "spectral_norm", "status"]
+    rows = sorted(row.split()[4:7] for row in table[1:3])
+    assert rows == [["dcgan", "True", "TERMINATED"], ["mlp", "False", "TERMINATED"]]
+    pairs = [("dcgan", True), ("mlp", False)]
+    params = [json.loads((trial / "params.json").read_text()) for trial in trial_dirs(tmp_path / "linked")]
+    assert sorted((param["model"], param["spectral_norm"]) for param in params) == pairs
+    added = run_sweep("--add-seeds", str(tmp_path / "linked"), "--seeds", "1", "--no-dashboard", "--name", "added")
+    assert added.returncode == 0, added.stderr[-3000:]
+    for name, seed in (("linked", 0), ("added", 1)):
+        trials = load_experiment(tmp_path / name).drop_duplicates("trial_id")
+        assert sorted(zip(trials["model"], trials["spectral_norm"])) == pairs
+        assert trials["seed"].tolist() == [seed, seed] and trials["spectral_norm"].dtype == bool
 
 
 def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):

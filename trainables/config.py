@@ -184,3 +184,8 @@ def check_fields(config: Any) -> None:
 BATCH_SIZE, SCHEDULE, LR_SCALING, SEED = "batch_size", "schedule", "lr_scaling", "seed"
 if not {BATCH_SIZE, SCHEDULE, LR_SCALING, SEED} <= {field.name for field in fields(TrialConfig)}:
     raise ImportError("a study setting's name is not a TrialConfig field")
+# The settings that change a trial only through the LRs it runs at (reported each epoch as lr_g_in_use, lr_d_in_use):
+# two configs that differ only in these and ran the same LRs in every epoch ran the same runs (analysis.configs' twins).
+LR_SETTINGS = ("schedule", "step_every", "step_gamma", "warmup_epochs", "lr_floor", "lr_g", "lr_d", "lr_scaling")
+if not set(LR_SETTINGS) <= {field.name for field in fields(TrialConfig)}:
+    raise ImportError("an LR setting's name is not a TrialConfig field")

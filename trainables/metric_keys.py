@@ -133,6 +133,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "is_score",
         QUALITY,
+        label="IS",
         unit="effective classes",
         higher_is_better=True,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
@@ -186,6 +187,15 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=True,
         shown_in=(PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
         value_range=(0.0, float(NUM_CLASSES)),
+    ),
+    # The samples' mean pairwise feature distance ÷ the real test set's: about 1 for the data's variety, near 0 for one
+    # image for every z (analysis.outcomes). Higher is better up to the data's 1, not beyond, so it ranks nothing.
+    Metric(
+        "diversity",
+        QUALITY,
+        unit="mean distance ÷ real's",
+        higher_is_better=True,
+        shown_in=(TRIAL_TABLE,),
     ),
     Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
     Metric(

@@ -242,7 +242,7 @@ def settings_lines(
 ) -> list[str]:
     """The resolved settings in a few lines: the grid, what differs from ``baseline`` (the preset's settings, or a
     trial's defaults), how the trials run and where to look; the full JSON is in the experiment directory."""
-    grid = " × ".join(f"{axis} {' '.join(map(str, values))}" for axis, values in spec.grid.items())
+    grid = " × ".join(f"{axis} {' '.join(values)}" for axis, values in spec.axes_by_name().items())
     changed = [f"{name} {value}" for name, value in spec.settings.items() if baseline.get(name) != value]
     resources = spec.resources
     return [

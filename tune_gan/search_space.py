@@ -3,6 +3,11 @@
 A :class:`SweepSpec` is built once from the CLI (a preset plus explicit flags), saved
 as JSON in the experiment directory, and read back by ``--resume``, so a resumed
 sweep runs exactly the grid, data subset and resources it started with.
+
+An axis sets one setting, or several at once (a **linked** axis, ``--sweep model+spectral_norm=mlp+false,dcgan+true``):
+for comparisons whose sides differ in more than one setting, where the product of the settings' values would hold
+invalid or unwanted points (spectral norm exists only in the DCGAN's discriminator). Every trial still gets each
+setting as a plain value, so results read the same as a plain axis's.
 """
 
 from __future__ import annotations
@@ -12,12 +17,14 @@ import dataclasses
 import itertools
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from trainables.config import (
     BATCH_SIZE,
     LR_SCALING,
+    RENAMED_SETTINGS,
     SCHEDULE,
     SEED,
     ConfigError,
@@ -52,6 +59,29 @@ STUDY_AXES = (
 GRID_AXES = tuple(axis.field for axis in STUDY_AXES)
 # One per sweep: the driver loads its images and real reference once, for every trial.
 NOT_SWEEPABLE = ("dataset",)
+SWEEPABLE = tuple(
+    field.name for field in dataclasses.fields(TrialConfig) if field.name not in (*GRID_AXES, *NOT_SWEEPABLE)
+)
+# Joins a linked axis's settings in its name, and their values in each of its points: model+spectral_norm=mlp+false.
+LINK = "+"
+
+
+def check_sweepable(name: str) -> None:
+    """A setting a --sweep axis (or a preset's ``sweep``) may set: a trial setting, neither a study axis (those have
+    list flags of their own) nor one per sweep."""
+    study = {axis.field: axis.flag for axis in STUDY_AXES}
+    if name in study:
+        raise ConfigError(f"{name!r} is a study axis: give it as --{study[name].replace('_', '-')}")
+    if name in NOT_SWEEPABLE:
+        raise ConfigError(f"{name!r} is one per sweep (its images are loaded once for every trial)")
+    if name not in SWEEPABLE:
+        raise ConfigError(f"{name!r} is not a trial setting; allowed are {', '.join(SWEEPABLE)}")
+
+
+def axis_name(settings: Iterable[str]) -> str:
+    """An axis by the settings it sets, as --sweep takes it: ``latent_dim``, ``model+spectral_norm``."""
+    return LINK.join(settings)
+
 
 # Each preset sets TrialConfig fields and grid axes; explicit CLI flags override them.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -85,6 +115,35 @@ PRESETS: dict[str, dict[str, Any]] = {
         model="dcgan",
         dataset="fashion_mnist",
         spectral_norm=True,
+    ),
+    # The related reports' studies, each sized to run in about half an hour on the 2-core VM (docs/running-sweeps.md
+    # has the measured times). MLP against DCGAN with spectral norm in D, on MNIST: a linked axis, as spectral norm
+    # exists only in the DCGAN's D. A DCGAN epoch costs 7x an MLP one, so 25 epochs of 10,000 images (1,950 generator
+    # updates). Measured at seed 0 on the 2-core EPYC VM: the DCGAN drew 8 classes by epoch 8; the MLP, slower to
+    # learn, drew the data from epoch 16 and 5 classes at epoch 25 (6 only at epoch 40).
+    "mlp_vs_dcgan": dict(
+        sweep=({"model": ("mlp", "dcgan"), "spectral_norm": (False, True)},),
+        batch_sizes=(128,),
+        schedules=("constant",),
+        seeds=(0, 1, 2),
+        epochs=25,
+        subset=10_000,
+        eval_every=5,
+        eval_samples=5000,
+    ),
+    # Latent size 128 against 256 in the FashionMNIST DCGAN (28 px), without spectral norm: 20 epochs of 8,192 images
+    # (1,280 generator updates); measured at latent 256, seed 0, it drew 7 classes by epoch 6 and 8 from epoch 12.
+    "latent_size": dict(
+        sweep=({"latent_dim": (128, 256)},),
+        batch_sizes=(128,),
+        schedules=("constant",),
+        seeds=(0, 1, 2),
+        model="dcgan",
+        dataset="fashion_mnist",
+        epochs=20,
+        subset=8192,
+        eval_every=4,
+        eval_samples=5000,
     ),
 }
 
@@ -122,17 +181,29 @@ class Resources:
 
 
 def check_presets(presets: dict[str, dict[str, Any]]) -> None:
-    """Each preset key must be a study axis's list flag, a trial setting or a resource: any other key (a typo, or
-    ``seed`` for ``seeds``) would be dropped without a word."""
+    """Each preset key must be a study axis's list flag, a trial setting, a resource or ``sweep``: any other key (a
+    typo, or ``seed`` for ``seeds``) would be dropped without a word. ``sweep`` holds axes as --sweep makes them (each
+    a dict of its settings' values, several for a linked axis); a setting it sweeps can be no other key of the preset,
+    whose value would be dropped too."""
     allowed = {
         *(axis.flag for axis in STUDY_AXES),
         *(field.name for field in dataclasses.fields(TrialConfig) if field.name not in GRID_AXES),
         *(field.name for field in dataclasses.fields(Resources)),
+        "sweep",
     }
     for name, preset in presets.items():
         unknown = sorted(set(preset) - allowed)
         if unknown:
             raise ConfigError(f"preset {name!r}: {', '.join(unknown)}: allowed are {', '.join(sorted(allowed))}")
+        swept = [key for axis in preset.get("sweep", ()) for key in axis]
+        for key in swept:
+            try:
+                check_sweepable(key)
+            except ConfigError as error:
+                raise ConfigError(f"preset {name!r}: sweep: {error}") from None
+        twice = sorted({key for key in swept if swept.count(key) > 1 or key in preset})
+        if twice:
+            raise ConfigError(f"preset {name!r}: {', '.join(twice)}: swept and also given another way")
 
 
 check_presets(PRESETS)
@@ -141,14 +212,21 @@ check_presets(PRESETS)
 @dataclass(frozen=True)
 class SweepSpec:
     """A grid over ``grid``'s axes (the study's four, then any --sweep ones); the other trial settings come from
-    ``settings``, the same for every trial."""
+    ``settings``, the same for every trial.
+
+    ``grid`` holds every swept setting with its values, a linked axis's settings each under its own name; ``linked``
+    names the settings of each linked axis, whose values go together by position (the k-th of each setting make
+    its k-th point) instead of multiplying the grid. Each setting of a linked axis takes a different value at every
+    point, so the settings vary one-to-one: the analysis, which sees only the settings, can tell them as one axis."""
 
     settings: dict[str, Any]  # every TrialConfig field that is not an axis
-    grid: dict[str, tuple]  # axis -> its values, in the order the user gave them
+    grid: dict[str, tuple]  # swept setting -> its values, in the order the user gave them
     resources: Resources
+    linked: tuple[tuple[str, ...], ...] = ()  # the settings of each linked axis
 
     def __post_init__(self) -> None:
         known = {field.name for field in dataclasses.fields(TrialConfig)}
+        group_of = self._linked_axis_of()
         for axis, values in self.grid.items():
             if axis not in known:
                 raise ConfigError(f"{axis}: not a trial setting; allowed are {', '.join(sorted(known))}")
@@ -157,24 +235,80 @@ class SweepSpec:
             if not values:
                 raise ConfigError(f"{axis}: give at least one value")
             if len(set(values)) != len(values):
+                if axis in group_of:
+                    linked = group_of[axis]
+                    again = next(value for value in values if values.count(value) > 1)
+                    raise ConfigError(
+                        f"{axis_name(linked)}={','.join(self.point_texts(linked))}: {axis} is {again} at two points; "
+                        "each setting of a linked axis takes a different value at every point (else sweep the "
+                        "settings as axes of their own, or in two sweeps)"
+                    )
                 raise ConfigError(f"{axis}={list(values)}: values must be distinct")
         shared = sorted(set(self.settings) & set(self.grid))
         if shared:
             raise ConfigError(f"{', '.join(shared)}: both a grid axis and a shared setting")
         self.trial_configs()  # every grid point must be a valid trial
 
+    def _linked_axis_of(self) -> dict[str, tuple[str, ...]]:
+        """Each linked setting's axis, once the linked axes are checked: at least two settings each, all of them
+        swept, none a study axis, each in one axis, the same number of values each."""
+        group_of: dict[str, tuple[str, ...]] = {}
+        for group in self.linked:
+            name = axis_name(group)
+            if len(group) < 2:
+                raise ConfigError(f"linked axis {name}: links at least two settings")
+            for key in group:
+                if key in group_of:
+                    raise ConfigError(f"{key}: in two linked axes, {axis_name(group_of[key])} and {name}")
+                if key not in self.grid:
+                    raise ConfigError(f"linked axis {name}: {key} is not in the grid")
+                if key in GRID_AXES:
+                    raise ConfigError(f"linked axis {name}: {key} is a study axis, which is never linked")
+                group_of[key] = group
+            counts = [len(self.grid[setting]) for setting in group]
+            if len(set(counts)) > 1:
+                raise ConfigError(
+                    f"linked axis {name}: its settings have {', '.join(map(str, counts))} values; each point gives "
+                    "one value of every setting"
+                )
+        return group_of
+
     @property
     def axes(self) -> tuple[str, ...]:
+        """Every swept setting (each of a linked axis's), in the grid's order: the columns that tell trials apart."""
         return tuple(self.grid)
+
+    def axis_settings(self) -> tuple[tuple[str, ...], ...]:
+        """The grid's axes as the settings each one sets, in the grid's order (a linked axis at its first setting's
+        place)."""
+        group_of = self._linked_axis_of()
+        return tuple(dict.fromkeys(group_of.get(axis, (axis,)) for axis in self.grid))
+
+    def points(self, settings: tuple[str, ...]) -> list[tuple]:
+        """The values of one axis's ``settings`` at each of its points."""
+        return list(zip(*(self.grid[setting] for setting in settings)))
+
+    def point_texts(self, settings: tuple[str, ...]) -> tuple[str, ...]:
+        """One axis's points as text, a linked axis's values joined by '+' as --sweep takes them: ``mlp+False``."""
+        return tuple(LINK.join(map(str, point)) for point in self.points(settings))
+
+    def axes_by_name(self) -> dict[str, tuple[str, ...]]:
+        """Each axis by its --sweep name, with its points as text: how the sweep prints its grid, e.g.
+        ``{"seed": ("0", "1"), "model+spectral_norm": ("mlp+False", "dcgan+True")}``."""
+        return {axis_name(settings): self.point_texts(settings) for settings in self.axis_settings()}
 
     def trial_configs(self) -> list[TrialConfig]:
         """Every grid point as a validated config (raises on the first invalid one); the first axis varies fastest."""
-        points = itertools.product(*reversed(self.grid.values()))
-        return [TrialConfig(**self.settings, **dict(zip(reversed(self.axes), point))) for point in points]
+        axes = self.axis_settings()[::-1]
+        configs = []
+        for point in itertools.product(*(self.points(settings) for settings in axes)):
+            values = {name: value for settings, values in zip(axes, point) for name, value in zip(settings, values)}
+            configs.append(TrialConfig(**self.settings, **values))
+        return configs
 
     @property
     def num_trials(self) -> int:
-        return math.prod(len(values) for values in self.grid.values())
+        return math.prod(len(self.grid[settings[0]]) for settings in self.axis_settings())
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -188,6 +322,8 @@ class SweepSpec:
             settings=current_names(raw["settings"]),
             grid={axis: tuple(values) for axis, values in current_names(raw["grid"]).items()},
             resources=Resources(**raw["resources"]),
+            # a spec saved before linked axes has none
+            linked=tuple(tuple(RENAMED_SETTINGS.get(name, name) for name in group) for group in raw.get("linked", ())),
         )
 
 

@@ -44,13 +44,15 @@ from tune_gan.resume import prepare_resume
 from tune_gan.search_space import (
     DEFAULT_STORAGE,
     GRID_AXES,
-    NOT_SWEEPABLE,
+    LINK,
     PRESETS,
     SEED,
     SPEC_FILE,
     STUDY_AXES,
     Resources,
     SweepSpec,
+    axis_name,
+    check_sweepable,
 )
 from tune_gan.storage import StorageError, StorageLocation
 from tune_gan.study import record_added, saved_spec, seeds_run
@@ -68,23 +70,33 @@ class SweepError(Exception):
     """A problem with the sweep's input or surroundings; printed as one line, exit code 2."""
 
 
-def sweep_axis(text: str) -> tuple[str, tuple]:
-    """--sweep KEY=V1,V2: a trial setting other than the study's axes (they have their own flags), and its values,
-    each parsed as that setting's flag parses it."""
+def sweep_axis(text: str) -> dict[str, tuple]:
+    """--sweep KEY=V1,V2: a trial setting other than the study's axes (they have their own flags) and its values,
+    each parsed as that setting's flag parses it; or a linked axis, settings and each value's parts joined by '+'
+    (``model+spectral_norm=mlp+false,dcgan+true``). Each setting with its values, in the order given."""
     key, _, values = text.partition("=")
-    key = RENAMED_SETTINGS.get(key, key)
-    if key not in TRIAL_FIELDS:
-        sweepable = [name for name in SETTING_FLAGS if name not in NOT_SWEEPABLE]
-        raise argparse.ArgumentTypeError(f"{key!r} is not a trial setting; allowed are {', '.join(sweepable)}")
-    study = {axis.field: axis.flag for axis in STUDY_AXES}
-    if key in study:
-        raise argparse.ArgumentTypeError(f"{key!r} is a study axis: give it as --{study[key].replace('_', '-')}")
-    if key in NOT_SWEEPABLE:
-        raise argparse.ArgumentTypeError(f"{key!r} is one per sweep (its images are loaded once for every trial)")
+    settings = [RENAMED_SETTINGS.get(name, name) for name in key.split(LINK)]
+    for name in settings:
+        try:
+            check_sweepable(name)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    again = sorted({name for name in settings if settings.count(name) > 1})
+    if again:
+        raise argparse.ArgumentTypeError(f"{key!r}: {', '.join(again)} given twice; link each setting once")
     if not values:
-        raise argparse.ArgumentTypeError(f"{text!r}: give values after '=', e.g. {key}=V1,V2")
-    parse = value_parser(TRIAL_FIELDS[key])
-    return key, tuple(parse(value) for value in values.split(","))
+        example = ",".join(LINK.join([value] * len(settings)) for value in ("V1", "V2"))
+        raise argparse.ArgumentTypeError(f"{text!r}: give values after '=', e.g. {key}={example}")
+    points = [value.split(LINK) if len(settings) > 1 else [value] for value in values.split(",")]
+    for parts in points:
+        if len(parts) != len(settings):
+            raise argparse.ArgumentTypeError(
+                f"{LINK.join(parts)!r}: {len(parts)} part(s) for the {len(settings)} settings of {key}; give a value "
+                f"of each, joined by '{LINK}'"
+            )
+    parsers = [value_parser(TRIAL_FIELDS[name]) for name in settings]
+    parsed = [[parse(part) for parse, part in zip(parsers, parts)] for parts in points]
+    return {name: tuple(point[index] for point in parsed) for index, name in enumerate(settings)}
 
 
 def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
@@ -116,7 +128,8 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
         action="append",
         type=sweep_axis,
         metavar="KEY=V1,V2",
-        help="one more axis: any other trial setting and its values, e.g. latent_dim=128,256 (repeatable)",
+        help="one more axis: any other trial setting and its values, e.g. latent_dim=128,256; settings joined by '+' "
+        "vary together, a value of each per point, e.g. model+spectral_norm=mlp+false,dcgan+true (repeatable)",
     )
     trial = parser.add_argument_group("every trial", "the defaults shown are a trial's own; a preset may set others")
     add_setting_flags(trial, TrialConfig, exclude=GRID_AXES)
@@ -167,7 +180,9 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
 
 
 def spec_from_args(args: argparse.Namespace) -> SweepSpec:
-    """The preset's values, overridden by every flag the user gave; --sweep axes after the study's."""
+    """The preset's values, overridden by every flag the user gave; --sweep axes after the study's, the preset's
+    first. A preset's --sweep axis gives way, whole, to a flag or --sweep axis of the user's that sets one of its
+    settings; a setting the user gives two ways is an error."""
     given = {
         name: getattr(args, name)
         for name in EXPERIMENT_FLAGS
@@ -176,15 +191,22 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     chosen = {**PRESETS[args.preset or DEFAULT_PRESET], **given}
     defaults = TrialConfig()
     grid = {axis.field: tuple(chosen.pop(axis.flag, (getattr(defaults, axis.field),))) for axis in STUDY_AXES}
-    for key, values in args.sweep or ():
-        if key in grid:
-            raise SweepError(f"--sweep {key}: given twice")
-        if key in given:
-            raise SweepError(f"--sweep {key} and --{key.replace('_', '-')}: give the setting one way")
-        grid[key] = values
+    users = list(args.sweep or ())
+    overridden = {*given, *(name for axis in users for name in axis)}
+    from_preset = [axis for axis in chosen.pop("sweep", ()) if not overridden & set(axis)]
+    linked = []
+    for axis in [*from_preset, *users]:
+        for name in axis:
+            if name in grid:
+                raise SweepError(f"--sweep {name}: given twice")
+            if name in given:
+                raise SweepError(f"--sweep {axis_name(axis)} and --{name.replace('_', '-')}: give the setting one way")
+        grid.update(axis)
+        if len(axis) > 1:
+            linked.append(tuple(axis))
     settings = {name: chosen.get(name, getattr(defaults, name)) for name in TRIAL_FIELDS if name not in grid}
     resources = Resources(**{name: chosen[name] for name in RESOURCE_FLAGS if name in chosen})
-    return SweepSpec(settings, grid, resources)
+    return SweepSpec(settings, grid, resources, tuple(linked))
 
 
 def experiment_name(args: argparse.Namespace, default: str | None = None) -> str:
@@ -287,7 +309,7 @@ def added_seeds_spec(args: argparse.Namespace, study: StorageLocation) -> SweepS
                 )
             grid[axis.field] = tuple(values)
     resources = {name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None}
-    return SweepSpec(spec.settings, grid, dataclasses.replace(spec.resources, **resources))
+    return dataclasses.replace(spec, grid=grid, resources=dataclasses.replace(spec.resources, **resources))
 
 
 def prepare_storage(args: argparse.Namespace) -> tuple[StorageLocation, str, SweepSpec]:

@@ -8,6 +8,7 @@ so what the benchmark measures is what users run.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,9 +53,29 @@ def start_ray(
     return context.dashboard_url or ""
 
 
+@dataclass(frozen=True)
+class LinkedValue:
+    """A linked axis's setting other than its first: its value at the point Tune's grid chose for the first setting
+    (whose values are distinct, SweepSpec checks). Tune grids one key at a time, and a grid over the points as dicts
+    would nest them under one key; this way each setting stays a plain key of the trial's config, as a plain axis's
+    is, for every reader of it (the trainable, the console, the results table, the analysis)."""
+
+    first: str
+    values: dict[Any, Any]  # the first setting's value -> this setting's, at each point
+
+    def __call__(self, config: dict[str, Any]) -> Any:
+        return self.values[config[self.first]]
+
+
 def param_space(spec: SweepSpec) -> dict[str, Any]:
-    """Tune's param_space of a spec: its shared settings plus ``tune.grid_search`` over each axis."""
-    return {**spec.settings, **{axis: tune.grid_search(list(values)) for axis, values in spec.grid.items()}}
+    """Tune's param_space of a spec: its shared settings plus ``tune.grid_search`` over each axis (a linked axis's
+    first setting), the other settings of a linked axis following it."""
+    space = dict(spec.settings)
+    for first, *others in spec.axis_settings():
+        space[first] = tune.grid_search(list(spec.grid[first]))
+        for other in others:
+            space[other] = tune.sample_from(LinkedValue(first, dict(zip(spec.grid[first], spec.grid[other]))))
+    return space
 
 
 def build_tuner(

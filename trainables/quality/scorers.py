@@ -26,7 +26,13 @@ from trainables.quality.metrics import (
     fid,
     inception_score,
     manifold_metrics,
+    mean_pairwise_distance,
 )
+
+# The samples whose pairwise distances give an evaluation's diversity: the first of them, a random subset as the
+# evaluation noise is i.i.d. Their 4 million pairs take 0.013 s on the 2-core EPYC VM (all 10,000 samples' 100 million:
+# 0.8 s, in every evaluation), and ten disjoint sets of 2,000 shuffled real training images score 0.984-1.000.
+DIVERSITY_SAMPLES = 2_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,13 @@ class RealReference:
     radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD (precision and recall)
     density_radii: torch.Tensor  # (N,) their k-NN radii, k = DENSITY_NEIGHBOURHOOD (density and coverage)
     stats: FeatureStats  # their Gaussian, for FID
+
+    @cached_property
+    def spread(self) -> float:
+        """The test set's mean pairwise feature distance, diversity's denominator: computed on first use, once per
+        reference (0.9 s for 10,000 images on the 2-core EPYC VM), and not stored in the evaluator's cache file, whose
+        entries stay valid."""
+        return mean_pairwise_distance(self.features)
 
     def to(self, device: str | torch.device) -> "RealReference":
         stats = FeatureStats(self.stats.mean.to(device), self.stats.cov.to(device))
@@ -119,6 +132,11 @@ def density(evaluation: Evaluation) -> float:
 @scorer("coverage")
 def coverage(evaluation: Evaluation) -> float:
     return evaluation.manifold.coverage
+
+
+@scorer("diversity")
+def diversity(evaluation: Evaluation) -> float:
+    return mean_pairwise_distance(evaluation.features[:DIVERSITY_SAMPLES]) / evaluation.real.spread
 
 
 @scorer("class_kl")
