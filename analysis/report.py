@@ -481,7 +481,8 @@ def write_report(
     before the first file is written, so a report that fails leaves the last one in place."""
     experiments = [experiments] if isinstance(experiments, (str, Path)) else list(experiments)
     members = members_of(experiments)
-    data = report_data(load_study(experiments), members[0], rank_by, pooled=members[1:])
+    loaded = load_study(experiments)  # as Tune recorded it: the results files keep every trial, twins too
+    data = report_data(loaded, members[0], rank_by, pooled=members[1:])
     drawn = [(plot, _png(plot.figure)) for plot in all_plots(data) if plot.figure is not None]
     best = images.best_samples(data.frame, data.trials, data.ranked, data.rank_by)
     report = report_markdown(data, [plot for plot, _ in drawn], best)
@@ -489,8 +490,8 @@ def write_report(
     page = report_html(report, pngs)
     pdf = report_pdf(page)
     out.mkdir(parents=True, exist_ok=True)
-    export(data.frame, out / "results.csv")
-    export(data.frame, out / "results.parquet")
+    export(loaded, out / "results.csv")
+    export(loaded, out / "results.parquet")
     for file, png in pngs.items():
         (out / file).write_bytes(png)
     (out / "report.md").write_text(report)

@@ -42,6 +42,8 @@ class NotComparable:
 
 
 class BatchSizeQuestion(AxisQuestion):
+    evidence = ("outcomes.png",)
+
     def __init__(self, study: Study, axis: tuple[str, ...]):
         super().__init__(study, axis)
         self.baseline = self.values[0]  # the smallest batch

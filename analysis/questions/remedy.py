@@ -60,6 +60,8 @@ REMEDIES = {
 
 
 class RemedyQuestion(AxisQuestion):
+    evidence = ("schedules.png",)  # the LR as each config ran it, beside the ranking metric
+
     def __init__(self, study: Study, axis: tuple[str, ...]):
         super().__init__(study, axis)
         self.remedy = REMEDIES[axis[0]]
