@@ -26,6 +26,7 @@ from torchvision.utils import make_grid
 from analysis import outcomes
 from analysis.configs import config_columns, config_label
 from analysis.plots import OUTCOME_COLORS, config_colors, suptitle, wrap
+from analysis.wording import OUTCOME_WORDS
 from trainables.checkpoint import CheckpointError, read_state, saved_sample_grids
 from trainables.config import SEED, TrialConfig
 from trainables.metric_keys import HIGHER_IS_BETTER, label
@@ -80,8 +81,9 @@ def _last_grid(checkpoint: Path | None) -> tuple[int, Path] | None:
 def _summary_trial(trials: pd.DataFrame, ranked: pd.DataFrame, rank_by: str) -> tuple[pd.Series, str] | None:
     """The trial whose samples stand beside the summary, and what its label opens with: the best-ranked config's best
     seed that did not fail (:func:`seed_order`). Where every seed of that config failed (or none finished), the first
-    config down the ranking with a seed that did not fail, the label opening with that; None where no seed finished
-    without failing: a failed grid captioned as the best config's would mislead, and the final grids show every seed."""
+    config down the ranking with a seed that did not fail, the label opening with that. Where no seed finished without
+    failing, the best-ranked config's first seed by :func:`seed_order`, its label saying that it failed and how, so
+    that the reader sees what the study's best got to; None without a seed."""
     columns = config_columns(trials)
     ranking = _in_rank_order(trials, ranked)
     for position, (config, rank, seeds) in enumerate(ranking):
@@ -90,7 +92,10 @@ def _summary_trial(trials: pd.DataFrame, ranked: pd.DataFrame, rank_by: str) -> 
             top = config_label(ranking[0][0], columns)
             opening = f"no seed of {top} finished without failing; the best-ranked config with one, ranked {rank}: "
             return best, opening if position else "Ranked first: "
-    return None
+    if not ranking:
+        return None
+    best = seed_order(ranking[0][2], rank_by).iloc[0]
+    return best, f"No seed of any config finished without failing; ranked first ({OUTCOME_WORDS[best['outcome']]}): "
 
 
 def _summary_checkpoint(
@@ -122,10 +127,9 @@ def best_samples(
         return None
     trial, opening, _ = shown
     columns = config_columns(trials)
-    label = (
-        f"{opening}{config_label(tuple(trial[columns]), columns)}, seed {trial[SEED]}, epoch {final[0]} "
-        f"(the {_chosen(rank_by, pd.notna(trial.get(rank_by)))} of its seeds that did not fail)"
-    )
+    chosen = _chosen(rank_by, pd.notna(trial.get(rank_by)))
+    why = f" (the {chosen} of its seeds that did not fail)" if trial["outcome"] in DID_NOT_FAIL else ""
+    label = f"{opening}{config_label(tuple(trial[columns]), columns)}, seed {trial[SEED]}, epoch {final[0]}{why}"
     return label, final[1].read_bytes()
 
 

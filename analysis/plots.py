@@ -242,13 +242,14 @@ def outcome_chart(trials: pd.DataFrame, summary: pd.DataFrame) -> Figure:
     colors = config_colors(trials)
     configs = list(colors)
     counts = outcome_counts(trials)
-    verdicts = summary.set_index(columns)["verdict"]
+    verdicts = {tuple(row[columns]): row["verdict"] for _, row in summary.iterrows()}
+    index = configs if len(columns) > 1 else [config[0] for config in configs]  # counts' index: a config's values
     fig, ax = plt.subplots(figsize=(6.0, 1.3 + 0.32 * len(configs)), layout="constrained")
     rows = np.arange(len(configs))
     left = np.zeros(len(configs))
     for outcome, color in OUTCOME_COLORS.items():
         if outcome in counts.columns:
-            widths = counts[outcome].reindex(configs, fill_value=0).to_numpy()
+            widths = counts[outcome].reindex(index, fill_value=0).to_numpy()
             ax.barh(rows, widths, left=left, color=color, edgecolor="white", label=outcome)
             left += widths
     ax.set_yticks(rows, [wrap(config_label(config, columns), 2.6, 8) for config in configs], fontsize=8)

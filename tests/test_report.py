@@ -205,11 +205,11 @@ def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_pa
         seeds = ", ".join(shown(fid) for fid in fids)
         assert cells["fid_over_all_finished_seeds"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
         assert cells["seeds"] == "3"
-    # Every comparison between batch sizes is stated at equal epochs and at equal updates (evaluated every epoch,
-    # batch 64's epoch 1, 16 updates, is within batch 128's 24).
+    # Each batch size is compared with the smallest at each schedule, by its stable seeds, in the batch-size question's
+    # section (3 epochs on 1,024 images: no seed draws the data, so none worked and there is no FID to compare at
+    # equal epochs or updates; the crafted tests of analysis.questions.batch_size cover those).
     images_section = markdown.split(f"## {BATCH_AND_SCHEDULE_QUESTIONS[0]}")[1].split("## ")[0]
-    assert images_section.count("At equal epochs") == images_section.count("At equal generator updates") == 2
-    assert "(batch 128: 16 at epoch 2; batch 64: 16 at epoch 1)" in images_section
+    assert images_section.count("Seeds stable at") == 2
     assert "comparisons answer this question" in images_section  # the family Holm adjusts
     assert {"quality_by_updates.png", "loss_curves_by_updates.png", "stability_by_updates.png"} <= {
         path.name for path in tmp_path.glob("*.png")
