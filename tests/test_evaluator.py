@@ -137,7 +137,9 @@ def test_diversity_tells_one_image_for_every_z_from_one_class(mnist_evaluator, m
     one_noisy_digit = (images[:1].float() + pixel_noise).round().clamp(0, 255).to(torch.uint8)
     assert mnist_evaluator.score(one_noisy_digit)["diversity"] < ONE_IMAGE_DIVERSITY / 1.5  # (0.074)
     ones = mnist_evaluator.score(images[labels == 1][:5000])
-    assert ones["diversity"] > 1.5 * ONE_IMAGE_DIVERSITY and ones["classes_covered"] == 1  # (0.32)
+    # The line moved from 0.15 to 0.25 once a 12-epoch sweep's collapsed seed (one noise pattern for every z) scored
+    # 0.20: real 1s alone still sit above it (0.32), and a one-image call also needs a fall below 0.6x the trial's best.
+    assert ones["diversity"] > 1.25 * ONE_IMAGE_DIVERSITY and ones["classes_covered"] == 1  # (0.32)
 
 
 @pytest.mark.slow
