@@ -18,7 +18,7 @@ import pandas as pd
 from ray import tune
 
 from trainables.config import TrialConfig, current_names
-from trainables.metric_keys import DIVERGED
+from trainables.metric_keys import DIVERGED, DIVERGED_STATUS
 from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSpec
 from tune_gan.study import members_of, saved_spec
 
@@ -73,7 +73,7 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
         diverged = DIVERGED in history and bool(history[DIVERGED].iloc[-1])
         trial_info = {
             "trial_id": trial.trial_id,
-            "status": "DIVERGED" if diverged else trial.status,
+            "status": DIVERGED_STATUS if diverged else trial.status,
             "checkpoint": checkpoint.path if checkpoint else None,
             **{key: value for key, value in current_names(trial.config).items() if key in CONFIG_COLUMNS},
         }

@@ -18,7 +18,7 @@ import torch
 
 from trainables.data import class_names
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
-from trainables.metric_keys import CLASS_SHARES
+from trainables.metric_keys import CLASS_SHARES, DIVERGED_STATUS, TERMINATED
 from trainables.quality.metrics import covered
 
 # An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
@@ -301,11 +301,11 @@ def quality_fell(evaluations: pd.DataFrame) -> bool:
 def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reason: str = "") -> TrialOutcome:
     """The outcome of one trial from its per-epoch rows (epoch order, one row per epoch) and Tune status."""
     evaluations = history.dropna(subset=["fid"]) if "fid" in history else history.iloc[:0]
-    if status == "DIVERGED":
+    if status == DIVERGED_STATUS:
         collapse = mode_collapse_epoch(evaluations) if len(evaluations) else math.nan
         also = "" if math.isnan(collapse) else f"; mode-collapsed from epoch {int(collapse)}"
         return TrialOutcome(DIVERGED, float(history["epoch"].max()), diverged_reason + also)
-    if status != "TERMINATED" or history.empty or history["epoch"].max() < epochs:
+    if status != TERMINATED or history.empty or history["epoch"].max() < epochs:
         return TrialOutcome(UNFINISHED, math.nan, status.lower())
     if evaluations.empty:
         return TrialOutcome(NOT_MEASURED, math.nan)

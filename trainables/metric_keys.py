@@ -45,6 +45,9 @@ MACHINE_METRICS: tuple[str, ...] = ("epoch_time_s", "images_per_s", "peak_rss_mi
 # Reported beside the epoch metrics by the trainable: whether the run stopped early and why.
 DIVERGED = "diverged"
 DIVERGED_REASON = "diverged_reason"
+# A trial's status, one vocabulary for every table and view: Tune's own, and DIVERGED_STATUS for a trial that stopped
+# early because it diverged (analysis.load and tune_gan.results_table set it where the last report says DIVERGED).
+TERMINATED, ERROR, RUNNING, PENDING, DIVERGED_STATUS = "TERMINATED", "ERROR", "RUNNING", "PENDING", "DIVERGED"
 
 
 # Where a metric is shown; each is a Metric's ``shown_in`` member, and each list of what a view shows is derived

@@ -27,7 +27,7 @@ from rich.text import Text
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
-from trainables.metric_keys import DIVERGED_REASON, PROGRESS, label, shown_in
+from trainables.metric_keys import DIVERGED_REASON, PROGRESS, TERMINATED, label, shown_in
 from tune_gan.progress import (
     DIVERGED,
     ERROR,
@@ -294,10 +294,10 @@ class ConsoleView(tune.Callback):
         for trial in trials:
             if trial.trial_id not in self.keys:
                 result = trial.last_result or {}
-                if trial.status == "TERMINATED":
+                if trial.status == TERMINATED:
                     status = DIVERGED if result.get(DIVERGED_KEY) else FINISHED
                 else:
-                    status = ERROR if trial.status == "ERROR" else PENDING
+                    status = ERROR if trial.status == ERROR else PENDING
                 self.progress.seen(self.key(trial), status, result.get("epoch", 0))
 
     def on_step_end(self, iteration: int, trials: list, **info) -> None:

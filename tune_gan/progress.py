@@ -22,7 +22,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-PENDING, RUNNING, FINISHED, DIVERGED, ERROR = "PENDING", "RUNNING", "FINISHED", "DIVERGED", "ERROR"
+from trainables.metric_keys import DIVERGED_STATUS as DIVERGED
+from trainables.metric_keys import ERROR, PENDING, RUNNING
+
+FINISHED = "FINISHED"  # the progress view's word for a trial that ran all its epochs (Tune's TERMINATED)
 ENDED = (FINISHED, DIVERGED, ERROR)
 RECENT_EPOCHS = 10  # the epochs a speed is measured over
 

@@ -9,13 +9,23 @@ import pandas as pd
 from ray import tune
 
 from trainables.config import TrialConfig
-from trainables.metric_keys import DIVERGED, DIVERGED_REASON, HIGHER_IS_BETTER, SWEEP_TABLE, shown_in
+from trainables.metric_keys import (
+    DIVERGED,
+    DIVERGED_REASON,
+    DIVERGED_STATUS,
+    ERROR,
+    HIGHER_IS_BETTER,
+    PENDING,
+    SWEEP_TABLE,
+    TERMINATED,
+    shown_in,
+)
 from tune_gan.search_space import SweepSpec
 
 # The last result's losses and its quality: a trial is scored at its last epoch unless eval_every is 0.
 SWEEP_METRICS = shown_in(SWEEP_TABLE)
 COLUMNS = ("status", "epochs_done", *SWEEP_METRICS, "reason")  # after the sweep's axes
-FINISHED = ("TERMINATED", "DIVERGED")  # a diverged trial stopped early on purpose; nothing to resume
+FINISHED = (TERMINATED, DIVERGED_STATUS)  # a diverged trial stopped early on purpose; nothing to resume
 
 
 def trial_config(result: tune.Result) -> dict[str, Any] | None:
@@ -49,11 +59,11 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         epochs_done = metrics.get("epoch", 0)
         reason = ""
         if result.error:
-            status = "ERROR"
+            status = ERROR
         elif metrics.get(DIVERGED):
-            status, reason = "DIVERGED", metrics[DIVERGED_REASON]
+            status, reason = DIVERGED_STATUS, metrics[DIVERGED_REASON]
         else:
-            status = "TERMINATED" if epochs_done == config.epochs else "UNFINISHED"
+            status = TERMINATED if epochs_done == config.epochs else "UNFINISHED"
         rows[grid_point(config, spec.axes)] = {
             "status": status,
             "epochs_done": epochs_done,
@@ -64,7 +74,7 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
     unplaced = [point for point in points if point not in rows]
     # Which config an errored trial without params had is unknown, but when they account for every grid point
     # without a row, each of those errored.
-    missing = "ERROR" if unplaced and unplaced_errors == len(unplaced) else "PENDING"
+    missing = ERROR if unplaced and unplaced_errors == len(unplaced) else PENDING
     table = [
         {**dict(zip(spec.axes, point)), **rows.get(point, {"status": missing, "epochs_done": 0, "reason": ""})}
         for point in points
@@ -78,7 +88,7 @@ def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     sign = -1 if HIGHER_IS_BETTER[metric] else 1
     keys = {
         "_unevaluated": table[metric].isna(),
-        "_diverged": table["status"] == "DIVERGED",
+        "_diverged": table["status"] == DIVERGED_STATUS,
         "_metric": sign * table[metric],
     }
     return (
@@ -92,7 +102,7 @@ def format_table(table: pd.DataFrame) -> str:
     """The table without the reason column, then one line per diverged trial with its reason."""
     text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
     axes = table.columns[: table.columns.get_loc("status")]
-    diverged = table[table["status"] == "DIVERGED"]
+    diverged = table[table["status"] == DIVERGED_STATUS]
     lines = [
         f"diverged: {' · '.join(f'{axis} {row[axis]}' for axis in axes)}: {row['reason']}"
         for _, row in diverged.iterrows()

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from ray import tune
 
+from trainables.metric_keys import RUNNING
+
 RESULT_FILES_RESERVE = 64 * 2**20  # bytes kept free beyond the checkpoints, for result files and Tune's state
 
 
@@ -47,7 +49,7 @@ class StorageGuard(tune.Callback):
         if self.stopping:
             return
         self.checkpoint_bytes = max(self.checkpoint_bytes, tree_bytes(Path(checkpoint.path)))
-        running = sum(1 for each in trials if each.status == "RUNNING")
+        running = sum(1 for each in trials if each.status == RUNNING)
         free, needed = shutil.disk_usage(self.directory).free, space_needed(running, self.checkpoint_bytes)
         if free < needed:
             print(
