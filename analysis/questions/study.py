@@ -19,8 +19,6 @@ from analysis.configs import TwinGroup, axes, config_columns, config_label, merg
 from analysis.load import latest_per_epoch
 from analysis.questions.comparison import Side
 
-WORKING = "working"  # a side's seeds: finished and not failed (quality is estimated over them)
-
 
 @dataclass(frozen=True)
 class Note:
