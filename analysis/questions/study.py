@@ -32,7 +32,8 @@ class Note:
 
 @dataclass
 class Study:
-    """One experiment's (or pooled study's) tables, twins merged; ``axes`` are the grid's axes (analysis.configs)."""
+    """One experiment's (or pooled study's) tables, twins merged (``frame`` each trial's epochs once, as
+    :func:`study_of` builds it); ``axes`` are the grid's axes (analysis.configs)."""
 
     frame: pd.DataFrame
     trials: pd.DataFrame
@@ -42,7 +43,6 @@ class Study:
     twins: list[TwinGroup] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.frame = latest_per_epoch(self.frame)
         self.columns = config_columns(self.trials)
         self.axes = axes(self.trials)
         rank_by = self.rank_by
