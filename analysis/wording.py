@@ -93,7 +93,10 @@ def effect_text(effect: Effect) -> str:
 
 
 def share_text(successes: int, n: int, low: float, high: float, what: str = "stable") -> str:
-    """'2 of 3 stable [0.21, 0.94]' (Wilson); ``what`` the successes are ('' in a table headed by it)."""
+    """'2 of 3 stable [0.21, 0.94]' (Wilson); ``what`` the successes are ('' in a table headed by it), its
+    'seeds' read 'seed' when there is one ('1 of 1 finished seed failed')."""
     if n == 0:
         return "no judged seed" if what == "stable" else "no finished seed"
+    if n == 1:
+        what = what.replace("seeds", "seed")
     return f"{successes} of {n}{f' {what}' if what else ''} [{number(low)}, {number(high)}]"

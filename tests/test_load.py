@@ -134,6 +134,6 @@ def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 4 + [True] * 2
     assert diverged["fid"].notna().tolist() == [False] * 3 + [True]  # scored where it stopped
     assert (
-        "batch 64 · constant · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged (seed 0 at epoch 4: "
+        "batch 64 · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged (seed 0 at epoch 4: "
         "discriminator saturated" in sentences(frame)
     )

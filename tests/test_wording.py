@@ -24,6 +24,10 @@ def test_a_share_says_what_it_counts_with_its_wilson_interval():
     )
     assert wording.share_text(1, 3, low, high, "") == f"1 of 3 [{wording.number(low)}, {wording.number(high)}]"
     assert wording.share_text(0, 0, 0.0, 1.0) == "no judged seed"
+    low, high = wilson(1, 1)
+    assert wording.share_text(1, 1, low, high, "finished seeds failed") == (
+        f"1 of 1 finished seed failed [{wording.number(low)}, {wording.number(high)}]"
+    )
 
 
 def test_an_estimate_with_its_seed_count():
