@@ -23,6 +23,7 @@ from tune_gan.search_space import DEFAULT_STORAGE, GRID_AXES, SPEC_FILE, SweepSp
 from tune_gan.study import members_of, saved_spec
 
 CONFIG_COLUMNS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(TrialConfig))
+CONFIG_DEFAULTS = TrialConfig().to_dict()
 TRIAL_COLUMNS = ("trial_id", "status", "checkpoint")
 # Metrics of older results that were named like a config field (the LR in use, reported as lr_g / lr_d).
 _RENAMED_METRICS = {"lr_g": "lr_g_in_use", "lr_d": "lr_d_in_use"}
@@ -75,7 +76,12 @@ def load_experiment(path: str | Path) -> pd.DataFrame:
             "trial_id": trial.trial_id,
             "status": DIVERGED_STATUS if diverged else trial.status,
             "checkpoint": checkpoint.path if checkpoint else None,
-            **{key: value for key, value in current_names(trial.config).items() if key in CONFIG_COLUMNS},
+            # A setting added since the trial ran has its default there, which keeps what the code did before it.
+            **{
+                key: value
+                for key, value in {**CONFIG_DEFAULTS, **current_names(trial.config)}.items()
+                if key in CONFIG_COLUMNS
+            },
         }
         frames.append(history.assign(**trial_info))
     frame = latest_per_epoch(pd.concat(frames, ignore_index=True))

@@ -34,7 +34,7 @@ from analysis.questions.family import more_seeds, more_seeds_text
 from analysis.questions.ranking import RANKED_TABLE, ranking_rule
 from analysis.questions.study import study_of
 from trainables.checkpoint import CheckpointError
-from trainables.config import SEED, one_line
+from trainables.config import SEED, TRAINING_PRECISION, one_line
 from trainables.metric_keys import (
     BESIDE_RANKING,
     CONFIG_TABLE,
@@ -45,6 +45,7 @@ from trainables.metric_keys import (
     label,
     shown_in,
 )
+from trainables.training_precision import PRECISIONS
 from tune_gan.cli_args import OneLineErrorParser
 from tune_gan.study import members_of
 
@@ -337,10 +338,10 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         f"Experiment `{data.experiment}`"
         + "".join(f", pooled with `{other}`" for other in data.pooled)
         + f": {len(data.trials)} trials ({statuses}), {frame['epoch'].notna().sum()} "
-        f"trial-epochs. {ranking_rule(rank_by)} ({direction} is better). Every per-config number is an estimate "
-        f"over seeds with its {intervals.CONFIDENCE:.0%} interval (FID: a geometric mean), a quality metric's over the "
-        f"seeds that did not fail; the appendix gives n and the seeds' own values where there are "
-        f"{wording.SHOWN_VALUES} or fewer, and the quality over every finished seed.",
+        f"trial-epochs, {training_arithmetic(data.trials)}. {ranking_rule(rank_by)} ({direction} is better). "
+        f"Every per-config number is an estimate over seeds with its {intervals.CONFIDENCE:.0%} interval (FID: a "
+        "geometric mean), a quality metric's over the seeds that did not fail; the appendix gives n and the seeds' "
+        f"own values where there are {wording.SHOWN_VALUES} or fewer, and the quality over every finished seed.",
         "",
     ]
     placed = evidence(data.answers)
@@ -381,6 +382,12 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         "",
     ]
     return "\n".join(lines)
+
+
+def training_arithmetic(trials: pd.DataFrame) -> str:
+    """What the trials trained in ("trained in fp32"); quality is scored in fp32 whatever it is."""
+    precisions = sorted(trials[TRAINING_PRECISION].unique(), key=PRECISIONS.index)
+    return f"trained in {' and '.join(precisions)} (scored in fp32)"
 
 
 def evidence(answers: list[Answer]) -> dict[str, tuple[str, ...]]:

@@ -48,6 +48,7 @@ def crafted_config(config: tuple, seed: int) -> TrialConfig:
 def crafted_trial_id(config: TrialConfig) -> str:
     settings = (config.batch_size, config.schedule, config.lr_scaling, config.latent_dim)
     other = "" if config.model == "mlp" else f"_{config.model}{'_sn' if config.spectral_norm else ''}"
+    other += "" if config.training_precision == "fp32" else f"_{config.training_precision}"
     return "_".join(str(setting) for setting in (*settings, config.seed)) + other
 
 

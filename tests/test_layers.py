@@ -12,7 +12,7 @@ import pytest
 from tests.helpers import REPO
 
 # The trial's settings, data and metric names: what every other layer reads.
-SETTINGS = ("trainables.config", "trainables.data", "trainables.metric_keys")
+SETTINGS = ("trainables.config", "trainables.data", "trainables.metric_keys", "trainables.training_precision")
 EVALUATOR = "trainables.quality"
 # Each package and the project packages it may import from, besides itself.
 ALLOWED = {

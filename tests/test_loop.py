@@ -9,6 +9,7 @@ import statistics
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from tests.helpers import flip_a_bit
@@ -25,9 +26,10 @@ from trainables.checkpoint import (
 )
 from trainables.config import TrialConfig
 from trainables.data import batch_indices, epoch_batches, take_subset, to_unit_range
-from trainables.loop import BATCH_STATS, GANTraining, batch_stats, discriminator_loss, epoch_stats, generator_loss
+from trainables.loop import BATCH_STATS, GANTraining, batch_stats, bce, discriminator_loss, epoch_stats, generator_loss
 from trainables.metric_keys import MACHINE_METRICS, TRAIN_METRICS
-from trainables.models import build_models
+from trainables.models import build_models, logits_module
+from trainables.training_precision import PrecisionError, cpu_has_bf16
 
 SMALL = TrialConfig(epochs=3, subset=512, batch_size=64, schedule="warmup_cosine", warmup_epochs=1)
 
@@ -112,11 +114,12 @@ def test_batch_stats_names_each_column():
     unbiased variances / 3 (D's the sum of its real and its fake part)."""
     d_on_real, d_on_fake, d_on_fake_in_g_step = (0.9, 0.6, 0.3), (0.2, 0.5, 0.4), (0.25, 0.55, 0.45)
 
-    def as_d_output(probabilities: tuple[float, ...]) -> torch.Tensor:
-        return torch.tensor(probabilities).unsqueeze(1)  # D's output shape, (B, 1)
+    def as_d_logits(probabilities: tuple[float, ...]) -> torch.Tensor:
+        """The logits D outputs before its Sigmoid, which batch_stats takes, for these D(.) values."""
+        return torch.logit(torch.tensor(probabilities, dtype=torch.float64)).float().unsqueeze(1)  # (B, 1)
 
     row = batch_stats(
-        torch.tensor(1.5), torch.tensor(0.7), *map(as_d_output, (d_on_real, d_on_fake, d_on_fake_in_g_step))
+        torch.tensor(1.5), torch.tensor(0.7), *map(as_d_logits, (d_on_real, d_on_fake, d_on_fake_in_g_step))
     )
     stats = dict(zip(BATCH_STATS, row.tolist()))
     real_losses = [-math.log(p) for p in d_on_real]
@@ -153,34 +156,35 @@ def test_epoch_stats_reduces_each_column_by_name():
     assert math.isnan(one_batch["d_loss_var"]) and math.isnan(one_batch["d_loss_var_corrected"])
 
 
-def fixed_pair_outputs(images: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """D(x) on every image and D(G(z)) on as many fakes, from a seeded untrained MLP G and D in eval mode.
+def fixed_pair_logits(images: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """D's logits on every image and on as many fakes, from a seeded untrained MLP G and D in eval mode.
 
     Fixed networks give each sample the same output whichever batch it lands in, so many passes of
     batches can index these outputs instead of running the networks again."""
     torch.manual_seed(seed)
     generator, discriminator = build_models("mlp", SMALL.latent_dim)
     generator.eval(), discriminator.eval()
+    d_logits = logits_module(discriminator)
     with torch.no_grad():
-        d_on_real = torch.cat([discriminator(to_unit_range(chunk)) for chunk in images.split(4096)])
-        d_on_fake = torch.cat(
-            [discriminator(generator(torch.randn(len(chunk), SMALL.latent_dim))) for chunk in images.split(4096)]
+        logits_on_real = torch.cat([d_logits(to_unit_range(chunk)) for chunk in images.split(4096)])
+        logits_on_fake = torch.cat(
+            [d_logits(generator(torch.randn(len(chunk), SMALL.latent_dim))) for chunk in images.split(4096)]
         )
-    return d_on_real, d_on_fake
+    return logits_on_real, logits_on_fake
 
 
 def fixed_pair_epoch_stats(
-    d_on_real: torch.Tensor, d_on_fake: torch.Tensor, batch_size: int, passes: int, seed: int
+    logits_on_real: torch.Tensor, logits_on_fake: torch.Tensor, batch_size: int, passes: int, seed: int
 ) -> dict[str, float]:
     """epoch_stats over ``passes`` shuffled passes of full batches, real and fake alike, with the
-    networks fixed: D's outputs serve both steps' losses, as the loop's would without an update."""
+    networks fixed: D's logits serve both steps' losses, as the loop's would without an update."""
     order = torch.Generator().manual_seed(seed)
     rows = []
     for _ in range(passes):
-        real_batches = batch_indices(len(d_on_real), batch_size, order)
-        fake_batches = batch_indices(len(d_on_fake), batch_size, order)
+        real_batches = batch_indices(len(logits_on_real), batch_size, order)
+        fake_batches = batch_indices(len(logits_on_fake), batch_size, order)
         for real_rows, fake_rows in zip(real_batches, fake_batches):
-            real, fake = d_on_real[real_rows], d_on_fake[fake_rows]
+            real, fake = logits_on_real[real_rows], logits_on_fake[fake_rows]
             rows.append(batch_stats(discriminator_loss(real, fake), generator_loss(fake), real, fake, fake))
     return epoch_stats(torch.stack(rows))
 
@@ -198,9 +202,9 @@ def test_corrected_loss_variance_is_near_zero_for_a_fixed_pair_at_any_batch_size
     batch means has a relative std of sqrt(2 / (n - 1)); 32 passes are 1,856 batches at 1024 (3.3 %) and
     14,976 at 128 (1.2 %). So the ratio is 8.1 +- 0.3 (both bounds at least 7 std away) and the corrected
     variance is -1.7 +- 3.3 % of the raw one (the bound, 20 %, over 5 std away), for any seed."""
-    d_on_real, d_on_fake = fixed_pair_outputs(mnist_images, seed=0)
+    logits_on_real, logits_on_fake = fixed_pair_logits(mnist_images, seed=0)
     small, large = (
-        fixed_pair_epoch_stats(d_on_real, d_on_fake, batch_size, FIXED_PAIR_PASSES, seed=0)
+        fixed_pair_epoch_stats(logits_on_real, logits_on_fake, batch_size, FIXED_PAIR_PASSES, seed=0)
         for batch_size in (128, 1024)
     )
     for loss in ("d_loss", "g_loss"):
@@ -249,8 +253,31 @@ def test_checkpoint_from_another_config_is_refused(mnist_images, tmp_path):
     training = GANTraining(SMALL, mnist_images)
     write_checkpoint(tmp_path, training, tmp_path)
     other = GANTraining(dataclasses.replace(SMALL, seed=3), mnist_images)
-    with pytest.raises(ValueError, match="different config"):
+    with pytest.raises(ValueError, match=r"different config: seed 0 \(this trial's: 3\)$"):
         other.load_state_dict(read_state(tmp_path))
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 arithmetic (AVX512-BF16 or AMX)")
+def test_a_bf16_trial_trains_records_its_precision_and_refuses_an_fp32_resume(mnist_images, tmp_path):
+    """bf16 autocast trains (finite losses close to fp32's on an untrained pair, not equal), its checkpoint records
+    the precision, and resuming it in another precision is refused by name."""
+    bf16 = GANTraining(
+        dataclasses.replace(SMALL, epochs=1, schedule="constant", training_precision="bf16"), mnist_images
+    )
+    fp32 = GANTraining(dataclasses.replace(SMALL, epochs=1, schedule="constant"), mnist_images)
+    (in_bf16,), (in_fp32,) = bf16.epochs(), fp32.epochs()
+    assert in_bf16.d_loss != in_fp32.d_loss and in_bf16.d_loss == pytest.approx(in_fp32.d_loss, rel=0.05)
+    assert bf16.generator[0].weight.dtype == torch.float32  # weights (and Adam's state) stay fp32
+    write_checkpoint(tmp_path, bf16, tmp_path)
+    assert read_state(tmp_path)["config"]["training_precision"] == "bf16"
+    with pytest.raises(ValueError, match=r"different config: training_precision 'bf16' \(this trial's: 'fp32'\)$"):
+        fp32.load_state_dict(read_state(tmp_path))
+
+
+def test_tf32_on_a_cpu_is_refused_in_one_line(mnist_images):
+    with pytest.raises(PrecisionError) as refused:
+        GANTraining(dataclasses.replace(SMALL, training_precision="tf32"), mnist_images)
+    assert str(refused.value) == "training_precision tf32: TF32 is CUDA's, and this trial runs on cpu: use fp32 or bf16"
 
 
 def test_checkpoint_of_another_format_is_refused_for_training_but_still_read(mnist_images, tmp_path):
@@ -328,8 +355,35 @@ def straightforward_losses(config: TrialConfig, images: torch.Tensor) -> list[tu
 
 def test_the_fast_loop_computes_the_losses_of_the_straightforward_one(mnist_images):
     """Fused Adam, frozen networks and device-side statistics change no number beyond float rounding:
-    every epoch's mean losses agree to a relative 1e-6 (1e-8 measured on a 2-core x86 VM)."""
+    every epoch's mean losses agree to a relative 1e-6. The plain loop is Figure 1's recipe as written,
+    nn.BCELoss on D's probabilities; the loop takes BCE-with-logits on D's logits, the same function, which
+    differs from it by at most 2.3e-4 per sample for logits within ±8 (test below) and here, where D's logits
+    stay small, by a relative 2.7e-8 (measured on a 2-core x86 VM; 1e-8 before the loop took logits)."""
     config = dataclasses.replace(SMALL, schedule="constant", epochs=2)
     fast = [loss for m in GANTraining(config, mnist_images).epochs() for loss in (m.d_loss, m.g_loss)]
     plain = [loss for epoch in straightforward_losses(config, mnist_images) for loss in epoch]
     assert fast == pytest.approx(plain, rel=1e-6)
+
+
+def softplus_closed_form(x: torch.Tensor) -> torch.Tensor:
+    """log(1 + e^x) in float64, written so it neither overflows nor loses small values: BCE(sigmoid(x), 0)."""
+    x = x.double()
+    return x.clamp_min(0) + torch.log1p(torch.exp(-x.abs()))
+
+
+def test_losses_from_logits_are_bce_of_the_probabilities_and_stay_finite_where_bce_clamps():
+    """BCE(sigmoid(x), 1) = log(1 + e^-x) and BCE(sigmoid(x), 0) = log(1 + e^x), which the loop's form meets to
+    fp32's rounding. For logits within ±8 it equals the probability form (BCE on D's Sigmoid output) to 3e-4
+    (2.3e-4 measured, at logit 7.86 with label 0, where 1 - sigmoid(x) loses digits in fp32). Beyond, sigmoid
+    rounds to exactly 1 and BCE's log clamps the loss at 100; the logits form keeps the true value."""
+    within = torch.linspace(-8, 8, 16_001)
+    for label, closed_form in ((1.0, softplus_closed_form(-within)), (0.0, softplus_closed_form(within))):
+        from_logits = bce(within, label, reduction="none")
+        from_probabilities = F.binary_cross_entropy(
+            torch.sigmoid(within), torch.full_like(within, label), reduction="none"
+        )
+        assert (from_logits.double() - closed_form).abs().max().item() < 1e-6  # (2.9e-7 measured: fp32's rounding)
+        assert (from_logits - from_probabilities).abs().max().item() < 3e-4
+    beyond = torch.tensor([20.0, 50.0])
+    assert bce(beyond, 0.0, reduction="none").tolist() == pytest.approx([20.0, 50.0], rel=1e-6)
+    assert F.binary_cross_entropy(torch.sigmoid(beyond), torch.zeros(2), reduction="none").tolist() == [100.0, 100.0]

@@ -71,6 +71,17 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
     )
 
 
+def test_the_experiment_line_names_the_arithmetic_the_trials_trained_in():
+    """fp32 unless the study chose otherwise; a precision axis names both, in the order of the setting's choices."""
+    seeds = [Seed(f) for f in (100, 120)]
+    fixed = report_markdown(report_data(crafted({(128, "constant"): seeds}), "crafted"), [])
+    assert "trial-epochs, trained in fp32 (scored in fp32). " in fixed
+    frame = crafted({(("training_precision", precision),): seeds for precision in ("bf16", "fp32")})
+    assert "trial-epochs, trained in fp32 and bf16 (scored in fp32). " in report_markdown(
+        report_data(frame, "crafted"), []
+    )
+
+
 def test_trial_table_names_each_seeds_outcome_and_epoch():
     frame = crafted({(128, "constant"): [Seed(100.0), Seed(120.0, classes=(10, 10, 10, 4, 3, 3))]})
     table = trial_table(report_data(frame, "crafted"))

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Callable
 
+from trainables.training_precision import PRECISIONS
+
 MODELS = ("mlp", "dcgan")
 DATASETS = ("mnist", "fashion_mnist")
 SCHEDULES = ("constant", "step", "warmup_cosine")
@@ -86,6 +88,9 @@ class TrialConfig:
         5, "score G's samples (IS, FID, precision/recall, classes) every N epochs and at the last; 0: never", at_least=0
     )
     eval_samples: int = setting(10_000, "samples scored per evaluation", at_least=MIN_EVAL_SAMPLES)
+    training_precision: str = setting(
+        "fp32", "training arithmetic: bf16 autocast (CPU with AVX512-BF16/AMX, CUDA) or CUDA's tf32", choices=PRECISIONS
+    )
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -182,7 +187,8 @@ def check_fields(config: Any) -> None:
 # The settings the study varies, by name: the sweep makes them its list flags and the analysis asks its questions
 # along BATCH_SIZE and SCHEDULE and estimates over SEED.
 BATCH_SIZE, SCHEDULE, LR_SCALING, SEED = "batch_size", "schedule", "lr_scaling", "seed"
-if not {BATCH_SIZE, SCHEDULE, LR_SCALING, SEED} <= {field.name for field in fields(TrialConfig)}:
+TRAINING_PRECISION = "training_precision"  # the report's experiment line names it
+if not {BATCH_SIZE, SCHEDULE, LR_SCALING, SEED, TRAINING_PRECISION} <= {field.name for field in fields(TrialConfig)}:
     raise ImportError("a study setting's name is not a TrialConfig field")
 # The settings that change a trial only through the LRs it runs at (reported each epoch as lr_g_in_use, lr_d_in_use):
 # two configs that differ only in these and ran the same LRs in every epoch ran the same runs (analysis.configs' twins).

@@ -5,7 +5,7 @@
   ``patience`` epochs in a row: D separates perfectly, so G's gradient vanishes.
 - **discriminator saturation**: D(x) and D(G(z)) both above ``1 - SATURATION`` (or both below
   ``SATURATION``) for ``patience`` epochs in a row: D's sigmoid is pinned and says the same for
-  real and fake; its loss sits at BCE's clamp and nothing is learned (what an absurd LR does).
+  real and fake, and nothing is learned.
 """
 
 from __future__ import annotations

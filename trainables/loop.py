@@ -6,6 +6,13 @@ Per batch (the assignment's recipe, as in pytorch/examples' dcgan):
 2. Discriminator step, G frozen: ``BCE(D(x), 1) + BCE(D(fake.detach()), 0)``.
 3. Generator step, D frozen: the non-saturating ``BCE(D(fake), 1)``.
 
+D keeps Figure 1's ``Sigmoid`` as its last module (the model and its parameter counts are as
+specified), but the losses are computed from its logits, the output before that module, with
+BCE-with-logits: the same function, without the probability's rounding to 0 or 1 (where BCE
+clamps its log at -100) and without CUDA's BCE kernel, whose range check on a NaN input is a
+device-side assert that kills the process instead of ending the trial as diverged. A non-finite
+value now flows into the epoch's statistics on every device, and the divergence rule reads it there.
+
 "Frozen" is ``requires_grad_(False)`` on the other network's parameters, so a step can
 only ever write gradients into the network it updates. Per-batch statistics stay on
 the device until the epoch ends, so a GPU is not synchronised every batch.
@@ -31,9 +38,10 @@ from trainables.config import TrialConfig
 from trainables.data import epoch_batches, take_subset
 from trainables.divergence import divergence_reason
 from trainables.metric_keys import EpochMetrics
-from trainables.models import build_models
+from trainables.models import build_models, logits_module
 from trainables.process_memory import peak_rss_mib
 from trainables.schedules import build_scheduler
+from trainables.training_precision import check_precision, precision_context
 
 SAMPLE_GRID_SIZE = 25  # the 5x5 grid of fixed-noise samples
 _FIXED_NOISE_SEED_OFFSET = 1_000_003  # keeps the sample noise apart from the training noise stream
@@ -45,15 +53,20 @@ EPOCH_MEANS = ("d_loss", "g_loss", "d_real", "d_fake", "d_acc")
 LOSSES = ("d_loss", "g_loss")  # reported with their within-epoch variance, raw and corrected for sampling
 
 
-def discriminator_loss(d_on_real: torch.Tensor, d_on_fake: torch.Tensor) -> torch.Tensor:
-    """BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over its batch."""
-    real_loss = F.binary_cross_entropy(d_on_real, torch.ones_like(d_on_real))
-    return real_loss + F.binary_cross_entropy(d_on_fake, torch.zeros_like(d_on_fake))
+def bce(logits: torch.Tensor, label: float, reduction: str = "mean") -> torch.Tensor:
+    """BCE(sigmoid(logits), label), computed from the logits in fp32 (also under bf16 autocast)."""
+    logits = logits.float()
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, label), reduction=reduction)
 
 
-def generator_loss(d_on_fake: torch.Tensor) -> torch.Tensor:
-    """The non-saturating BCE(D(G(z)), 1), a mean over the batch."""
-    return F.binary_cross_entropy(d_on_fake, torch.ones_like(d_on_fake))
+def discriminator_loss(logits_on_real: torch.Tensor, logits_on_fake: torch.Tensor) -> torch.Tensor:
+    """BCE(D(x), 1) + BCE(D(G(z)), 0), each a mean over its batch, from D's logits."""
+    return bce(logits_on_real, 1.0) + bce(logits_on_fake, 0.0)
+
+
+def generator_loss(logits_on_fake: torch.Tensor) -> torch.Tensor:
+    """The non-saturating BCE(D(G(z)), 1), a mean over the batch, from D's logits."""
+    return bce(logits_on_fake, 1.0)
 
 
 def sampling_variance(per_sample_losses: torch.Tensor) -> torch.Tensor:
@@ -68,21 +81,23 @@ def sampling_variance(per_sample_losses: torch.Tensor) -> torch.Tensor:
 def batch_stats(
     d_loss: torch.Tensor,
     g_loss: torch.Tensor,
-    d_on_real: torch.Tensor,
-    d_on_fake: torch.Tensor,
-    d_on_fake_in_g_step: torch.Tensor,
+    logits_on_real: torch.Tensor,
+    logits_on_fake: torch.Tensor,
+    logits_on_fake_in_g_step: torch.Tensor,
 ) -> torch.Tensor:
     """One batch's row of :data:`BATCH_STATS`, on the batch's device (nothing is synchronised).
 
-    ``d_loss`` and ``g_loss`` are the losses the steps trained on, ``d_on_real`` and ``d_on_fake``
-    D's detached outputs in its own step, ``d_on_fake_in_g_step`` the updated D's outputs in G's step.
-    The per-sample losses are recomputed from those outputs rather than taken from the training loss,
+    ``d_loss`` and ``g_loss`` are the losses the steps trained on, ``logits_on_real`` and ``logits_on_fake``
+    D's detached logits in its own step, ``logits_on_fake_in_g_step`` the updated D's logits in G's step.
+    D(x) and D(G(z)) are reported as probabilities, D's Sigmoid of those logits.
+    The per-sample losses are recomputed from those logits rather than taken from the training loss,
     so the training computes exactly what it did without them. D's loss is the sum of two independent
     batch means (real and fake), so its sampling variance is the sum of theirs.
     """
-    real_losses = F.binary_cross_entropy(d_on_real, torch.ones_like(d_on_real), reduction="none")
-    fake_losses = F.binary_cross_entropy(d_on_fake, torch.zeros_like(d_on_fake), reduction="none")
-    g_losses = F.binary_cross_entropy(d_on_fake_in_g_step, torch.ones_like(d_on_fake_in_g_step), reduction="none")
+    real_losses = bce(logits_on_real, 1.0, reduction="none")
+    fake_losses = bce(logits_on_fake, 0.0, reduction="none")
+    g_losses = bce(logits_on_fake_in_g_step, 1.0, reduction="none")
+    d_on_real, d_on_fake = torch.sigmoid(logits_on_real.float()), torch.sigmoid(logits_on_fake.float())
     stats = {
         "d_loss": d_loss,
         "g_loss": g_loss,
@@ -124,6 +139,7 @@ class GANTraining:
     def __init__(self, config: TrialConfig, images: torch.Tensor, device: str | torch.device = "cpu"):
         self.config = config
         self.device = torch.device(device)
+        check_precision(config.training_precision, self.device)
         torch.manual_seed(config.seed)  # model init, the training noise z and dropout masks
         # Unused by the loop, but seeded and checkpointed so that code added to it (augmentation, say) stays exact.
         np.random.seed(config.seed)
@@ -131,6 +147,7 @@ class GANTraining:
         generator, discriminator = build_models(config.model, config.latent_dim, config.spectral_norm)
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
+        self.discriminator_logits = logits_module(self.discriminator)
         betas = (config.beta1, config.beta2)
         # fused: one kernel per step for all parameters, instead of a handful of ops per tensor
         # The peak LRs after lr_scaling; the schedules act relative to them.
@@ -163,15 +180,7 @@ class GANTraining:
         self.generator.train()
         self.discriminator.train()
         started = time.perf_counter()
-        rows = []
-        try:
-            for real in epoch_batches(self.images, self.config.batch_size, self.batch_order):
-                rows.append(self.train_step(real))
-        except RuntimeError:
-            # Binary cross-entropy refuses D outputs outside [0, 1], which is how NaN weights first show up.
-            if self._parameters_finite():
-                raise
-            rows.append(torch.full((len(BATCH_STATS),), math.nan, device=self.device))  # the epoch's stats: undefined
+        rows = [self.train_step(real) for real in epoch_batches(self.images, self.config.batch_size, self.batch_order)]
         per_batch = torch.stack(rows).cpu()  # (batches, BATCH_STATS); .cpu() waits for the device
         elapsed = time.perf_counter() - started
         self.sched_g.step()
@@ -192,45 +201,45 @@ class GANTraining:
         self.diverged = divergence_reason(self.recent, self.config.divergence_patience)
         return metrics
 
-    def _parameters_finite(self) -> bool:
-        parameters = [*self.generator.parameters(), *self.discriminator.parameters()]
-        return all(bool(torch.isfinite(parameter).all()) for parameter in parameters)
-
     def train_step(self, real: torch.Tensor) -> torch.Tensor:
-        """One D step and one G step; returns the batch's row of :data:`BATCH_STATS`."""
-        z = torch.randn(len(real), self.config.latent_dim, device=self.device)
-        fake = self.generator(z)
-        d_loss, d_on_real, d_on_fake = self.discriminator_step(real, fake)
-        g_loss, d_on_fake_in_g_step = self.generator_step(fake)
-        return batch_stats(d_loss, g_loss, d_on_real, d_on_fake, d_on_fake_in_g_step)
+        """One D step and one G step in the trial's precision; returns the batch's row of :data:`BATCH_STATS`.
+
+        The precision's context spans one step, not the epoch: autocast keeps its bf16 copy of each trainable
+        weight until the context exits, so over an epoch D would run on its first batch's weights throughout."""
+        with precision_context(self.config.training_precision, self.device):
+            z = torch.randn(len(real), self.config.latent_dim, device=self.device)
+            fake = self.generator(z)
+            d_loss, logits_on_real, logits_on_fake = self.discriminator_step(real, fake)
+            g_loss, logits_on_fake_in_g_step = self.generator_step(fake)
+        return batch_stats(d_loss, g_loss, logits_on_real, logits_on_fake, logits_on_fake_in_g_step)
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Update D on real (label 1) and detached fake (label 0) images, with G frozen.
 
-        Returns the loss, D(x) and D(G(z)), all detached."""
+        Returns the loss and D's logits on x and on G(z), all detached."""
         self.generator.requires_grad_(False)
         self.discriminator.requires_grad_(True)
-        d_on_real = self.discriminator(real)
-        d_on_fake = self.discriminator(fake.detach())
-        d_loss = discriminator_loss(d_on_real, d_on_fake)
+        logits_on_real = self.discriminator_logits(real)
+        logits_on_fake = self.discriminator_logits(fake.detach())
+        d_loss = discriminator_loss(logits_on_real, logits_on_fake)
         self.opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         self.opt_d.step()
-        return d_loss.detach(), d_on_real.detach(), d_on_fake.detach()
+        return d_loss.detach(), logits_on_real.detach(), logits_on_fake.detach()
 
     def generator_step(self, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Update G so D calls its fakes real (non-saturating loss), with D frozen.
 
-        Returns the loss and the updated D's D(G(z)), both detached."""
+        Returns the loss and the updated D's logits on G(z), both detached."""
         self.generator.requires_grad_(True)
         self.discriminator.requires_grad_(False)
-        d_on_fake = self.discriminator(fake)
-        g_loss = generator_loss(d_on_fake)
+        logits_on_fake = self.discriminator_logits(fake)
+        g_loss = generator_loss(logits_on_fake)
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         self.g_updates += 1
-        return g_loss.detach(), d_on_fake.detach()
+        return g_loss.detach(), logits_on_fake.detach()
 
     @torch.no_grad()
     def sample(self) -> torch.Tensor:
@@ -267,8 +276,13 @@ class GANTraining:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = TrialConfig.from_dict(state["config"])
-        if saved != self.config:
-            raise ValueError(f"checkpoint was written by a different config: {saved} != {self.config}")
+        differing = [
+            f"{name} {value!r} (this trial's: {getattr(self.config, name)!r})"
+            for name, value in saved.to_dict().items()
+            if value != getattr(self.config, name)
+        ]
+        if differing:
+            raise ValueError(f"checkpoint was written by a different config: {'; '.join(differing)}")
         self.epoch = state["epoch"]
         self.g_updates = state["g_updates"]
         self.recent = [EpochMetrics(**metrics) for metrics in state["recent"]]

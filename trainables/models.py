@@ -107,6 +107,13 @@ def build_models(model: str, latent_dim: int, spectral_norm: bool = False) -> tu
     raise ValueError(f"model={model!r}: allowed are mlp, dcgan")
 
 
+def logits_module(discriminator: nn.Sequential) -> nn.Sequential:
+    """D without its last ``Sigmoid``: the same modules (shared, not copied), giving the logits the losses take."""
+    if not isinstance(discriminator[-1], nn.Sigmoid):
+        raise ValueError(f"a discriminator ends in Sigmoid, not {discriminator[-1]}")
+    return discriminator[:-1]
+
+
 def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 

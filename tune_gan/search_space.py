@@ -318,9 +318,12 @@ class SweepSpec:
         raw = json.loads(text)
         if "base" in raw:
             raw = _from_before_sweep_axes(raw)
+        grid = {axis: tuple(values) for axis, values in current_names(raw["grid"]).items()}
+        # A setting added since the spec was saved ran at its default (which keeps what the code did before it).
+        added = {name: value for name, value in TrialConfig().to_dict().items() if name not in grid}
         return cls(
-            settings=current_names(raw["settings"]),
-            grid={axis: tuple(values) for axis, values in current_names(raw["grid"]).items()},
+            settings={**added, **current_names(raw["settings"])},
+            grid=grid,
             resources=Resources(**raw["resources"]),
             # a spec saved before linked axes has none
             linked=tuple(tuple(RENAMED_SETTINGS.get(name, name) for name in group) for group in raw.get("linked", ())),

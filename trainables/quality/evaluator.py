@@ -34,6 +34,7 @@ from trainables.quality.metrics import (
     neighbour_radii,
 )
 from trainables.quality.scorers import Evaluation, RealReference, score
+from trainables.training_precision import precision_context
 
 _EVAL_NOISE_SEED_OFFSET = 2_000_003  # keeps the evaluation noise apart from the training and grid noise
 _BATCH = 500  # noise vectors through G at once
@@ -117,6 +118,7 @@ class QualityEvaluator:
                 f"the real reference of {reference.dataset!r} was computed with classifier weights "
                 f"{reference.classifier_sha256[:16]}, but the shipped weights are {expected[:16]}"
             )
+        self.device = torch.device(device)
         self.classifier = load_classifier(reference.dataset, device)
         self.real = reference.to(device)
 
@@ -125,7 +127,8 @@ class QualityEvaluator:
         return score(self._evaluation(images))
 
     def _evaluation(self, images: torch.Tensor) -> Evaluation:
-        features, logits = classify(self.classifier, images)
+        with precision_context("fp32", self.device):  # whatever precision the trial trains in
+            features, logits = classify(self.classifier, images)
         return Evaluation(features, logits, self.real)
 
     def evaluate(self, generator: nn.Module, noise: torch.Tensor) -> dict[str, Any]:
@@ -135,7 +138,8 @@ class QualityEvaluator:
         its metrics are NaN.
         """
         started = time.perf_counter()
-        images = generate(generator, noise)
+        with precision_context("fp32", self.device):
+            images = generate(generator, noise)
         if images is None:
             return {**NOT_EVALUATED, EVAL_TIME_S: time.perf_counter() - started}
         evaluation = self._evaluation(images)
