@@ -99,14 +99,16 @@ def test_tidy_table_holds_each_epochs_lr_as_the_scheduler_ran_it(tmp_path, mnist
 
 @pytest.fixture(scope="module")
 def mixed_outcomes(tmp_path_factory, mnist_images):
-    """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d 0.5 saturates D (DIVERGED).
-    Quality is scored every 5 epochs and where a trial stops."""
+    """A real Tune run of 4 trials: batch size 0 fails at the start (ERROR); lr_d = lr_g = 0.9 makes D separate
+    perfectly from epoch 3 on (DIVERGED at epoch 5, before its 6). Quality is scored every 4 epochs and where a trial
+    stops."""
     storage = tmp_path_factory.mktemp("mixed")
     reference = real_reference("mnist", resolve_data_dir(None))
     params = {
-        **TrialConfig(epochs=6, subset=256, batch_size=64, eval_samples=500).to_dict(),
+        **TrialConfig(epochs=6, subset=256, batch_size=64, eval_every=4, eval_samples=500).to_dict(),
         "batch_size": tune.grid_search([64, 0]),
-        "lr_d": tune.grid_search([2e-4, 0.5]),
+        "lr_d": tune.grid_search([2e-4, 0.9]),
+        "lr_g": tune.sample_from(lambda spec: spec.config.lr_d),
     }
     ray.init(address="local", num_cpus=2, include_dashboard=False)
     try:
@@ -124,16 +126,16 @@ def mixed_outcomes(tmp_path_factory, mnist_images):
 def test_errored_and_diverged_trials_appear_with_their_status(mixed_outcomes):
     frame = load_experiment(mixed_outcomes)
     trials = frame.drop_duplicates("trial_id").set_index(["batch_size", "lr_d"])["status"].to_dict()
-    assert trials == {(0, 2e-4): "ERROR", (0, 0.5): "ERROR", (64, 2e-4): "TERMINATED", (64, 0.5): "DIVERGED"}
+    assert trials == {(0, 2e-4): "ERROR", (0, 0.9): "ERROR", (64, 2e-4): "TERMINATED", (64, 0.9): "DIVERGED"}
     errored = frame[frame["batch_size"] == 0]
     assert len(errored) == 2 and errored["epoch"].isna().all()
     diverged = frame[frame["status"] == "DIVERGED"]
-    assert diverged["epoch"].tolist() == [1, 2, 3, 4]  # stopped before its 6 epochs
-    assert diverged["diverged_reason"].iloc[-1].startswith("discriminator saturated")
+    assert diverged["epoch"].tolist() == [1, 2, 3, 4, 5]  # stopped before its 6 epochs
+    assert diverged["diverged_reason"].iloc[-1].startswith("discriminator collapse")
     assert frame[frame["status"] == "TERMINATED"]["epoch"].tolist() == [1, 2, 3, 4, 5, 6]
-    assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 4 + [True] * 2
-    assert diverged["fid"].notna().tolist() == [False] * 3 + [True]  # scored where it stopped
+    assert frame[frame["status"] == "TERMINATED"]["fid"].notna().tolist() == [False] * 3 + [True, False, True]
+    assert diverged["fid"].notna().tolist() == [False] * 3 + [True, True]  # and scored where it stopped
     assert (
-        "batch 64 · lr_d 0.5: undecided (one seed cannot decide): 1 of 1 seed diverged (seed 0 at epoch 4: "
-        "discriminator saturated" in sentences(frame)
+        "batch 64 · lr_g 0.9 · lr_d 0.9: undecided (one seed cannot decide): 1 of 1 seed diverged (seed 0 at epoch 5: "
+        "discriminator collapse" in sentences(frame)
     )
