@@ -25,6 +25,7 @@ from analysis import questions, stats
 from analysis.load import load_experiment
 from tests.helpers import REPO, read_events, results, run_sweep, sample_grid_steps, trial_dirs
 from trainables.metric_keys import EVAL_TIME_S, QUALITY_METRICS, TRAIN_METRICS
+from trainables.training_precision import cpu_has_bf16
 from tune_gan.console import PROGRESS_COLUMNS, significant
 from tune_gan.search_space import GRID_AXES, SPEC_FILE
 
@@ -164,10 +165,13 @@ def test_verbose_shows_tunes_table_and_rays_lines_instead(tmp_path):
 
 def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     """--sweep latent_dim=64,128: two trials, one per latent size, in the final table, their params and the
-    report's per-config summary; and a local Ray without its dashboard."""
+    report's per-config summary; and a local Ray without its dashboard. The trials train in bf16 where the CPU has it
+    (this project's VMs do), which their params record."""
+    precision = "bf16" if cpu_has_bf16() else "fp32"
     finished = run_sweep(
         *"--preset smoke --batch-sizes 128 --schedules constant --epochs 1 --subset 512 --eval-every 0".split(),
         *("--sweep", "latent_dim=64,128", "--no-dashboard", "--storage-path", str(tmp_path), "--name", "latent"),
+        *("--training-precision", precision),
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
@@ -175,6 +179,7 @@ def test_any_setting_swept_is_one_more_config_dimension(tmp_path):
     assert [row.split()[4:6] for row in table[1:3]] == [["64", "TERMINATED"], ["128", "TERMINATED"]]
     params = [json.loads((trial / "params.json").read_text()) for trial in trial_dirs(tmp_path / "latent")]
     assert sorted(param["latent_dim"] for param in params) == [64, 128]
+    assert [param["training_precision"] for param in params] == [precision, precision]
     frame = load_experiment(tmp_path / "latent")
     summary = stats.summary(stats.per_trial(frame))
     assert summary["latent_dim"].tolist() == [64, 128]
@@ -354,15 +359,17 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
         "--preset",
         "smoke",
         "--batch-sizes",
-        "128",
+        "64",
         "--schedules",
         "constant",
         "--epochs",
         "8",
         "--subset",
         "512",
+        "--lr-g",
+        "0.9",
         "--lr-d",
-        "0.5",
+        "0.9",
         "--storage-path",
         str(tmp_path),
         "--name",
@@ -370,17 +377,17 @@ def test_a_diverging_trial_is_stopped_and_reported(tmp_path):
     )
     assert finished.returncode == 0, finished.stderr[-3000:]  # diverging is an outcome, not a failure
     table = finished.stdout.split("Results, one row per trial:\n")[1].splitlines()
-    assert table[1].split()[:6] == ["128", "constant", "none", "0", "DIVERGED", "4"]
+    assert table[1].split()[:6] == ["64", "constant", "none", "0", "DIVERGED", "5"]
     assert table[2].startswith(
-        "diverged: batch_size 128 · schedule constant · lr_scaling none · seed 0: discriminator saturated"
+        "diverged: batch_size 64 · schedule constant · lr_scaling none · seed 0: discriminator collapse"
     )
-    # Said as it happened, and its 4 epochs left out of the total.
+    # Said as it happened, and its 3 epochs not run left out of the total.
     progress = finished.stdout.split("Results, one row per trial:\n")[0].splitlines()
     assert [line for line in progress if line.startswith("DIVERGED ")] == [
-        f"DIVERGED batch_size 128 · schedule constant · lr_scaling none · seed 0: stopped at epoch 4 of 8: "
+        f"DIVERGED batch_size 64 · schedule constant · lr_scaling none · seed 0: stopped at epoch 5 of 8: "
         f"{table[2].split(': ', 2)[2]}"
     ]
-    assert progress[-2].startswith("progress: 4/4 epochs (100 %), 1 of 1 trials ended (1 failed), ")
+    assert progress[-2].startswith("progress: 5/5 epochs (100 %), 1 of 1 trials ended (1 failed), ")
 
 
 def test_a_dcgan_fashion_mnist_sweep_scores_its_samples_and_ranks_by_fid(tmp_path):
