@@ -3,7 +3,8 @@
 Prints Markdown tables and writes them as JSON (``--json``). Cells:
 
 1. per batch size, on the Figure-1 MLP: images/s of the project's loop
-   (:class:`trainables.loop.GANTraining`); of a reference loop written the usual way
+   (:class:`trainables.loop.GANTraining`), in fp32 and in bf16 (autocast, where the device has it); of a reference
+   loop written the usual way
    (torchvision MNIST with ``ToTensor()`` + ``Normalize``, ``DataLoader(shuffle=True)``, the
    pytorch/examples dcgan step with a ``.item()`` per batch); and of the GEMM floor (only the
    matrix multiplies of the project's training step, timed alone); with the ratios;
@@ -54,9 +55,10 @@ from trainables.loop import GANTraining
 from trainables.metric_keys import EVAL_TIME_S, EpochMetrics
 from trainables.models import build_models
 from trainables.quality.evaluator import QualityEvaluator, RealReference, evaluation_noise, real_reference
+from trainables.training_precision import device_lacks
+from tune_gan.resources import gpu_share
 from tune_gan.search_space import Resources, SweepSpec
 from tune_gan.storage import StorageLocation
-from tune_gan.sweep import gpu_share
 from tune_gan.tuner import build_tuner, start_ray
 
 BATCH_SIZES = (128, 256, 512, 1024)
@@ -188,6 +190,10 @@ class LoopRow:
     gemm_floor_images_per_s: float
     project_over_reference: float
     project_over_floor: float
+    # The project's loop again with training_precision bf16 (autocast), and its speed-up; None where the device
+    # lacks bf16 arithmetic (trainables.training_precision.device_lacks), which the table says.
+    bf16_images_per_s: float | None
+    bf16_over_project: float | None
 
 
 def run_header(args: argparse.Namespace) -> Header:
@@ -202,7 +208,11 @@ def loop_row(args: argparse.Namespace, batch_size: int, images: torch.Tensor, da
     project = project_speed(config, images, args.device)
     reference = reference_speed(config, data_root, args.device)
     floor = gemm_floor_speed(config, args.device)
-    return LoopRow(batch_size, project, reference, floor, project / reference, project / floor)
+    bf16 = None
+    if device_lacks("bf16", torch.device(args.device)) is None:
+        bf16 = project_speed(dataclasses.replace(config, training_precision="bf16"), images, args.device)
+    bf16_over_project = None if bf16 is None else bf16 / project
+    return LoopRow(batch_size, project, reference, floor, project / reference, project / floor, bf16, bf16_over_project)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,7 +389,7 @@ def alternate_rounds(
     share the GPU: one trial alone takes all of it, a grid's trials an equal fraction each."""
     gpu = 1.0 if args.device == "cuda" else 0.0
     one = dict(gpus_per_trial=gpu, reference=reference)
-    grid = dict(gpus_per_trial=gpu_share(gpu, len(args.batch_sizes)), reference=reference)
+    grid = dict(gpus_per_trial=gpu_share(len(args.batch_sizes)) if gpu else 0.0, reference=reference)
     direct, two_threads, in_tune, grid_1cpu, grid_2cpu = [], [], [], [], []
     for _ in range(args.rounds):
         direct.append(direct_epoch_s(config, images, threads=1, device=args.device))
@@ -501,15 +511,23 @@ def render_header(header: Header) -> None:
         f"# {header.machine}, {header.device}, torch {header.torch}, {header.threads} thread(s), "
         f"{header.images_per_epoch} images x {header.epochs} epochs (first untimed)\n"
     )
-    print("| batch | project images/s | reference images/s | GEMM floor images/s | ÷ reference | ÷ floor |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| batch | project images/s | reference images/s | GEMM floor images/s | ÷ reference | ÷ floor "
+        "| project in bf16 images/s | bf16 ÷ fp32 |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def render_loop_row(row: LoopRow) -> None:
     """One row of the loop table, flushed: a full run takes minutes, each row is worth seeing as it is measured."""
     print(
         f"| {row.batch_size} | {row.project_images_per_s:,.0f} | {row.reference_images_per_s:,.0f} | "
-        f"{row.gemm_floor_images_per_s:,.0f} | {row.project_over_reference:.2f} | {row.project_over_floor:.2f} |",
+        f"{row.gemm_floor_images_per_s:,.0f} | {row.project_over_reference:.2f} | {row.project_over_floor:.2f} | "
+        + (
+            f"{row.bf16_images_per_s:,.0f} | {row.bf16_over_project:.2f} |"
+            if row.bf16_images_per_s
+            else "— | no bf16 arithmetic on this device |"
+        ),
         flush=True,
     )
 

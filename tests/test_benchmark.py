@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks import eta, soak, throughput
 from tests.helpers import REPO, run_script
+from trainables.training_precision import cpu_has_bf16
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -27,6 +28,10 @@ def test_the_benchmark_measures_every_cell(tmp_path):
     for name in ("project_images_per_s", "reference_images_per_s", "gemm_floor_images_per_s"):
         assert row[name] > 0
     assert row["project_over_floor"] == row["project_images_per_s"] / row["gemm_floor_images_per_s"]
+    if cpu_has_bf16():  # this VM's CPU (AVX512-BF16): bf16 is measured beside fp32
+        assert row["bf16_over_project"] == row["bf16_images_per_s"] / row["project_images_per_s"]
+    else:
+        assert row["bf16_images_per_s"] is None and "no bf16 arithmetic on this device" in finished.stdout
     tune = results["tune"]
     assert tune["tune_over_direct"] > 0 and tune["grid_1cpu_images_per_s"] > 0 and tune["grid_2cpu_images_per_s"] > 0
     assert 0 < tune["later_trial_start_s"] < tune["first_trial_start_s"]  # reuse_actors: no new worker after the first
@@ -55,7 +60,8 @@ def test_the_throughput_records_write_the_recorded_json_as_it_is():
 
 
 def test_the_throughput_tables_render_from_records(capsys):
-    throughput.render_loop_row(throughput.LoopRow(128, 2165.4, 1415.2, 2931.0, 1.53, 0.74))
+    throughput.render_loop_row(throughput.LoopRow(128, 2165.4, 1415.2, 2931.0, 1.53, 0.74, 5090.6, 2.35))
+    throughput.render_loop_row(throughput.LoopRow(256, 2165.4, 1415.2, 2931.0, 1.53, 0.74, None, None))
     ones = {field.name: 1.0 for field in dataclasses.fields(throughput.TuneCells)}
     one_round = {"tune_over_direct_per_round": (1.0,), "grid_1cpu_over_2cpu_per_round": (1.0,)}
     throughput.render_tune(throughput.TuneCells(**{**ones, **one_round}), 512)
@@ -67,7 +73,8 @@ def test_the_throughput_tables_render_from_records(capsys):
     throughput.render_tune(throughput.TuneCells(**{**ones, **two}), 256)
     throughput.render_evaluation(throughput.EvaluationCost(10_000, 2.14, 27.7, 0.077), threads=1)
     printed = capsys.readouterr().out
-    assert "| 128 | 2,165 | 1,415 | 2,931 | 1.53 | 0.74 |\n" in printed
+    assert "| 128 | 2,165 | 1,415 | 2,931 | 1.53 | 0.74 | 5,091 | 2.35 |\n" in printed
+    assert "| 256 | 2,165 | 1,415 | 2,931 | 1.53 | 0.74 | — | no bf16 arithmetic on this device |\n" in printed
     assert "| in Tune ÷ direct (whole epochs, rounds alternating) | 1.000 |\n" in printed  # one round: no range
     assert "| in Tune ÷ direct (whole epochs, rounds alternating) | 0.991 (0.97–1.01 over 2 rounds) |\n" in printed
     assert "| one loop's speed-up from 1 to 2 threads (direct, batch 256) | 1.00× |\n" in printed
