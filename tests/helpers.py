@@ -145,6 +145,7 @@ def raw_markdown(text: str) -> list[str]:
         if any(m in line for m in markup) or line.lstrip().startswith(starts) or RAW_EMPHASIS.search(line)
     ]
 
+
 # The questions a grid of batch sizes x schedules asks, in the report's order (analysis.questions).
 BATCH_AND_SCHEDULE_QUESTIONS = (
     "Which batch sizes train stably?",

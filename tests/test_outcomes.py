@@ -317,9 +317,7 @@ def test_fewer_classes_only_at_a_last_evaluation_that_is_its_best_is_not_a_colla
     """Seen in a 12-epoch MNIST sweep (batch 128, seed 2): 7 classes at epoch 10, 5 at epoch 12, where its FID (201)
     and coverage (0.103) were its best; its final grid draws varied digits. A fall from 7 classes with FID rising stays
     mode collapse (above)."""
-    rows = history(
-        [0.0038, 0.025, 0.033, 0.057, 0.098, 0.103], [2, 4, 5, 7, 7, 5], fid=[552, 370, 349, 278, 214, 201]
-    )
+    rows = history([0.0038, 0.025, 0.033, 0.057, 0.098, 0.103], [2, 4, 5, 7, 7, 5], fid=[552, 370, 349, 278, 214, 201])
     assert outcome_of(rows).outcome == outcomes.STABLE
     rows = history([0.0038, 0.025, 0.033, 0.057, 0.098, 0.090], [2, 4, 5, 7, 7, 5], fid=[552, 370, 349, 278, 214, 240])
     assert outcome_of(rows).outcome == outcomes.MODE_COLLAPSE

@@ -19,6 +19,7 @@ from tune_gan.console import (
     visible_trials,
 )
 from tune_gan.progress import DIVERGED, ERROR, FINISHED, PENDING, RUNNING, SweepProgress, TrialProgress
+from tune_gan.resources import place
 from tune_gan.search_space import SPEC_FILE, Resources, SweepSpec
 from tune_gan.sweep import build_parser, settings_baseline, spec_from_args
 
@@ -147,11 +148,12 @@ def test_the_settings_in_a_few_lines_name_what_differs_from_the_preset():
     args = build_parser().parse_args(["--preset", "smoke", "--epochs", "3", "--seeds", "0", "1"])
     spec = spec_from_args(args)
     spec = dataclasses.replace(spec, resources=dataclasses.replace(spec.resources, gpus_per_trial=0.0))  # resolved
-    lines = settings_lines(spec, *settings_baseline(args), "/runs/x", "127.0.0.1:8265", 2)
+    placement = place(spec.resources, spec.num_trials, {"CPU": 2.0})
+    lines = settings_lines(spec, *settings_baseline(args), "/runs/x", "127.0.0.1:8265", placement)
     assert lines == [
         "8 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0 1",
         "settings that differ from the preset smoke: epochs 3",
-        "2 trial(s) at once, each on 1 CPU(s) and 0 GPU(s)",
+        "2 trial(s) at once (as many as the CPUs hold), each on 1 CPU(s) and 0 GPU(s)",
         f"experiment /runs/x (every setting in {SPEC_FILE})",
         "dashboard http://127.0.0.1:8265",
     ]

@@ -165,5 +165,6 @@ def test_a_quality_metric_added_as_one_entry_and_one_scorer_reaches_results_tabl
     assert seen["reported"] and seen["sweep_table"]
     assert seen["sweep_rank_by"] == seen["report_rank_by"] == "top_class_share"
     assert "top_class_share" in seen["config_table"] and "top_class_share" in seen["trial_table"]
-    assert seen["ranked_table"][5] == "top_class_share"  # the ranking metric, after rank, config, seeds, outcomes, failed
+    # the ranking metric, after rank, config, seeds, outcomes, failed
+    assert seen["ranked_table"][5] == "top_class_share"
     assert seen["best"] == "batch 128 · constant"  # lower is better, and its rows' shares are the lower ones

@@ -12,6 +12,7 @@ from trainables.config import ConfigError, TrialConfig, setting
 from tune_gan import sweep
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags
 from tune_gan.console import settings_lines
+from tune_gan.resources import place
 from tune_gan.results_table import COLUMNS
 from tune_gan.search_space import GRID_AXES, PRESETS, SPEC_FILE, STUDY_AXES, Resources, SweepSpec, check_presets
 from tune_gan.storage import StorageLocation
@@ -261,7 +262,9 @@ def test_a_linked_axis_survives_the_spec_json_and_old_specs_still_load():
 
 def test_the_settings_lines_name_a_linked_axis_by_what_each_value_sets():
     spec = spec_for("--preset", "smoke", "--seeds", "0", "1", "--sweep", MLP_VS_DCGAN, "--gpus-per-trial", "0")
-    lines = settings_lines(spec, spec.settings, "the preset smoke", "file:///e", "", 2)
+    lines = settings_lines(
+        spec, spec.settings, "the preset smoke", "file:///e", "", place(spec.resources, 16, {"CPU": 2})
+    )
     assert lines[0] == (
         "16 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0 1 × "
         "model+spectral_norm mlp+False dcgan+True"
@@ -303,13 +306,23 @@ def test_bad_linked_axes_are_named(value, message, capsys):
 @pytest.mark.parametrize(
     "argv, error, message",
     [
-        (["--sweep", MLP_VS_DCGAN, "--spectral-norm"], sweep.SweepError, "--sweep model+spectral_norm and "
-         "--spectral-norm: give the setting one way"),
+        (
+            ["--sweep", MLP_VS_DCGAN, "--spectral-norm"],
+            sweep.SweepError,
+            "--sweep model+spectral_norm and --spectral-norm: give the setting one way",
+        ),
         (["--sweep", MLP_VS_DCGAN, "--sweep", "model=mlp,dcgan"], sweep.SweepError, "--sweep model: given twice"),
-        (["--sweep", "model+spectral_norm=mlp+true,dcgan+false"], ConfigError, "spectral_norm=True: only allowed with "
-         "model='dcgan', not 'mlp'"),
-        (["--sweep", "model+spectral_norm=dcgan+false,dcgan+true"], ConfigError, "model+spectral_norm=dcgan+False,"
-         "dcgan+True: model is dcgan at two points; each setting of a linked axis takes a different value"),
+        (
+            ["--sweep", "model+spectral_norm=mlp+true,dcgan+false"],
+            ConfigError,
+            "spectral_norm=True: only allowed with model='dcgan', not 'mlp'",
+        ),
+        (
+            ["--sweep", "model+spectral_norm=dcgan+false,dcgan+true"],
+            ConfigError,
+            "model+spectral_norm=dcgan+False,"
+            "dcgan+True: model is dcgan at two points; each setting of a linked axis takes a different value",
+        ),
     ],
 )
 def test_a_linked_axis_that_clashes_or_makes_an_invalid_trial_is_refused(argv, error, message):
@@ -378,49 +391,6 @@ def test_the_related_reports_studies_are_presets():
 def test_a_presets_bad_sweep_is_refused(preset, message):
     with pytest.raises(ConfigError, match=re.escape(message)):
         check_presets({"mine": preset})
-
-
-@pytest.mark.parametrize(
-    "cluster, resources, expected",
-    [
-        ({"CPU": 2.0}, Resources(), 0.0),
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(), 0.0625),  # 16 CPUs run 16 of the 36 trials at once on one GPU
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(max_concurrent=4), 0.25),
-        ({"CPU": 8.0, "GPU": 1.0}, Resources(cpus_per_trial=2), 0.25),  # 4 trials fit the CPUs at once
-        ({"CPU": 64.0, "GPU": 64.0}, Resources(), 1.0),  # never more than one GPU a trial
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.5), 0.5),
-    ],
-)
-def test_gpus_per_trial(cluster, resources, expected):
-    spec = dataclasses.replace(spec_for(), resources=resources)
-    assert sweep.gpus_per_trial(spec, cluster) == expected
-
-
-@pytest.mark.parametrize(
-    "cluster, resources, expected",
-    [
-        ({"CPU": 2.0}, Resources(gpus_per_trial=0.0), 2),
-        ({"CPU": 64.0}, Resources(gpus_per_trial=0.0), 36),  # the assignment grid's 36 trials, all at once
-        ({"CPU": 16.0}, Resources(gpus_per_trial=0.0, max_concurrent=3), 3),
-        ({"CPU": 8.0}, Resources(gpus_per_trial=0.0, cpus_per_trial=3), 2),
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.5), 2),  # the GPU holds two
-        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.0625), 16),
-    ],
-)
-def test_trials_at_once_are_what_the_cpus_gpus_and_limit_hold(cluster, resources, expected):
-    """The slots the console's ETA plays the work left on."""
-    spec = dataclasses.replace(spec_for(), resources=resources)
-    assert sweep.trials_at_once(spec, cluster) == expected
-
-
-def test_gpu_shares_never_add_up_to_more_than_the_gpus():
-    assert sweep.gpu_share(1.0, 3) == 0.3333 and sweep.gpu_share(0.0, 4) == 0.0 and sweep.gpu_share(2.0, 1) == 1.0
-
-
-def test_more_gpus_than_the_cluster_has():
-    spec = dataclasses.replace(spec_for(), resources=Resources(gpus_per_trial=2.0))
-    with pytest.raises(sweep.SweepError, match="--gpus-per-trial 2.0: the Ray cluster has 1 GPUs"):
-        sweep.gpus_per_trial(spec, {"CPU": 4.0, "GPU": 1.0})
 
 
 def test_a_preset_key_that_is_no_flag_is_refused():

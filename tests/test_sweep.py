@@ -66,7 +66,7 @@ def test_into_a_pipe_the_sweep_prints_its_settings_events_and_progress_in_a_few_
     assert before_table[1:6] == [
         "tune-gan: 4 trials: batch_size 128 256 × schedule constant warmup_cosine × lr_scaling none × seed 0",
         "tune-gan: settings that differ from the preset smoke: subset 1024",
-        "tune-gan: 2 trial(s) at once, each on 1 CPU(s) and 0 GPU(s)",
+        "tune-gan: 2 trial(s) at once (as many as the CPUs hold), each on 1 CPU(s) and 0 GPU(s)",
         f"tune-gan: experiment {experiment.as_uri()} (every setting in {SPEC_FILE})",
         "tune-gan: dashboard http://127.0.0.1:8265",
     ]

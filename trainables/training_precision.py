@@ -24,10 +24,19 @@ class PrecisionError(ValueError):
     """The device lacks a precision; the message is one line for the user."""
 
 
+def needs_cuda(precision: str, where: str) -> str | None:
+    """Why ``precision`` cannot run ``where`` (a place without CUDA, in words), or None when it needs no CUDA.
+    The trial asks it of its device; the sweep asks it before the trials start, when they get no GPU."""
+    if precision == "tf32":
+        return f"training_precision tf32: TF32 is CUDA's, and {where}: use fp32 or bf16"
+    return None
+
+
 def device_lacks(precision: str, device: torch.device) -> str | None:
     """Why ``device`` cannot train in ``precision`` (one line), or None when it can."""
-    if precision == "tf32" and device.type != "cuda":
-        return f"training_precision tf32: TF32 is CUDA's, and this trial runs on {device.type}: use fp32 or bf16"
+    without_cuda = needs_cuda(precision, f"this trial runs on {device.type}")
+    if without_cuda and device.type != "cuda":
+        return without_cuda
     if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported(including_emulation=False):
         return f"training_precision bf16: {torch.cuda.get_device_name(device)} has no bf16 arithmetic: use fp32 or tf32"
     if precision == "bf16" and device.type == "cpu" and not cpu_has_bf16():

@@ -38,8 +38,9 @@ from tune_gan.progress import (
     SweepProgress,
     TrialProgress,
 )
+from tune_gan.resources import TRIAL_GPU_PEAK_GIB, Placement
 from tune_gan.results_table import grid_point
-from tune_gan.search_space import SPEC_FILE, SweepSpec
+from tune_gan.search_space import SPEC_FILE, Resources, SweepSpec
 
 # What the trial rows show of each trial's latest result, and their headers; Tune's table under --verbose too.
 PROGRESS_COLUMNS = {key: label(key) for key in shown_in(PROGRESS)}
@@ -238,20 +239,44 @@ def sweep_progress(spec: SweepSpec, slots: int) -> SweepProgress:
 
 
 def settings_lines(
-    spec: SweepSpec, baseline: dict[str, Any], baseline_name: str, experiment: str, dashboard: str, slots: int
+    spec: SweepSpec, baseline: dict[str, Any], baseline_name: str, experiment: str, dashboard: str, placement: Placement
 ) -> list[str]:
     """The resolved settings in a few lines: the grid, what differs from ``baseline`` (the preset's settings, or a
     trial's defaults), how the trials run and where to look; the full JSON is in the experiment directory."""
     grid = " × ".join(f"{axis} {' '.join(values)}" for axis, values in spec.axes_by_name().items())
     changed = [f"{name} {value}" for name, value in spec.settings.items() if baseline.get(name) != value]
-    resources = spec.resources
     return [
         f"{spec.num_trials} trials: {grid}",
         f"settings that differ from {baseline_name}: {', '.join(changed) or 'none'}",
-        f"{slots} trial(s) at once, each on {resources.cpus_per_trial} CPU(s) and {resources.gpus_per_trial:g} GPU(s)",
+        placement_line(spec.resources, placement),
         f"experiment {experiment} (every setting in {SPEC_FILE})",
         f"dashboard {'http://' + dashboard if dashboard else 'off'}",
     ]
+
+
+def placement_line(resources: Resources, placement: Placement) -> str:
+    """How many trials run at once, on what, and what stops more from running."""
+    line = (
+        f"{placement.at_once} trial(s) at once ({PLACEMENT_BOUNDS[placement.bound]}), each on "
+        f"{resources.cpus_per_trial} CPU(s) and {placement.gpus_per_trial:g} GPU(s)"
+    )
+    if placement.trials_per_gpu:
+        line += f": up to {placement.trials_per_gpu} on each of {placement.gpus} GPU(s)"
+        if placement.gpu_memory_gib is None:
+            line += " (GPU memory not seen from here: --trials-per-gpu bounds it)"
+        else:
+            line += f" ({placement.gpu_memory_gib:.1f} GiB each)"
+    return line
+
+
+# What limits the trials at once, in the settings line.
+PLACEMENT_BOUNDS = {
+    "trials": "all of them",
+    "cpus": "as many as the CPUs hold",
+    "max_concurrent": "--max-concurrent",
+    "requested": "as many as the GPU request fits",
+    "gpu_memory": f"as many as GPU memory holds at {TRIAL_GPU_PEAK_GIB:g} GiB a trial",
+}
 
 
 class ConsoleView(tune.Callback):

@@ -172,12 +172,19 @@ class Resources:
         "GPUs per trial, fractions allowed; auto shares the GPUs present among the trials (0 without)",
         parse=gpus_or_auto,
     )
+    # The other spelling of gpus_per_trial: N trials on each GPU asks 1/N of one (rounded down to Ray's 0.0001)
+    trials_per_gpu: int = setting(0, "trials sharing each GPU, instead of --gpus-per-trial; 0: auto", at_least=0)
     max_concurrent: int = setting(0, "at most N trials at once; 0: as many as the resources allow", at_least=0)
     keep_checkpoints: int = setting(2, "checkpoints kept per trial", at_least=1)
     max_failures: int = setting(1, "restarts of a failed trial from its checkpoint", at_least=0)
 
     def __post_init__(self) -> None:
         check_fields(self)
+        if self.trials_per_gpu and self.gpus_per_trial is not None:
+            raise ConfigError(
+                f"--trials-per-gpu {self.trials_per_gpu} and --gpus-per-trial {self.gpus_per_trial:g}: two spellings "
+                "of one setting, give one"
+            )
 
 
 def check_presets(presets: dict[str, dict[str, Any]]) -> None:

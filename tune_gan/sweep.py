@@ -22,7 +22,6 @@ if __name__ == "__main__":
 import argparse
 import dataclasses
 import datetime
-import math
 import os
 from pathlib import PurePosixPath
 
@@ -36,9 +35,11 @@ from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_image
 from trainables.metric_keys import RANKABLE
 from trainables.quality.classifier import ClassifierWeightsError
 from trainables.quality.evaluator import RealReference, real_reference
+from trainables.training_precision import needs_cuda
 from tune_gan.cli import COMMANDS
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags, value_parser
 from tune_gan.console import ConsoleView, settings_lines
+from tune_gan.resources import Placement, PlacementError, local_gpu_memory_gib, place
 from tune_gan.results_table import FINISHED, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
 from tune_gan.search_space import (
@@ -62,6 +63,7 @@ DEFAULT_PRESET = "assignment"
 TRIAL_FIELDS = {field.name: field for field in dataclasses.fields(TrialConfig)}
 SETTING_FLAGS = tuple(name for name in TRIAL_FIELDS if name not in GRID_AXES)
 RESOURCE_FLAGS = tuple(field.name for field in dataclasses.fields(Resources))
+GPU_SPELLINGS = {"gpus_per_trial", "trials_per_gpu"}  # one setting, two flags
 # Flags that define an experiment; --resume takes them from the saved experiment instead.
 EXPERIMENT_FLAGS = ("preset", *(axis.flag for axis in STUDY_AXES), "sweep", *SETTING_FLAGS, *RESOURCE_FLAGS)
 
@@ -216,41 +218,6 @@ def experiment_name(args: argparse.Namespace, default: str | None = None) -> str
     return name
 
 
-def trials_at_once(spec: SweepSpec, cluster: dict[str, float]) -> int:
-    """How many trials run at once: as many as the grid has, the CPUs hold, --max-concurrent allows and, once
-    the GPUs per trial are resolved, the GPUs hold."""
-    limits = [spec.num_trials, cluster["CPU"] // spec.resources.cpus_per_trial]
-    if spec.resources.max_concurrent:
-        limits.append(spec.resources.max_concurrent)
-    if spec.resources.gpus_per_trial:
-        limits.append(cluster.get("GPU", 0.0) // spec.resources.gpus_per_trial)
-    return max(1, int(min(limits)))
-
-
-def gpus_per_trial(spec: SweepSpec, cluster: dict[str, float]) -> float:
-    """The requested GPUs, or (auto) the fraction that runs every concurrent trial on the GPUs present."""
-    requested, total = spec.resources.gpus_per_trial, cluster.get("GPU", 0.0)
-    if requested is not None:
-        if requested > total:
-            raise SweepError(f"--gpus-per-trial {requested}: the Ray cluster has {total:g} GPUs")
-        return requested
-    if total == 0:
-        return 0.0
-    return gpu_share(total, trials_at_once(spec, cluster))
-
-
-def gpu_share(gpus: float, trials: int) -> float:
-    """Each of ``trials`` concurrent trials' share of ``gpus``, at most one GPU; rounded down to
-    the 4 decimals Ray resolves, so the shares never add up to more than the GPUs."""
-    return min(1.0, math.floor(gpus / trials * 10_000) / 10_000)
-
-
-def check_cluster_fits(spec: SweepSpec, cluster: dict[str, float]) -> None:
-    cpus = cluster.get("CPU", 0.0)
-    if spec.resources.cpus_per_trial > cpus:
-        raise SweepError(f"--cpus-per-trial {spec.resources.cpus_per_trial}: the Ray cluster has only {cpus:g} CPUs")
-
-
 def experiment_flags_given(args: argparse.Namespace, allowed: set[str] = frozenset()) -> list[str]:
     """The flags defining an experiment that the user gave, other than ``allowed``, as typed."""
     return [
@@ -309,6 +276,8 @@ def added_seeds_spec(args: argparse.Namespace, study: StorageLocation) -> SweepS
                 )
             grid[axis.field] = tuple(values)
     resources = {name: getattr(args, name) for name in RESOURCE_FLAGS if getattr(args, name) is not None}
+    if GPU_SPELLINGS & set(resources):  # the saved request gives way to the one given, in either spelling
+        resources = {"gpus_per_trial": None, "trials_per_gpu": 0, **resources}
     return dataclasses.replace(spec, grid=grid, resources=dataclasses.replace(spec.resources, **resources))
 
 
@@ -353,14 +322,22 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray, Re
     return images.numpy(), real_reference(dataset, data_root) if evaluates else None
 
 
-def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, int]:
-    """The spec with its GPUs per trial resolved for the Ray cluster joined, which must have room for one trial,
-    and how many of its trials run at once there."""
+def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, Placement]:
+    """The spec with its GPU request resolved for the Ray cluster joined (saved in one spelling,
+    gpus_per_trial), and where its trials run there. A precision the cluster's devices lack is refused here,
+    before any trial starts."""
     cluster = ray.cluster_resources()
-    check_cluster_fits(spec, cluster)
-    resources = dataclasses.replace(spec.resources, gpus_per_trial=gpus_per_trial(spec, cluster))
-    spec = dataclasses.replace(spec, resources=resources)
-    return spec, trials_at_once(spec, cluster)
+    try:
+        placement = place(spec.resources, spec.num_trials, cluster, local_gpu_memory_gib())
+    except PlacementError as error:
+        raise SweepError(str(error)) from None
+    if not placement.gpus_per_trial:
+        for config in spec.trial_configs():
+            why = needs_cuda(config.training_precision, "this sweep's trials get no GPU")
+            if why:
+                raise SweepError(why)
+    resources = dataclasses.replace(spec.resources, gpus_per_trial=placement.gpus_per_trial, trials_per_gpu=0)
+    return dataclasses.replace(spec, resources=resources), placement
 
 
 def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
@@ -383,9 +360,10 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
         raise SweepError(f"--address {args.address}: no Ray cluster reachable there ({error})") from None
     console = None
     try:
-        spec, slots = fit_to_cluster(spec)
+        spec, placement = fit_to_cluster(spec)
+        slots = placement.at_once
         experiment = storage.child(name)
-        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, slots):
+        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, placement):
             print(f"tune-gan: {line}", flush=True)
         if not args.resume:
             experiment.write_text(SPEC_FILE, spec.to_json())
