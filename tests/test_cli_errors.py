@@ -141,7 +141,8 @@ def test_data_dir_without_the_dataset(tmp_path, storage, capsys):
     "argv, fragments",
     [
         (["--cpus-per-trial", "512"], ["--cpus-per-trial 512", "the Ray cluster has only"]),
-        (["--gpus-per-trial", "2"], ["--gpus-per-trial 2.0", "the Ray cluster has 0 GPUs"]),
+        (["--gpus-per-trial", "2"], ["--gpus-per-trial 2: the Ray cluster has 0 GPUs"]),
+        (["--trials-per-gpu", "4"], ["--trials-per-gpu 4: the Ray cluster has 0 GPUs"]),
     ],
 )
 def test_more_resources_than_the_cluster_has(argv, fragments, storage, capsys):

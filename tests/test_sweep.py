@@ -243,6 +243,7 @@ def test_experiment_analysis_loads_every_metric_of_every_epoch(smoke):
     assert saved["resources"] == {
         "cpus_per_trial": 1,
         "gpus_per_trial": 0.0,
+        "trials_per_gpu": 0,  # resolved into gpus_per_trial, the one spelling saved
         "max_concurrent": 0,
         "keep_checkpoints": 2,
         "max_failures": 1,
