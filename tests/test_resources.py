@@ -11,6 +11,7 @@ import pytest
 import ray
 from ray import tune
 
+from tests.helpers import run_script
 from trainables.config import ConfigError
 from tune_gan import sweep
 from tune_gan.resources import (
@@ -104,27 +105,32 @@ def wait_for_all_trials(config: dict) -> None:
     tune.report({"all_started": len(list(directory.glob("*.gpu"))) == config["trials"]})
 
 
-@pytest.mark.slow
-def test_ray_runs_36_trials_at_once_on_8_logical_gpus_five_on_each(tmp_path):
-    """The placement as Ray makes it: a local Ray with 36 CPUs and 8 GPUs (logical resources: no GPU is needed)
-    places 36 trials asking for the share computed here, each GPU given to at most 5."""
-    cluster = {"CPU": 36.0, "GPU": 8.0}
-    placement = place(Resources(), ASSIGNMENT_TRIALS, cluster)
-    (tmp_path / "gpus").mkdir()
+def run_on_logical_gpus(directory: str) -> None:
+    """The sweep's placement as Ray makes it, run in a process of its own (36 Ray workers end with it): a local Ray
+    with 36 CPUs and 8 GPUs (logical resources: no GPU is needed) and 36 trials asking for the share computed
+    here. Fails unless every trial ran while all the others had started."""
+    placement = place(Resources(), ASSIGNMENT_TRIALS, {"CPU": 36.0, "GPU": 8.0})
     ray.init(address="local", num_cpus=36, num_gpus=8, include_dashboard=False)
     try:
-        assert ray.cluster_resources()["GPU"] == 8.0
         trainable = tune.with_resources(wait_for_all_trials, {"cpu": 1, "gpu": placement.gpus_per_trial})
-        space = {"directory": str(tmp_path / "gpus"), "trials": ASSIGNMENT_TRIALS, "deadline_s": 300.0}
+        space = {"directory": str(Path(directory) / "gpus"), "trials": ASSIGNMENT_TRIALS, "deadline_s": 300.0}
         results = tune.Tuner(
             trainable,
             param_space=space,
             tune_config=tune.TuneConfig(num_samples=ASSIGNMENT_TRIALS),
-            run_config=tune.RunConfig(name="placement", storage_path=str(tmp_path / "runs"), verbose=0),
+            run_config=tune.RunConfig(name="placement", storage_path=str(Path(directory) / "runs"), verbose=0),
         ).fit()
     finally:
         ray.shutdown()
     assert all(result.metrics["all_started"] for result in results)
+
+
+@pytest.mark.slow
+def test_ray_runs_36_trials_at_once_on_8_logical_gpus_five_on_each(tmp_path):
+    (tmp_path / "gpus").mkdir()
+    code = f"from tests.test_resources import run_on_logical_gpus; run_on_logical_gpus({str(tmp_path)!r})"
+    finished = run_script("-c", code)
+    assert finished.returncode == 0, finished.stderr[-3000:]
     given = Counter(path.read_text() for path in (tmp_path / "gpus").glob("*.gpu"))
     assert sorted(given) == [str(gpu) for gpu in range(8)] and max(given.values()) <= 5
     assert sum(given.values()) == ASSIGNMENT_TRIALS
