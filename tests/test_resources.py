@@ -49,6 +49,9 @@ ASSIGNMENT_TRIALS = 36  # 4 batch sizes x 3 schedules x 3 seeds
         ({"CPU": 36.0, "GPU": 8.0}, Resources(trials_per_gpu=4), Placement(32, 0.25, 4, 8, "requested")),
         ({"CPU": 16.0, "GPU": 8.0}, Resources(gpus_per_trial=2.0), Placement(4, 2.0, 0, 8, "requested")),
         ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.0), Placement(16, 0.0, 0, 1, "cpus")),  # GPU unused
+        ({"CPU": 16.0}, Resources(max_concurrent=3), Placement(3, 0.0, 0, 0, "max_concurrent")),
+        ({"CPU": 8.0}, Resources(cpus_per_trial=3), Placement(2, 0.0, 0, 0, "cpus")),  # 8 // 3 CPUs
+        ({"CPU": 16.0, "GPU": 1.0}, Resources(gpus_per_trial=0.0625), Placement(16, 0.0625, 16, 1, "cpus")),
     ],
 )
 def test_each_gpu_holds_its_share_of_the_trials_at_once(cluster, resources, expected):
