@@ -6,7 +6,7 @@ VENV ?= .venv
 STORAGE ?= results
 NAME := smoke_$(shell date +%Y-%m-%d_%H-%M-%S)
 
-.PHONY: demo test test-fast benchmark soak
+.PHONY: demo test test-fast benchmark soak gpu-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,6 @@ benchmark: $(VENV)/.installed
 
 soak: $(VENV)/.installed
 	$(VENV)/bin/python -m benchmarks.soak
+
+gpu-check: $(VENV)/.installed
+	$(VENV)/bin/python -m benchmarks.gpu_check

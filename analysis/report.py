@@ -283,6 +283,15 @@ def _in_words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _quantity(name: str) -> str:
+    """A row of the appendix's estimates: a quality metric as the field writes it ("FID", "IS"), also over every
+    finished seed; anything else in words."""
+    for key in METRIC:
+        if name in (key, stats.ALL_FINISHED.format(metric=key)):
+            return _in_words(name.replace(key, label(key), 1))
+    return _in_words(name)
+
+
 def _config_and(trials: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """:func:`trial_table`'s config and those of ``columns`` it has, headed in words."""
     return trials[["config", *[name for name in columns if name in trials]]].rename(columns=_in_words)
@@ -296,7 +305,7 @@ def _estimate_tables(data: ReportData) -> list[str]:
     table = config_table(data)
     names = [f"{rank}. {label}" for rank, label in zip(table["rank"], data.ranked["label"])]
     sideways = table.drop(columns=["rank"]).set_axis(names).T
-    quantity = pd.Series([_in_words(name) for name in sideways.index], index=sideways.index, name="")
+    quantity = pd.Series([_quantity(name) for name in sideways.index], index=sideways.index, name="")
     return [
         _markdown_table(pd.concat([quantity, sideways[names[start : start + CONFIGS_PER_TABLE]]], axis=1))
         for start in range(0, len(names), CONFIGS_PER_TABLE)

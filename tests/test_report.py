@@ -175,16 +175,17 @@ def test_report_writes_every_plot_and_a_row_per_config(smoke, tmp_path):
             assert len(set(image.convert("L").resize((64, 64)).tobytes())) > 5  # not a blank canvas
     rows = ranked_rows(markdown)
     assert len(rows) == 4
+    assert {"FID", "IS", "FID_over_all_finished_seeds"} <= set(rows[0])  # as the field writes them, not keys
     # The quality over every finished seed holds each config's last evaluation (one seed: no interval), read back from
     # its results; the same over the seeds that did not fail, where its one seed did not.
     frame = load_experiment(experiment)
     trials = stats.per_trial(frame)
     for cells in rows:
         trial = frame[(frame["batch_size"] == int(cells["batch_size"])) & (frame["schedule"] == cells["schedule"])]
-        assert cells["fid_over_all_finished_seeds"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
+        assert cells["FID_over_all_finished_seeds"] == f"{shown(trial['fid'].iloc[-1])} (n=1)"
         assert cells["coverage_over_all_finished_seeds"] == f"{shown(trial['coverage'].iloc[-1])} (n=1)"
         failed = trials.set_index("trial_id").loc[trial["trial_id"].iloc[0], "outcome"] in outcomes.FAILED
-        assert cells["fid"] == ("n/a" if failed else f"{shown(trial['fid'].iloc[-1])} (n=1)")
+        assert cells["FID"] == ("n/a" if failed else f"{shown(trial['fid'].iloc[-1])} (n=1)")
     assert all(f"]({name})" in markdown for name in REPORT_PNGS) and f'src="{report.BEST_SAMPLES}"' in markdown
     page = (tmp_path / "report.html").read_text()
     embedded = page.split('src="data:image/png;base64,')[1:]
@@ -214,7 +215,7 @@ def test_report_of_a_three_seed_sweep_answers_with_intervals(three_seeds, tmp_pa
         fids = [trial["fid"] for trial in finals[(int(cells["batch_size"]), cells["schedule"])]]
         center, low, high = geometric(fids)
         seeds = ", ".join(shown(fid) for fid in fids)
-        assert cells["fid_over_all_finished_seeds"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
+        assert cells["FID_over_all_finished_seeds"] == f"{shown(center)} [{shown(low)}, {shown(high)}] (n=3: {seeds})"
         assert cells["seeds"] == "3"
     # Each batch size is compared with the smallest at each schedule, by its stable seeds, in the batch-size question's
     # section (3 epochs on 1,024 images: no seed draws the data, so none worked and there is no FID to compare at

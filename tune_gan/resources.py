@@ -19,8 +19,8 @@ import torch
 from tune_gan.search_space import Resources
 
 RAY_UNITS = 10_000  # Ray resolves a fractional resource to 1/10,000
-# A trial's peak GPU memory, CUDA context included: an estimate for the MLP at batch 1024 until
-# benchmarks/gpu_check.py measures it on a GPU (its "peak GPU memory" row); a DCGAN at 256 px needs more.
+# A trial's peak GPU memory, CUDA context included: an estimate for the MLP until benchmarks/gpu_check.py measures it
+# on a GPU (its "1 trial process(es) at once" row: the GPU memory a trial process took, an evaluation included).
 TRIAL_GPU_PEAK_GIB = 1.0
 GPU_MEMORY_MARGIN = 0.9  # the share of a GPU's memory the trials may fill, leaving room for fragmentation
 
