@@ -1,13 +1,13 @@
 """The whole CUDA path of one trial in one command: ``python -m benchmarks.gpu_check [--cpu] [--json PATH]``.
 
-No GPU had run tune-gan's loop when this was written, and the GPU machines a session can borrow are offline, with
-their own torch, torchvision and numpy and no Ray, receiving only the repository's files. So this script imports only
+GPU machines, the ones a development session can borrow included, may be offline, with their own torch, torchvision
+and numpy and no Ray, and receive only the repository's files. So this script imports only
 ``trainables`` (never Ray, pandas or matplotlib), trains on synthetic images (the speed and every check but the
 evaluator's are blind to the pixels), and reads real images only for the evaluator's reference: the MNIST test split
 under ``--data-dir``, or its cached reference (``$XDG_CACHE_HOME/tune-gan/reference/``), which is 5 MB to carry.
 
 It prints one table (a row per check) and writes the same as JSON. Each check is a record; the exit code is 1 when
-any check failed. The checks, on the GPU (``--cpu``: on the CPU, so that CI runs every line of it):
+any check failed. The checks, on the GPU (``--cpu``: on the CPU, so that CI runs the script and it cannot rot):
 
 1. **placement**: models, Adam's state, the training images, the noise, D's inputs and the evaluator on the device;
 2. **no host sync** inside a training step, under ``torch.cuda.set_sync_debug_mode("error")`` (CUDA only);
