@@ -92,8 +92,8 @@ def test_a_single_seed_baseline_leaves_the_schedule_question_open():
     assert (effect.baseline_verdict, effect.effect) == (stats.UNDECIDED, STILL_UNDECIDED)
     summary = answers(frame)[SCHEDULES].summary()
     assert summary.endswith(
-        "No config at constant LR is known to be unstable: 1 is undecided or did not learn, so whether a remedy fixes "
-        "one cannot be told yet."
+        "No config at constant LR is known to be unstable (1 undecided), so whether a remedy fixes one cannot be told "
+        "yet."
     )
     assert "there is no instability for a schedule to fix" not in sentences(frame)
 

@@ -202,3 +202,22 @@ def test_a_swept_setting_without_quality_measured_is_not_compared_by_quality():
     unmeasured = frame.drop(columns=list(RANKABLE))
     text = " ".join(sentence for answer in questions.answers(unmeasured) for sentence in answer.sentences())
     assert "measured no image quality" in text and "Final FID" not in text
+
+
+def test_a_side_with_no_seed_that_did_not_fail_is_neither_counted_nor_called_undecided():
+    """Every batch 1024 seed collapsed: the stable seeds are tested, its FID at equal epochs (no seed that did not fail
+    on one side) is not, so the summary counts one comparison, as the family does."""
+    collapsed = (10, 9, 3, 2, 2, 2)
+    frame = crafted(
+        {(128, "constant"): [Seed(100.0 + seed) for seed in range(3)], (1024, "constant"): [Seed(300.0, collapsed)] * 3}
+    )
+    equal_epochs = comparison(frame, compared.EQUAL_EPOCHS, "", BATCH_AND_SCHEDULE_QUESTIONS[0])
+    assert not math.isfinite(equal_epochs.p_adjusted)
+    shares = comparison(frame, compared.SEEDS_STABLE, "", BATCH_AND_SCHEDULE_QUESTIONS[0])
+    assert shares.effect.p_value == pytest.approx(2 / math.comb(6, 3)) and shares.family == 1
+    summary = answers(frame)[BATCH_AND_SCHEDULE_QUESTIONS[0]].summary()
+    assert summary.endswith("No difference in stable seeds or FID is resolved (1 compared).")
+    # The ranking's runner-up failed on every seed: said as such, not as a comparison left undecided.
+    ranking = answers(frame)[RANKING].summary()
+    failed = f"3 of 3 finished seeds failed [{shown(wilson(3, 3)[0])}, 1]"
+    assert ranking.endswith(f"; the runner-up batch 1024 has no seed that did not fail ({failed}).")

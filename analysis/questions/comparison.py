@@ -222,9 +222,10 @@ def called_text(comparison: Comparison) -> str:
 
 
 def decisions_text(records: list, what: str) -> str:
-    """'Resolved: ...' naming every decided comparison, or how many were compared without one being resolved."""
+    """'Resolved: ...' naming every decided comparison, or how many were tested without one being resolved (one
+    with no seed on a side has no test, so it is not counted: the count matches the family's)."""
     found = decided(records)
     if found:
         return "Resolved: " + "; ".join(called_text(comparison) for comparison in found) + "."
-    compared = [record for record in records if isinstance(record, Comparison)]
-    return f"No difference in {what} is resolved ({len(compared)} compared)." if compared else ""
+    tested = [record for record in records if isinstance(record, Comparison) and math.isfinite(record.p_adjusted)]
+    return f"No difference in {what} is resolved ({len(tested)} compared)." if tested else ""

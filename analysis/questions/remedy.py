@@ -10,6 +10,7 @@ other comparisons); its quality is compared over the seeds that did not fail.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 
 from analysis import stats
@@ -128,12 +129,13 @@ class RemedyQuestion(AxisQuestion):
         verdicts = [record.baseline_verdict for record in effects]
         if stats.UNSTABLE_CONFIG in verdicts:
             return ""
-        undecided = sum(verdict != stats.STABLE_CONFIG for verdict in verdicts)
         name = self.remedy.baseline_name
-        if undecided:
+        counts = Counter(verdict for verdict in verdicts if verdict != stats.STABLE_CONFIG)
+        if counts:
+            which = " and ".join(f"{count} {verdict}" for verdict, count in counts.items())
             return (
-                f" No config at {name} is known to be unstable: {undecided} {'is' if undecided == 1 else 'are'} "
-                "undecided or did not learn, so whether a remedy fixes one cannot be told yet."
+                f" No config at {name} is known to be unstable ({which}), so whether a remedy fixes one cannot be told "
+                "yet."
             )
         return f" No config at {name} is unstable, so there is no instability to fix."
 
