@@ -283,7 +283,7 @@ def latent_interpolation(checkpoint: Path, steps: int = 10, seed: int = 0) -> Fi
     except CheckpointError as error:
         raise CheckpointError(f"checkpoint {checkpoint} cannot be read ({error})") from None
     config = TrialConfig.from_dict(state["config"])
-    generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+    generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm, config.image_shape)
     generator.load_state_dict(state["generator"])
     generator.eval()
     start, end = torch.randn(2, config.latent_dim, generator=torch.Generator().manual_seed(seed))

@@ -130,8 +130,8 @@ def trial_config(model: str = "mlp", batch_size: int = 128, steps: int = 4, epoc
 
 
 def synthetic_images(count: int) -> torch.Tensor:
-    """``count`` seeded uint8 (N, 28, 28) images: the loop's work is the same whatever their pixels."""
-    return torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    """``count`` seeded uint8 (N, 1, 28, 28) images: the loop's work is the same whatever their pixels."""
+    return torch.randint(0, 256, (count, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
 
 
 def training_on(config: TrialConfig, device: torch.device) -> GANTraining:

@@ -48,7 +48,7 @@ def _own_cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def mnist_images() -> torch.Tensor:
-    """All 60,000 MNIST training images, uint8 (N, 28, 28)."""
+    """All 60,000 MNIST training images, uint8 (N, 1, 28, 28)."""
     return load_train_images("mnist", resolve_data_dir(None))
 
 

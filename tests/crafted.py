@@ -158,7 +158,7 @@ def with_checkpoints(configs: dict[tuple, list[Seed]], root: Path) -> pd.DataFra
             (directory / SAMPLES_DIR).mkdir(parents=True)
             for epoch in (3, EPOCHS):
                 save_sample_grid(torch.rand(25, 1, 28, 28) * 2 - 1, directory / SAMPLES_DIR / sample_grid_name(epoch))
-            generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+            generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm, config.image_shape)
             write_state(directory, {"config": config.to_dict(), "generator": generator.state_dict(), "epoch": EPOCHS})
             checkpoints[crafted_trial_id(config)] = str(directory)
     return frame.assign(checkpoint=frame["trial_id"].map(checkpoints))

@@ -48,7 +48,7 @@ BAD_INPUTS = [
     (["--lr-scalings", "none", "none"], ["lr_scaling=['none', 'none']", "distinct"]),
     (["--lr-scalings", "linear", "--batch-sizes", "1024", "--lr-g", "0.2"], ["lr_g=0.2", "the scaled LR 1.6"]),
     (["--model", "resnet"], ["'resnet'", "mlp", "dcgan"]),
-    (["--dataset", "cifar10"], ["'cifar10'", "mnist", "fashion_mnist"]),
+    (["--dataset", "cifar100"], ["'cifar100'", "mnist", "fashion_mnist", "cifar10", "folder:PATH"]),
     (["--preset", "huge"], ["'huge'", "smoke", "assignment", "dcgan"]),
     (["--epochs", "0"], ["--epochs", "'0' is not an integer >= 1"]),
     (["--seeds", "0", "0"], ["seed=[0, 0]", "distinct"]),

@@ -58,7 +58,7 @@ def test_unknown_keys_are_named():
         ({"epochs": -1}, "epochs=-1"),
         ({"schedule": "cosine"}, "schedule='cosine': allowed are constant, step, warmup_cosine"),
         ({"model": "resnet"}, "model='resnet': allowed are mlp, dcgan"),
-        ({"dataset": "cifar10"}, "dataset='cifar10': allowed are mnist, fashion_mnist"),
+        ({"dataset": "cifar100"}, "dataset='cifar100': allowed are mnist, fashion_mnist, cifar10 or folder:PATH"),
         ({"lr_g": 0.0}, "lr_g=0.0: must be in"),
         ({"lr_scaling": "cubic"}, "lr_scaling='cubic': allowed are none, sqrt, linear"),
         (

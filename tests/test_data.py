@@ -16,11 +16,11 @@ from trainables.data import (
 
 
 def test_mnist_loads_as_uint8(mnist_images):
-    assert mnist_images.shape == (60_000, 28, 28) and mnist_images.dtype == torch.uint8
+    assert mnist_images.shape == (60_000, 1, 28, 28) and mnist_images.dtype == torch.uint8
 
 
 def test_images_scale_to_minus_one_one():
-    scaled = to_unit_range(torch.tensor([[[0, 255], [51, 204]]], dtype=torch.uint8))
+    scaled = to_unit_range(torch.tensor([[[[0, 255], [51, 204]]]], dtype=torch.uint8))  # (N, C, H, W), kept
     assert scaled.shape == (1, 1, 2, 2)
     assert scaled.flatten().tolist() == pytest.approx([-1.0, 1.0, -0.6, 0.6])
 

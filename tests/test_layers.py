@@ -12,7 +12,13 @@ import pytest
 from tests.helpers import REPO
 
 # The trial's settings, data and metric names: what every other layer reads.
-SETTINGS = ("trainables.config", "trainables.data", "trainables.metric_keys", "trainables.training_precision")
+SETTINGS = (
+    "trainables.config",
+    "trainables.data",
+    "trainables.image_files",
+    "trainables.metric_keys",
+    "trainables.training_precision",
+)
 EVALUATOR = "trainables.quality"
 # Each package and the project packages it may import from, besides itself.
 ALLOWED = {
@@ -97,6 +103,7 @@ def test_the_layers_hold_the_modules_they_are_named_for():
         "trainables.quality",
         "trainables.quality.classifier",
         "trainables.quality.evaluator",
+        "trainables.quality.inception",
         "trainables.quality.metrics",
         "trainables.quality.scorers",
         "trainables.quality.train_classifier",

@@ -49,7 +49,7 @@ def changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
 @pytest.mark.parametrize("model", ["mlp", "dcgan"])
 def test_each_step_changes_only_its_own_network(mnist_images, model):
     training = GANTraining(dataclasses.replace(SMALL, model=model), mnist_images)
-    real = training.images[:64].unsqueeze(1).float() / 127.5 - 1
+    real = training.images[:64].float() / 127.5 - 1
     fake = training.generator(torch.randn(64, SMALL.latent_dim))
     g_before, d_before = snapshot(training.generator), snapshot(training.discriminator)
     training.discriminator_step(real, fake)
@@ -387,3 +387,28 @@ def test_losses_from_logits_are_bce_of_the_probabilities_and_stay_finite_where_b
     beyond = torch.tensor([20.0, 50.0])
     assert bce(beyond, 0.0, reduction="none").tolist() == pytest.approx([20.0, 50.0], rel=1e-6)
     assert F.binary_cross_entropy(torch.sigmoid(beyond), torch.zeros(2), reduction="none").tolist() == [100.0, 100.0]
+
+
+@pytest.mark.parametrize("model", ["mlp", "dcgan"])
+def test_a_trial_trains_on_rgb_images_of_its_size_and_resumes_only_at_that_size(model, tmp_path):
+    """A folder's 32 px RGB images: each model takes and makes (N, 3, 32, 32), the sample grid is an RGB 5x5 of them,
+    and a checkpoint does not resume a trial of another image size or of images of another shape."""
+    images = torch.randint(0, 256, (256, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    config = TrialConfig(model=model, dataset="folder:/shapes", image_size=32, epochs=1, batch_size=64)
+    training = GANTraining(config, images)
+    (metrics,) = list(training.epochs())
+    assert metrics.epoch == 1 and math.isfinite(metrics.d_loss) and math.isfinite(metrics.g_loss)
+    samples = training.sample()
+    assert samples.shape == (25, 3, 32, 32) and samples.abs().max() <= 1
+    (tmp_path / "samples").mkdir()
+    save_sample_grid(samples, tmp_path / "samples" / "grid.png")
+    with Image.open(tmp_path / "samples" / "grid.png") as grid:
+        assert grid.mode == "RGB" and grid.size == (5 * 32 + 6 * 2, 5 * 32 + 6 * 2)
+    (tmp_path / "checkpoint").mkdir()
+    write_checkpoint(tmp_path / "checkpoint", training, tmp_path / "samples")
+    larger = dataclasses.replace(config, image_size=64)
+    bigger_images = torch.zeros(256, 3, 64, 64, dtype=torch.uint8)
+    with pytest.raises(ValueError, match="checkpoint was written by a different config: image_size 32 .*: 64"):
+        restore_checkpoint(tmp_path / "checkpoint", GANTraining(larger, bigger_images), tmp_path / "restored")
+    with pytest.raises(ValueError, match=r"images of shape \(1, 32, 32\) for a trial of image_shape \(3, 32, 32\)"):
+        GANTraining(config, images[:, :1])

@@ -57,7 +57,7 @@ def is_sample_epoch(epoch: int, sample_every: int, epochs: int) -> bool:
 
 
 def save_sample_grid(images: torch.Tensor, path: Path) -> None:
-    """Write (25, 1, 28, 28) images in [-1, 1] as one 5x5 PNG grid."""
+    """Write (25, C, H, W) images in [-1, 1] as one 5x5 PNG grid (grey or RGB)."""
     save_image(images, path, nrow=5, padding=2, normalize=True, value_range=(-1, 1))
 
 

@@ -11,12 +11,20 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any, Callable
 
 from trainables.training_precision import PRECISIONS
 
 MODELS = ("mlp", "dcgan")
-DATASETS = ("mnist", "fashion_mnist")
+DATASETS = ("mnist", "fashion_mnist", "cifar10")  # by name; any folder of images is folder:PATH
+FOLDER_PREFIX = "folder:"
+CLASSIFIED_DATASETS = ("mnist", "fashion_mnist")  # those a classifier is shipped for (trainables.quality)
+NATIVE_SIZE = 28  # MNIST's and FashionMNIST's: they are never resized, so their studies and numbers stand
+IMAGE_SIZES = (32, 64, 128, 256)  # any other data is centre-cropped and resized to one of these
+# A dataset's image size and channels where the flags give none (0): its own, else what a DCGAN study uses.
+DEFAULT_IMAGE_SIZE = {"mnist": NATIVE_SIZE, "fashion_mnist": NATIVE_SIZE, "cifar10": 32, FOLDER_PREFIX: 64}
+DEFAULT_CHANNELS = {"mnist": 1, "fashion_mnist": 1, "cifar10": 3, FOLDER_PREFIX: 3}
 SCHEDULES = ("constant", "step", "warmup_cosine")
 LR_SCALINGS = ("none", "sqrt", "linear")
 LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are used as given, whatever lr_scaling
@@ -24,7 +32,7 @@ LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are us
 # keys written under an old name are read under the new one (DEVELOPERS.md's glossary has the names).
 RENAMED_SETTINGS = {"scheduler": "schedule"}
 MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
-NUM_CLASSES = 10  # of every dataset in DATASETS
+NUM_CLASSES = 10  # of every dataset in CLASSIFIED_DATASETS
 
 
 class ConfigError(ValueError):
@@ -51,12 +59,47 @@ def setting(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def dataset_kind(dataset: str) -> str:
+    """A dataset's name, or :data:`FOLDER_PREFIX` for any folder: what its defaults and loading are keyed by."""
+    return FOLDER_PREFIX if dataset.startswith(FOLDER_PREFIX) else dataset
+
+
+def check_dataset(dataset: str) -> None:
+    """A dataset by name or ``folder:PATH`` with a path; whether the folder holds images is the loader's to say."""
+    if dataset not in DATASETS and not (dataset.startswith(FOLDER_PREFIX) and dataset.removeprefix(FOLDER_PREFIX)):
+        raise ConfigError(f"dataset={dataset!r}: allowed are {', '.join(DATASETS)} or {FOLDER_PREFIX}PATH")
+
+
+def parse_dataset(text: str) -> str:
+    """The --dataset flag: a name, or ``folder:PATH`` with PATH made absolute here, on the driver, since Tune changes
+    each trial's working directory."""
+    check_dataset(text)
+    if text.startswith(FOLDER_PREFIX):
+        return FOLDER_PREFIX + str(Path(text.removeprefix(FOLDER_PREFIX)).expanduser().resolve())
+    return text
+
+
 @dataclass(frozen=True)
 class TrialConfig:
     """Everything that decides what one trial computes (not where it runs)."""
 
     model: str = setting("mlp", "mlp: the assignment's Figure 1; dcgan: conv G/D", choices=MODELS)
-    dataset: str = setting("mnist", "training images", choices=DATASETS)
+    dataset: str = setting(
+        "mnist",
+        f"training images: {', '.join(DATASETS)}, or {FOLDER_PREFIX}PATH (a folder of images, in class subfolders "
+        "or flat)",
+        parse=parse_dataset,
+    )
+    image_size: int = setting(
+        0,
+        f"images are centre-cropped and resized to SIZE x SIZE, one of {', '.join(map(str, IMAGE_SIZES))} (MNIST and "
+        f"FashionMNIST keep their {NATIVE_SIZE}); 0: {DEFAULT_IMAGE_SIZE['cifar10']} for cifar10, "
+        f"{DEFAULT_IMAGE_SIZE[FOLDER_PREFIX]} for a folder",
+        at_least=0,
+    )
+    channels: int = setting(
+        0, "1 (grey) or 3 (RGB), converting the data if it is the other; 0: the data's own", at_least=0
+    )
     latent_dim: int = setting(100, "size of G's input noise", at_least=1)
     batch_size: int = setting(128, "images per training step", at_least=1)
     epochs: int = setting(50, "training epochs per trial", at_least=1)
@@ -94,6 +137,14 @@ class TrialConfig:
 
     def __post_init__(self) -> None:
         check_fields(self)
+        check_dataset(self.dataset)
+        sizes = (NATIVE_SIZE,) if self.dataset in CLASSIFIED_DATASETS else IMAGE_SIZES
+        if self.image_size not in (0, *sizes):
+            raise ConfigError(
+                f"image_size={self.image_size!r}: {self.dataset} takes {', '.join(map(str, sizes))} (or 0: its default)"
+            )
+        if self.channels not in (0, 1, 3):
+            raise ConfigError(f"channels={self.channels!r}: allowed are 1 (grey), 3 (RGB) or 0 (the data's own)")
         for name in ("lr_g", "lr_d"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name}={getattr(self, name)!r}: must be in (0, 1)")
@@ -121,6 +172,15 @@ class TrialConfig:
                 f"warmup_epochs={self.warmup_epochs!r}: warmup_cosine needs 0 <= warmup_epochs <= epochs - 2 "
                 f"(epochs={self.epochs}) to leave room for the cosine"
             )
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(channels, size, size) of every image the trial trains on and generates: image_size and channels, each
+        the dataset's default where 0 (kept as 0 in the config, as a default is, so a preset's settings and a saved
+        spec read the same whatever the dataset)."""
+        kind = dataset_kind(self.dataset)
+        size = self.image_size or DEFAULT_IMAGE_SIZE[kind]
+        return (self.channels or DEFAULT_CHANNELS[kind], size, size)
 
     @property
     def lr_scale(self) -> float:

@@ -1,23 +1,28 @@
-"""Training images: fetched once on the driver, decoded once to a uint8 tensor, batched by index.
+"""Training images: fetched once on the driver, decoded once to a uint8 (N, C, S, S) tensor, batched by index.
 
 torchvision's per-sample path (PIL image -> ToTensor -> Normalize for every image
-of every epoch) costs about a quarter of an MLP epoch on a CPU. Instead the IDX
-files are decoded once into a (N, 28, 28) uint8 tensor that Tune ships to every
-trial through the object store, and each epoch draws batches by a seeded
-permutation of that tensor and scales them to [-1, 1] in one vectorised op.
+of every epoch) costs about a quarter of an MLP epoch on a CPU. Instead the data is
+decoded once (MNIST's IDX files directly, CIFAR-10's arrays and any folder of images
+through trainables.image_files) into a uint8 tensor that Tune ships to every trial
+through the object store, and each epoch draws batches by a seeded permutation of
+that tensor and scales them to [-1, 1] in one vectorised op. A decoded folder too
+large to ship stays a memory-mapped file each trial maps (:class:`MappedImages`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
+import numpy as np
 import torch
 from torchvision import datasets
 
-from trainables.config import one_line
+from trainables.config import CLASSIFIED_DATASETS, FOLDER_PREFIX, NATIVE_SIZE, one_line
+from trainables.image_files import ImageFilesError, decode_folder, fit_arrays, list_folder
 
 DATA_DIR_ENV = "TUNE_GAN_DATA"
 _IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's and FashionMNIST's images and labels
@@ -85,7 +90,8 @@ def check_idx_file(path: Path) -> None:
 
 
 def load_labelled_images(dataset: str, root: Path, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """One split as (N, 28, 28) uint8 images and (N,) int64 labels; downloads into ``root`` when online.
+    """One split of MNIST or FashionMNIST as (N, 1, 28, 28) uint8 images and (N,) int64 labels; downloads into
+    ``root`` when online.
 
     Every file of the dataset already on disk is checked first (:func:`check_idx_file`)."""
     for path in expected_files(dataset, root):
@@ -99,12 +105,100 @@ def load_labelled_images(dataset: str, root: Path, train: bool = True) -> tuple[
             f"dataset {dataset!r} is not in data dir {root} and could not be downloaded ({one_line(error)}); "
             f"expected files: {', '.join(missing)}"
         ) from None
-    return split.data.contiguous(), split.targets
+    return split.data.unsqueeze(1).contiguous(), split.targets
 
 
-def load_train_images(dataset: str, root: Path) -> torch.Tensor:
-    """The training set as a (N, 28, 28) uint8 tensor; downloads into ``root`` when online."""
-    return load_labelled_images(dataset, root, train=True)[0]
+def load_train_images(
+    dataset: str,
+    root: Path,
+    image_size: int = NATIVE_SIZE,
+    channels: int = 1,
+    progress: Callable[[str], None] = print,
+) -> torch.Tensor:
+    """The training set as uint8 (N, channels, image_size, image_size); downloads into ``root`` when online. A
+    folder's is its decoded file under the cache dir, memory-mapped (trainables.image_files); ``progress`` gets the
+    lines about a first decode and the files left out."""
+    if dataset in CLASSIFIED_DATASETS:
+        images = load_labelled_images(dataset, root, train=True)[0]
+        return images.expand(-1, channels, -1, -1).contiguous() if channels != 1 else images
+    if dataset == "cifar10":
+        return torch.from_numpy(fit_arrays(load_cifar10(root), image_size, channels))
+    try:
+        listing = list_folder(Path(dataset.removeprefix(FOLDER_PREFIX)))
+        if listing.left_out_line():
+            progress(listing.left_out_line())
+        path = decode_folder(listing, image_size, channels, cache_dir() / "images", progress)
+    except ImageFilesError as error:
+        raise DataUnavailableError(str(error)) from None
+    return torch.from_numpy(np.load(path, mmap_mode="c"))  # copy-on-write: writable, so torch does not warn
+
+
+REFERENCE_SAMPLE = 10_000  # a folder's reference: a seeded sample of at most this many of its images
+REFERENCE_SEED = 0
+
+
+def load_reference_images(
+    dataset: str, root: Path, image_size: int = NATIVE_SIZE, channels: int = 1, progress: Callable[[str], None] = print
+) -> torch.Tensor:
+    """The real images every quality number is measured against, as :func:`load_train_images` gives them: the
+    dataset's test split where it has one (MNIST's, FashionMNIST's, CIFAR-10's 10,000), else a fixed sample
+    (:func:`reference_rows`) of the folder's images."""
+    if dataset in CLASSIFIED_DATASETS:
+        images = load_labelled_images(dataset, root, train=False)[0]
+        return images.expand(-1, channels, -1, -1).contiguous() if channels != 1 else images
+    if dataset == "cifar10":
+        return torch.from_numpy(fit_arrays(load_cifar10(root, train=False), image_size, channels))
+    images = load_train_images(dataset, root, image_size, channels, progress)
+    return images[reference_rows(len(images))]
+
+
+def reference_rows(count: int) -> torch.Tensor:
+    """The rows of a folder's images that form its reference: all of them up to :data:`REFERENCE_SAMPLE`, else that
+    many drawn without replacement by :data:`REFERENCE_SEED`, in increasing order (so the file is read forward)."""
+    if count <= REFERENCE_SAMPLE:
+        return torch.arange(count)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(REFERENCE_SEED))
+    return order[:REFERENCE_SAMPLE].sort().values
+
+
+def load_cifar10(root: Path, train: bool = True) -> np.ndarray:
+    """One split of CIFAR-10's images as uint8 (N, 32, 32, 3); downloads into ``root`` when online."""
+    try:
+        return datasets.CIFAR10(root=str(root), train=train, download=True).data
+    except (RuntimeError, OSError) as error:
+        raise DataUnavailableError(
+            f"dataset 'cifar10' is not in data dir {root} and could not be downloaded ({one_line(error)}); "
+            f"expected {root / 'cifar-10-batches-py'}"
+        ) from None
+
+
+def in_memory_limit() -> int:
+    """The most bytes of training images shipped through Ray's object store: a fifth of this machine's memory (the
+    store holds about 30 % of it by default, and each node keeps one copy)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 5
+
+
+@dataclass(frozen=True)
+class MappedImages:
+    """A decoded folder too large to ship through the object store: each trial maps its node's decoded file, which
+    that node reads from its cache dir or decodes first (on a Ray cluster each node has its own)."""
+
+    dataset: str
+    data_root: str
+    image_size: int
+    channels: int
+
+    def open(self) -> torch.Tensor:
+        return load_train_images(self.dataset, Path(self.data_root), self.image_size, self.channels)
+
+
+def shipped_images(images: torch.Tensor, dataset: str, data_root: Path) -> np.ndarray | MappedImages:
+    """What the driver hands every trial: the images themselves when they fit :func:`in_memory_limit`, else where
+    each trial maps them from."""
+    if images.numel() <= in_memory_limit():
+        return np.ascontiguousarray(images.numpy())
+    _, channels, size, _ = images.shape
+    return MappedImages(dataset, str(data_root), size, channels)
 
 
 def take_subset(images: torch.Tensor, subset: int) -> torch.Tensor:
@@ -115,13 +209,13 @@ def take_subset(images: torch.Tensor, subset: int) -> torch.Tensor:
 
 
 def to_unit_range(images_uint8: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1], the Tanh generator's range."""
-    return images_uint8.unsqueeze(1).float().div_(127.5).sub_(1.0)
+    """uint8 (N, C, H, W) -> float (N, C, H, W) in [-1, 1], the Tanh generator's range."""
+    return images_uint8.float().div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """Float (N, 1, 28, 28) in [-1, 1] -> uint8 (N, 28, 28), rounded: the inverse of :func:`to_unit_range`."""
-    return images.squeeze(1).add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
+    """Float (N, C, H, W) in [-1, 1] -> uint8, rounded: the inverse of :func:`to_unit_range`."""
+    return images.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
 def epoch_batches(images: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:

@@ -144,7 +144,14 @@ class GANTraining:
         # Unused by the loop, but seeded and checkpointed so that code added to it (augmentation, say) stays exact.
         np.random.seed(config.seed)
         random.seed(config.seed)
-        generator, discriminator = build_models(config.model, config.latent_dim, config.spectral_norm)
+        if tuple(images.shape[1:]) != config.image_shape:
+            raise ValueError(
+                f"images of shape {tuple(images.shape[1:])} for a trial of image_shape {config.image_shape} "
+                "(channels, size, size)"
+            )
+        generator, discriminator = build_models(
+            config.model, config.latent_dim, config.spectral_norm, config.image_shape
+        )
         self.generator = generator.to(self.device)
         self.discriminator = discriminator.to(self.device)
         self.discriminator_logits = logits_module(self.discriminator)

@@ -25,17 +25,19 @@ from trainables.checkpoint import (
     write_checkpoint,
 )
 from trainables.config import TrialConfig
+from trainables.data import MappedImages
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss
 from trainables.quality.evaluator import RealReference, TrialEvaluator
 
 
-def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReference | None) -> None:
-    """Train one GAN; ``images`` is the (N, 28, 28) uint8 training set from the object store.
+def train_gan(params: dict[str, Any], images: np.ndarray | MappedImages, reference: RealReference | None) -> None:
+    """Train one GAN; ``images`` is the uint8 (N, C, S, S) training set from the object store.
 
     A numpy array, because Ray hands those out zero-copy: every trial on a node reads the one
-    copy in the node's shared memory (read-only, which suits a loop that only indexes it).
+    copy in the node's shared memory (read-only, which suits a loop that only indexes it). A
+    decoded folder too large for the store comes as :class:`MappedImages`, and the trial maps it.
     ``reference`` is the real test set as the quality metrics see it (trainables.quality.evaluator),
     computed once on the driver; None when the sweep does not evaluate (``eval_every`` 0). Every
     ``eval_every`` epochs and at the last, G's samples of the trial's fixed evaluation noise are
@@ -52,9 +54,12 @@ def train_gan(params: dict[str, Any], images: np.ndarray, reference: RealReferen
     config = TrialConfig.from_dict(params)
     cpus = tune.get_context().get_trial_resources().required_resources["CPU"]
     torch.set_num_threads(max(1, int(cpus)))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        shared_images = torch.from_numpy(images)
+    if isinstance(images, MappedImages):
+        shared_images = images.open()
+    else:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            shared_images = torch.from_numpy(images)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     training = GANTraining(config, shared_images, device)
     evaluator = TrialEvaluator(config, reference, device)

@@ -7,7 +7,7 @@ import argparse
 import dataclasses
 from typing import Any, Callable
 
-from trainables.config import type_name
+from trainables.config import ConfigError, type_name
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -37,7 +37,7 @@ def value_parser(field: dataclasses.Field) -> Callable[[str], Any]:
     otherwise: an integer at least its lowest value, a number, one of its choices, or true/false."""
     choices, at_least, kind = field.metadata.get("choices"), field.metadata.get("at_least"), type_name(field)
     if field.metadata.get("parse"):
-        return field.metadata["parse"]
+        return one_line_parse(field.metadata["parse"])
     if choices:
         return one_of(choices)
     if kind == "int" and at_least is not None:
@@ -64,6 +64,18 @@ def add_setting_flags(group, config_class: type, exclude: tuple[str, ...] = ()) 
             choices = field.metadata.get("choices")
             metavar = "{" + ",".join(choices) + "}" if choices else None
             group.add_argument(flag, type=value_parser(field), metavar=metavar, help=text)
+
+
+def one_line_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A setting's own parser as an argparse ``type``: its ConfigError's one line becomes argparse's error."""
+
+    def parsed(text: str) -> Any:
+        try:
+            return parse(text)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parsed
 
 
 def one_of(choices: tuple[str, ...]) -> Callable[[str], str]:

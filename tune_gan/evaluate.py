@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from trainables.checkpoint import STATE_FILE, CheckpointError, read_state
-from trainables.config import DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
+from trainables.config import CLASSIFIED_DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
 from trainables.models import build_models
 from trainables.quality.classifier import ClassifierWeightsError, accuracy, load_classifier
@@ -110,7 +110,7 @@ def _trial_generator(state: dict[str, Any], path: str) -> tuple[TrialConfig, tor
     no config this code accepts or weights that do not fit the generator that config describes."""
     try:
         config = TrialConfig.from_dict(dict(state["config"]))
-        generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm)
+        generator, _ = build_models(config.model, config.latent_dim, config.spectral_norm, config.image_shape)
         generator.load_state_dict(state["generator"])
     except (TypeError, ValueError, RuntimeError, AttributeError) as error:  # ConfigError is a ValueError
         raise EvaluateError(
@@ -136,7 +136,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         ("real", "what real data scores: test-set IS, and 10,000 training images against the test set"),
     ):
         command = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
-        command.add_argument("--dataset", choices=DATASETS, required=True)
+        command.add_argument("--dataset", choices=CLASSIFIED_DATASETS, required=True)
     command = commands.add_parser(
         "checkpoint", parents=[common], help="score a trial checkpoint's generator", description=__doc__
     )

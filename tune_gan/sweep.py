@@ -31,7 +31,14 @@ import torch
 
 from trainables.checkpoint import CheckpointError
 from trainables.config import RENAMED_SETTINGS, ConfigError, TrialConfig
-from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_train_images, resolve_data_dir
+from trainables.data import (
+    DATA_DIR_ENV,
+    DataUnavailableError,
+    MappedImages,
+    load_train_images,
+    resolve_data_dir,
+    shipped_images,
+)
 from trainables.metric_keys import RANKABLE
 from trainables.quality.classifier import ClassifierWeightsError
 from trainables.quality.evaluator import RealReference, real_reference
@@ -307,19 +314,22 @@ def prepare_storage(args: argparse.Namespace) -> tuple[StorageLocation, str, Swe
     return storage, name, spec
 
 
-def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray, RealReference | None]:
+def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | MappedImages, RealReference | None]:
     """The training images every trial shares and, when any trial evaluates, the real test set as the quality
     metrics see it: computed (or read from the cache) once, here, for every trial."""
     data_root = resolve_data_dir(args.data_dir)
     configs = spec.trial_configs()
-    dataset = configs[0].dataset  # the same for every trial: never an axis (NOT_SWEEPABLE)
-    images = load_train_images(dataset, data_root)
+    first = configs[0]  # dataset, size and channels are the same for every trial: never an axis (NOT_SWEEPABLE)
+    dataset = first.dataset
+    progress = lambda line: print(f"tune-gan: {line}", flush=True)  # noqa: E731
+    channels, size, _ = first.image_shape
+    images = load_train_images(dataset, data_root, size, channels, progress)
     subset = max(config.subset for config in configs)
     if subset > len(images):
         raise SweepError(f"--subset {subset}: {dataset} has only {len(images)} training images")
     evaluates = any(config.eval_every for config in configs)
     print(f"tune-gan: data {data_root}")
-    return images.numpy(), real_reference(dataset, data_root) if evaluates else None
+    return shipped_images(images, dataset, data_root), real_reference(dataset, data_root) if evaluates else None
 
 
 def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, Placement]:

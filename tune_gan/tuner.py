@@ -15,6 +15,7 @@ import numpy as np
 import ray
 from ray import tune
 
+from trainables.data import MappedImages
 from trainables.quality.evaluator import RealReference
 from trainables.trainable import train_gan
 from tune_gan.console import PROGRESS_COLUMNS
@@ -80,7 +81,7 @@ def param_space(spec: SweepSpec) -> dict[str, Any]:
 
 def build_tuner(
     spec: SweepSpec,
-    images: np.ndarray,
+    images: np.ndarray | MappedImages,
     reference: RealReference | None,
     storage: StorageLocation,
     name: str,

@@ -117,15 +117,27 @@ def load_classifier(dataset: str, device: str | torch.device = "cpu") -> nn.Sequ
 _BATCH = 500  # images through the classifier at once: its activations stay a few tens of MB
 
 
+_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as PIL converts RGB to grey; they sum to 1, so grey turned RGB is exact
+
+
+def grey(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 3, H, W) as uint8 (N, 1, H, W) by luma, rounded."""
+    weights = torch.tensor(_LUMA, device=images.device).view(1, 3, 1, 1)
+    return (images.float() * weights).sum(1, keepdim=True).round_().clamp_(0, 255).to(torch.uint8)
+
+
 @torch.no_grad()
 def classify(net: nn.Sequential, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(features, logits) of uint8 (N, 28, 28) images, on the classifier's device."""
+    """(features, logits) of uint8 (N, 1, 28, 28) images, on the classifier's device; RGB ones (grey data turned
+    to RGB) are scored as grey, the classifier's input."""
     device = next(net.parameters()).device
+    if images.shape[1] == 3:
+        images = grey(images)
     outputs = [features_and_logits(net, to_unit_range(chunk).to(device)) for chunk in images.split(_BATCH)]
     return torch.cat([features for features, _ in outputs]), torch.cat([logits for _, logits in outputs])
 
 
 def accuracy(net: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Top-1 accuracy on uint8 (N, 28, 28) images."""
+    """Top-1 accuracy on uint8 (N, 1, 28, 28) images."""
     _features, logits = classify(net, images)
     return float((logits.argmax(dim=1).cpu() == labels).double().mean())

@@ -80,7 +80,7 @@ def real_reference(dataset: str, data_root: Path, directory: Path | None = None)
 
 @torch.no_grad()
 def generate(generator: nn.Module, noise: torch.Tensor) -> torch.Tensor | None:
-    """G's samples for ``noise`` as uint8 (N, 28, 28) images on G's device, made in eval mode (BatchNorm's
+    """G's samples for ``noise`` as uint8 (N, C, H, W) images on G's device, made in eval mode (BatchNorm's
     running statistics); None when any sample is not finite (a run diverged to NaN), as then nothing can be scored."""
     was_training = generator.training
     generator.eval()
@@ -123,7 +123,7 @@ class QualityEvaluator:
         self.real = reference.to(device)
 
     def score(self, images: torch.Tensor) -> dict[str, float]:
-        """Every quality metric of uint8 (N, 28, 28) images against the real test set."""
+        """Every quality metric of uint8 (N, 1, 28, 28) images against the real test set."""
         return score(self._evaluation(images))
 
     def _evaluation(self, images: torch.Tensor) -> Evaluation:

@@ -17,7 +17,7 @@ import time
 import torch
 from torch import nn
 
-from trainables.config import DATASETS
+from trainables.config import CLASSIFIED_DATASETS
 from trainables.data import batch_indices, load_labelled_images, resolve_data_dir, to_unit_range
 from trainables.quality.classifier import accuracy, classifier_net, save_classifier
 
@@ -51,7 +51,7 @@ def train(images: torch.Tensor, labels: torch.Tensor, epochs: int) -> nn.Sequent
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train an evaluator classifier and record it in the manifest.")
-    parser.add_argument("--dataset", choices=DATASETS, required=True)
+    parser.add_argument("--dataset", choices=CLASSIFIED_DATASETS, required=True)
     parser.add_argument("--data-dir", help="dataset root (default: $TUNE_GAN_DATA, else ~/.cache/tune-gan/data)")
     args = parser.parse_args(argv)
     root = resolve_data_dir(args.data_dir)
