@@ -18,7 +18,7 @@ import torch
 
 from trainables.data import class_names
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
-from trainables.metric_keys import CLASS_SHARES, DIVERGED_STATUS, TERMINATED
+from trainables.metric_keys import CLASS_SHARES, DIVERGED_STATUS, TERMINATED, anchor_key
 from trainables.quality.metrics import covered
 
 # An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
@@ -27,6 +27,12 @@ from trainables.quality.metrics import covered
 # outlying real images); noisy but readable 1s only (batch 128 · warmup_cosine) 0.013, with density 0.34. On 5,000
 # real images: 1s only 0.12, 0s, 1s and 7s 0.32; 10,000 real training images 0.95.
 LEARNED_COVERAGE = 0.005
+# ... and at least this many times what the anchors of failure score, one real image repeated and uniform noise
+# (trainables.quality.anchors), in whatever features the study was scored in. In the MNIST classifier's, one digit
+# repeated covers 0.0003 and noise 0.0001 (10,000 each), and grey blobs, the generator that did not learn,
+# 0.0006-0.0017: up to 5.7x the repeated digit, so LEARNED_COVERAGE stands there; in Inception's features on a user's
+# folder, where these were never measured, the line rises with what failure scores.
+FAILURE_MARGIN = 5
 FEW_MODES_CLASSES = 5  # having drawn the data, G has mode-collapsed when at most this many classes get a fair share
 COVERAGE_DROP = 0.5  # ... or when its coverage fell below this fraction of its best so far
 # An evaluation shows one image for every z when its samples' mean pairwise feature distance is below this fraction of
@@ -46,6 +52,8 @@ ONE_IMAGE_DIVERSITY = 0.25
 # above: 0.37, then 0.094; in the 12-epoch sweep its best 0.35, then 0.20, 0.57x). Blobs that never varied did not
 # learn.
 DIVERSITY_DROP = 0.6
+# ONE_IMAGE_DIVERSITY sits just under uniform noise's diversity in the MNIST classifier's features (0.26); where the
+# study's features give noise less (its anchor), the line is noise's: varied noise is not one image for every z.
 # An evaluation's classes are named only where its precision is above this: below it the samples do not look like data
 # and the classifier's label is no digit the generator draws. Measured on 5,000 real training digits under Gaussian
 # pixel noise (2-core EPYC VM), precision against the share of labels that are the digit's: 0.88 and 0.78, 100 %; 0.56,
@@ -80,15 +88,22 @@ DEFINITIONS = f"""\
   neighbourhoods (k = 5) hold a sample (`coverage`, Naeem et al. 2020). Grey blobs score below 0.002 even
   where precision is 1.00 and density 0.9 (they sit in a few large balls of outlying real images); noisy
   1s alone score about 0.013, real 1s alone 0.12: precision and density cannot tell blobs from digits.
+  In features without the dataset's classes (Inception's, on any data but MNIST and FashionMNIST,
+  whose classifiers' measured lines stand) the line is also at least {FAILURE_MARGIN:g}× what the
+  **anchors** of failure cover: one real image repeated and uniform
+  noise, each scored against the same reference once and cached with it, beside a seeded sample of
+  real images (each trial reports all three). Where the real sample covers less than that line, the
+  features cannot tell data from failure: no trial is judged ("quality not measured").
   A trial **did not learn** (in N generator updates) when no evaluation drew the data: more updates or
   a larger LR, not a fix for collapse, is what it needs.
 - A trial that drew the data shows **mode collapse** at an evaluation where at most
-  {FEW_MODES_CLASSES} of the 10 classes get at least half their fair share of the samples, or where
-  its coverage fell below {COVERAGE_DROP:g}× its best so far. Any trial shows it where its samples
-  barely differ, whether or not it drew the data: **one image for every z**, when their mean pairwise
-  distance in the classifier's feature space (`diversity`) is below {ONE_IMAGE_DIVERSITY:g}× the real
-  test set's and below {DIVERSITY_DROP:g}× its own best so far (one real digit under pixel noise of σ 16
-  grey levels scores 0.074, real 1s alone 0.32; an untrained generator, one image for every z from the
+  {FEW_MODES_CLASSES} of the 10 classes get at least half their fair share of the samples (only where
+  a classifier of the dataset's own classes scored it), or where its coverage fell below
+  {COVERAGE_DROP:g}× its best so far. Any trial shows it where its samples barely differ, whether or
+  not it drew the data: **one image for every z**, when their mean pairwise distance in the study's
+  feature space (`diversity`) is below {ONE_IMAGE_DIVERSITY:g}× the real test set's (or noise's
+  anchor, where less) and below {DIVERSITY_DROP:g}× its own best so far (one real digit under pixel
+  noise of σ 16 grey levels scores 0.074, real 1s alone 0.32; an untrained generator, one image for every z from the
   start, scores 0.019, and the grey blobs it first draws stay near their best: a generator that never
   had more variety did not learn). It mode-collapsed at the epoch from which every later evaluation
   shows it (said with what it fell from and what its last samples draw: "9 classes at epoch 8 → 2
@@ -153,9 +168,45 @@ class TrialOutcome:
     improving: bool | None = None
 
 
+def _anchor(evaluations: pd.DataFrame, anchor: str, metric: str) -> float:
+    """What ``anchor`` scored in ``metric`` against the trial's reference (the evaluations' anchor column); NaN for
+    results written before anchors were."""
+    column = anchor_key(anchor, metric)
+    return float(evaluations[column].max()) if column in evaluations and evaluations[column].notna().any() else math.nan
+
+
+def _label_free(evaluations: pd.DataFrame) -> bool:
+    """Whether the trial was scored in features without the dataset's classes (Inception's): the lines measured in
+    a shipped classifier's features stand where one scored it (FashionMNIST's noise covers 0.002 there, MNIST's 0)."""
+    return _breadth(evaluations) == "coverage"
+
+
+def drew_data_line(evaluations: pd.DataFrame) -> float:
+    """The coverage at which samples drew the data: LEARNED_COVERAGE, or, in label-free features, FAILURE_MARGIN x
+    what one real image repeated or noise covers there where that is more."""
+    failure = max(_anchor(evaluations, "one_image", "coverage"), _anchor(evaluations, "noise", "coverage"))
+    if math.isnan(failure) or not _label_free(evaluations):
+        return LEARNED_COVERAGE
+    return max(LEARNED_COVERAGE, FAILURE_MARGIN * failure)
+
+
+def one_image_line(evaluations: pd.DataFrame) -> float:
+    """The diversity under which samples are one image for every z: ONE_IMAGE_DIVERSITY, or, in label-free features,
+    noise's where less."""
+    noise = _anchor(evaluations, "noise", "diversity")
+    return ONE_IMAGE_DIVERSITY if math.isnan(noise) or not _label_free(evaluations) else min(ONE_IMAGE_DIVERSITY, noise)
+
+
+def features_tell_data_from_failure(evaluations: pd.DataFrame) -> bool:
+    """Whether a real sample covers more than the line failure stays under, in the trial's features (True for
+    results without anchors): a network that gives real images no more coverage than noise judges no generator."""
+    real = _anchor(evaluations, "real", "coverage")
+    return math.isnan(real) or real >= drew_data_line(evaluations)
+
+
 def drew_data(evaluations: pd.DataFrame) -> pd.Series:
-    """Per evaluation (rows in epoch order): whether the samples drew the data (coverage ≥ LEARNED_COVERAGE)."""
-    return evaluations["coverage"] >= LEARNED_COVERAGE
+    """Per evaluation (rows in epoch order): whether the samples drew the data (coverage ≥ :func:`drew_data_line`)."""
+    return evaluations["coverage"] >= drew_data_line(evaluations)
 
 
 def one_image(evaluations: pd.DataFrame) -> pd.Series:
@@ -165,7 +216,7 @@ def one_image(evaluations: pd.DataFrame) -> pd.Series:
     if "diversity" not in evaluations:
         return pd.Series(False, index=evaluations.index)
     diversity = evaluations["diversity"]
-    return (diversity < ONE_IMAGE_DIVERSITY) & (diversity < DIVERSITY_DROP * diversity.cummax())
+    return (diversity < one_image_line(evaluations)) & (diversity < DIVERSITY_DROP * diversity.cummax())
 
 
 def mode_collapsed(evaluations: pd.DataFrame) -> pd.Series:
@@ -245,25 +296,39 @@ def _what_it_draws(evaluation: pd.Series) -> str:
     return f": {drawn}" if drawn else ""
 
 
+def _breadth(evaluations: pd.DataFrame) -> str:
+    """How a trial's details say how much of the data its samples draw: its classes where a classifier counted them,
+    else its coverage (features without the dataset's classes, trainables.quality.extractors)."""
+    counted = "classes_covered" in evaluations and evaluations["classes_covered"].notna().all()
+    return "classes_covered" if counted else "coverage"
+
+
+def _drawn(evaluation: pd.Series, breadth: str) -> str:
+    """'2 classes' or 'coverage 0.031'."""
+    value = evaluation[breadth]
+    return _classes(int(value)) if breadth == "classes_covered" else f"coverage {value:.2g}"
+
+
 def collapse_detail(evaluations: pd.DataFrame, epoch: float) -> str:
     """What a collapse from ``epoch`` fell from, and what the last evaluation draws where the results say:
     '9 classes at epoch 8 → 2 classes at epoch 14: Trouser (61%), Bag (30%)', '9 classes at epoch 8 → one image for
-    every z at epoch 14 (diversity 0.01)', or, for a generator that never drew more, '2 classes at epoch 12, never
-    more than 3'."""
+    every z at epoch 14 (diversity 0.01)', 'coverage 0.21 at epoch 4 → coverage 0.06 at epoch 8' without classes,
+    or, for a generator that never drew more, '2 classes at epoch 12, never more than 3'."""
+    breadth = _breadth(evaluations)
     before = evaluations[(evaluations["epoch"] < epoch) & drew_data(evaluations)]
     last = evaluations.iloc[-1]
     if one_image(evaluations).iloc[-1]:
         end = f"one image for every z at epoch {int(last['epoch'])} (diversity {last['diversity']:.2g})"
     else:
-        end = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}"
+        end = f"{_drawn(last, breadth)} at epoch {int(last['epoch'])}"
         if before.empty:
-            most = int(evaluations.loc[drew_data(evaluations).cummax(), "classes_covered"].max())
-            end += "" if most == int(last["classes_covered"]) else f", never more than {most}"
+            most = evaluations.loc[drew_data(evaluations).cummax(), breadth].max()
+            end += "" if most == last[breadth] else f", never more than {_drawn(pd.Series({breadth: most}), breadth)}"
         end += _what_it_draws(last)
     if before.empty:
         return end
-    peak = before[before["classes_covered"] == before["classes_covered"].max()].iloc[-1]  # the latest at its best
-    return f"{_classes(int(peak['classes_covered']))} at epoch {int(peak['epoch'])} → {end}"
+    peak = before[before[breadth] == before[breadth].max()].iloc[-1]  # the latest at its best
+    return f"{_drawn(peak, breadth)} at epoch {int(peak['epoch'])} → {end}"
 
 
 def too_early_detail(evaluations: pd.DataFrame) -> str:
@@ -271,7 +336,7 @@ def too_early_detail(evaluations: pd.DataFrame) -> str:
     far'."""
     first = evaluations.iloc[first_drew_data(evaluations)]
     last = evaluations.iloc[-1]
-    drawn = f"{_classes(int(last['classes_covered']))} at epoch {int(last['epoch'])}{_what_it_draws(last)}"
+    drawn = f"{_drawn(last, _breadth(evaluations))} at epoch {int(last['epoch'])}{_what_it_draws(last)}"
     best = f"its best FID ({last['fid']:.3g}) and coverage ({last['coverage']:.2g}) so far"
     return f"first drew the data at epoch {int(first['epoch'])}; {drawn}; {best}"
 
@@ -311,6 +376,10 @@ def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reas
         return TrialOutcome(NOT_MEASURED, math.nan)
     if "coverage" not in evaluations or evaluations["coverage"].isna().any():
         return TrialOutcome(NOT_MEASURED, math.nan, "no coverage: results written before it was measured")
+    if not features_tell_data_from_failure(evaluations):
+        real, line = _anchor(evaluations, "real", "coverage"), drew_data_line(evaluations)
+        detail = f"in these features real images cover {real:.2g}, under the {line:.2g} that failure reaches"
+        return TrialOutcome(NOT_MEASURED, math.nan, detail)
     improving = still_improving(evaluations)
     last = evaluations.iloc[-1]
     collapse = mode_collapse_epoch(evaluations)

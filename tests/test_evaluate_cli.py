@@ -54,7 +54,7 @@ def test_checkpoint_scores_repeat_the_trials_last_evaluation_and_save_the_sample
     images = torch.load(samples, weights_only=True)
     assert images.dtype == torch.uint8 and images.shape == (2000, 1, 28, 28)
     evaluator = QualityEvaluator(real_reference("mnist", resolve_data_dir(None)))
-    rescored = evaluator.score(images.squeeze(1))  # what any tool reading the file gets with our classifier
+    rescored = evaluator.score(images)  # what any tool reading the file gets with our classifier
     assert rescored["fid"] == pytest.approx(scored["fid"], rel=1e-9) and rescored["recall"] == scored["recall"]
     code, out, err = run_evaluate([*argv[:2], "--n", "500", "--json"], capsys)
     assert code == 0 and json.loads(out)["samples"] == 500 and json.loads(out)["fid"] != scored["fid"]

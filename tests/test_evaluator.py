@@ -13,7 +13,7 @@ from analysis.outcomes import ONE_IMAGE_DIVERSITY
 from trainables.config import CLASSIFIED_DATASETS, TrialConfig
 from trainables.data import load_labelled_images, resolve_data_dir, to_uint8, to_unit_range
 from trainables.loop import GANTraining
-from trainables.metric_keys import CLASS_SHARES, EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
+from trainables.metric_keys import ANCHOR_KEYS, CLASS_SHARES, EVAL_TIME_S, HIGHER_IS_BETTER, QUALITY_METRICS
 from trainables.quality.classifier import (
     ClassifierWeightsError,
     accuracy,
@@ -104,7 +104,9 @@ def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, m
     test_images, _ = mnist_test
     train_images, _ = mnist_train
     real = mnist_evaluator.score(train_images[:10_000])  # disjoint from the test set, the reference
-    noise = mnist_evaluator.score(torch.randint(0, 256, (10_000, 28, 28), generator=torch.Generator().manual_seed(0)))
+    noise = mnist_evaluator.score(
+        torch.randint(0, 256, (10_000, 1, 28, 28), generator=torch.Generator().manual_seed(0))
+    )
     assert real["fid"] < 5 and noise["fid"] > 100 * real["fid"]
     assert real["precision"] > 0.8 and real["recall"] > 0.8
     assert real["classes_covered"] == 10 and real["class_kl"] < 0.01
@@ -118,7 +120,7 @@ def test_real_data_scores_like_real_data_and_noise_like_noise(mnist_evaluator, m
 @pytest.mark.slow
 def test_collapsed_generators_are_caught(mnist_evaluator, mnist_train):
     images, labels = mnist_train
-    one_digit = mnist_evaluator.score(images[:1].expand(10_000, 28, 28).contiguous())
+    one_digit = mnist_evaluator.score(images[:1].expand(10_000, 1, 28, 28).contiguous())
     assert one_digit["classes_covered"] == 1 and one_digit["class_kl"] > 2.2 and one_digit["recall"] < 0.01
     assert one_digit["coverage"] < 0.001  # a handful of the 10,000 real neighbourhoods (0.0003)
     sevens = mnist_evaluator.score(images[labels == 7][:5000])  # real images, but only one class
@@ -133,7 +135,7 @@ def test_diversity_tells_one_image_for_every_z_from_one_class(mnist_evaluator, m
     collapse to one class in its many shapes, are not."""
     images, labels = mnist_train
     assert mnist_evaluator.score(images[:10_000])["diversity"] == pytest.approx(1.0, abs=0.05)  # (0.98)
-    pixel_noise = torch.randn(5000, 28, 28, generator=torch.Generator().manual_seed(0)) * 16  # σ 16 grey levels
+    pixel_noise = torch.randn(5000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 16  # σ 16 grey levels
     one_noisy_digit = (images[:1].float() + pixel_noise).round().clamp(0, 255).to(torch.uint8)
     assert mnist_evaluator.score(one_noisy_digit)["diversity"] < ONE_IMAGE_DIVERSITY / 1.5  # (0.074)
     ones = mnist_evaluator.score(images[labels == 1][:5000])
@@ -153,7 +155,7 @@ def test_fashion_mnist_real_splits_score_as_real(tmp_path):
 
 
 def test_uint8_round_trip_is_exact():
-    images = torch.randint(0, 256, (7, 28, 28), dtype=torch.uint8)
+    images = torch.randint(0, 256, (7, 1, 28, 28), dtype=torch.uint8)
     assert torch.equal(to_uint8(to_unit_range(images)), images)
 
 
@@ -177,7 +179,10 @@ def test_evaluation_schedule_and_unevaluated_results():
     assert [epoch for epoch in range(1, 13) if is_eval_epoch(epoch, 5, finished=epoch == 12)] == [5, 10, 12]
     assert is_eval_epoch(7, 5, finished=True)  # a run that stopped early is scored where it stopped
     assert not any(is_eval_epoch(epoch, 0, finished=True) for epoch in range(1, 6))
-    assert set(NOT_EVALUATED) == {*QUALITY_METRICS, *CLASS_SHARES, EVAL_TIME_S} and NOT_EVALUATED[EVAL_TIME_S] == 0.0
+    assert (
+        set(NOT_EVALUATED) == {*QUALITY_METRICS, *CLASS_SHARES, *ANCHOR_KEYS, EVAL_TIME_S}
+        and NOT_EVALUATED[EVAL_TIME_S] == 0.0
+    )
 
 
 def test_evaluation_noise_is_fixed_per_trial_and_not_the_sample_grid_noise(mnist_images):

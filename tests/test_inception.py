@@ -8,14 +8,12 @@ import pickle
 
 import pytest
 import torch
-import torch_fidelity.feature_extractor_inceptionv3 as fidelity_inception
 from torch import nn
 from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3, FeatureExtractorInceptionV3
 
+from tests.inception_weights import FEATURES, NAME, save_random_inception_weights
 from trainables.quality import inception
 from trainables.quality.inception import FeatureWeightsError, inception_features, load_inception
-
-NAME, FEATURES = "inception-v3-compat", ["2048", "logits_unbiased"]
 
 
 def random_uint8_images(count: int, channels: int, size: int, seed: int) -> torch.Tensor:
@@ -25,28 +23,7 @@ def random_uint8_images(count: int, channels: int, size: int, seed: int) -> torc
 
 @pytest.fixture(scope="module")
 def random_weights(tmp_path_factory: pytest.TempPathFactory):
-    """A seeded random state dict of torch-fidelity's network, saved with torch.save.
-
-    The network's default init shrinks activations to ~1e-8 by the pool layer, where any two outputs agree to 1e-5;
-    He-initialised convolutions keep them ~1, and non-trivial batch-norm statistics make a loader that dropped the
-    buffers give different features.
-    """
-    torch.manual_seed(0)
-    with pytest.MonkeyPatch.context() as patch:  # its constructor would download the real weights
-        patch.setattr(fidelity_inception, "load_state_dict_from_url", lambda *args, **kwargs: None)
-        patch.setattr(FeatureExtractorInceptionV3, "load_state_dict", lambda self, state_dict: None)
-        net = FeatureExtractorInceptionV3(NAME, FEATURES)
-    for module in net.modules():
-        if isinstance(module, nn.Conv2d):
-            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
-        elif isinstance(module, nn.BatchNorm2d):
-            nn.init.uniform_(module.weight, 0.5, 1.5)
-            nn.init.normal_(module.bias, std=0.1)
-            nn.init.normal_(module.running_mean, std=0.1)
-            nn.init.uniform_(module.running_var, 0.5, 1.5)
-    path = tmp_path_factory.mktemp("weights") / "inception.pt"
-    torch.save(net.state_dict(), path)
-    return path
+    return save_random_inception_weights(tmp_path_factory.mktemp("weights") / "inception.pt")
 
 
 @pytest.fixture(scope="module")

@@ -101,9 +101,11 @@ def test_the_layers_hold_the_modules_they_are_named_for():
     assert {module for module in SOURCES if layer(module) == "settings"} == set(SETTINGS)
     assert {module for module in SOURCES if layer(module) == "evaluator"} == {
         "trainables.quality",
+        "trainables.quality.anchors",  # what known sets score: scored by the scorers, cached with the reference
         "trainables.quality.classifier",
         "trainables.quality.evaluator",
-        "trainables.quality.inception",
+        "trainables.quality.extractors",  # which network a study is scored in: the classifier's or Inception's
+        "trainables.quality.inception",  # the field's network, loaded weights_only: scoring, not training
         "trainables.quality.metrics",
         "trainables.quality.scorers",
         "trainables.quality.train_classifier",

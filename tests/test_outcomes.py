@@ -321,3 +321,62 @@ def test_fewer_classes_only_at_a_last_evaluation_that_is_its_best_is_not_a_colla
     assert outcome_of(rows).outcome == outcomes.STABLE
     rows = history([0.0038, 0.025, 0.033, 0.057, 0.098, 0.090], [2, 4, 5, 7, 7, 5], fid=[552, 370, 349, 278, 214, 240])
     assert outcome_of(rows).outcome == outcomes.MODE_COLLAPSE
+
+
+def anchored(rows: pd.DataFrame, **anchors: float) -> pd.DataFrame:
+    """``rows`` as scored in features without the dataset's classes (Inception's on a folder): classes NaN, and the
+    anchors (``one_image_coverage=0.004``, ...) reported beside every evaluation as the evaluator does."""
+    rows["classes_covered"] = math.nan
+    for name, value in anchors.items():
+        rows[f"anchor_{name}"] = value
+    return rows
+
+
+# What failure covers in these crafted features: a repeated image 0.004, noise 0.002; real images 0.6.
+FAILURE_ANCHORS = {"one_image_coverage": 0.004, "noise_coverage": 0.002, "real_coverage": 0.6}
+
+
+def test_the_drew_the_data_line_rises_to_five_times_what_failure_covers_in_the_studys_features():
+    rows = anchored(history([0.010, 0.012, 0.015, 0.018], [0] * 4), **FAILURE_ANCHORS)
+    assert outcomes.drew_data_line(rows) == pytest.approx(5 * 0.004)  # max(0.005, 5 x max(0.004, 0.002))
+    result = outcome_of(rows)  # above MNIST's 0.005 throughout, but under 0.02
+    assert (result.outcome, result.detail) == (outcomes.DID_NOT_LEARN, "in 464 generator updates, best coverage 0.018")
+    # Where failure covers little, the MNIST line stands: the same coverage drew the data.
+    low = anchored(history([0.010, 0.012, 0.015, 0.018], [0] * 4), one_image_coverage=0.0003, noise_coverage=0.0001)
+    assert outcomes.drew_data_line(low) == outcomes.LEARNED_COVERAGE and outcome_of(low).outcome == outcomes.STABLE
+    assert outcomes.drew_data_line(history([0.01], [3])) == outcomes.LEARNED_COVERAGE  # results without anchors
+    # A shipped classifier's measured line stands in its features, whatever the anchors (FashionMNIST's noise: 0.002).
+    counted = history([0.01], [3])
+    counted["anchor_noise_coverage"] = 0.002
+    assert outcomes.drew_data_line(counted) == outcomes.LEARNED_COVERAGE
+
+
+def test_without_classes_a_coverage_fall_is_mode_collapse_said_in_coverage():
+    rows = anchored(history([0.05, 0.30, 0.32, 0.10, 0.08], [0] * 5, fid=[90, 40, 38, 70, 75]), **FAILURE_ANCHORS)
+    result = outcome_of(rows)
+    # 0.10 < 0.5 x 0.32 from epoch 8 on; the peak it fell from is epoch 6's.
+    assert (result.outcome, result.epoch) == (outcomes.MODE_COLLAPSE, 8.0)
+    assert result.detail == "coverage 0.32 at epoch 6 → coverage 0.08 at epoch 10"
+    rising = anchored(history([0.05, 0.10, 0.20], [0] * 3), **FAILURE_ANCHORS)
+    assert outcome_of(rising).outcome == outcomes.STABLE  # no class count can call it few classes
+
+
+def test_one_image_for_every_z_is_judged_under_noises_diversity_where_that_is_lower():
+    rows = anchored(
+        history([0.05, 0.30, 0.30, 0.30], [0] * 4, diversity=[0.5, 0.6, 0.15, 0.12]),
+        noise_diversity=0.1,
+        **FAILURE_ANCHORS,
+    )
+    assert outcomes.one_image_line(rows) == 0.1
+    assert outcomes.one_image(rows).tolist() == [False, False, False, False]  # 0.12 and 0.15: noise varies less
+    rows["diversity"] = [0.5, 0.6, 0.15, 0.05]
+    result = outcome_of(rows)
+    assert result.outcome == outcomes.MODE_COLLAPSE
+    assert result.detail == "coverage 0.3 at epoch 6 → one image for every z at epoch 8 (diversity 0.05)"
+
+
+def test_features_that_give_real_images_no_more_coverage_than_failure_judge_nobody():
+    rows = anchored(history([0.01, 0.02, 0.03], [0] * 3), **{**FAILURE_ANCHORS, "real_coverage": 0.015})
+    result = outcome_of(rows)
+    assert result.outcome == outcomes.NOT_MEASURED
+    assert result.detail == "in these features real images cover 0.015, under the 0.02 that failure reaches"

@@ -25,6 +25,10 @@ IMAGE_SIZES = (32, 64, 128, 256)  # any other data is centre-cropped and resized
 # A dataset's image size and channels where the flags give none (0): its own, else what a DCGAN study uses.
 DEFAULT_IMAGE_SIZE = {"mnist": NATIVE_SIZE, "fashion_mnist": NATIVE_SIZE, "cifar10": 32, FOLDER_PREFIX: 64}
 DEFAULT_CHANNELS = {"mnist": 1, "fashion_mnist": 1, "cifar10": 3, FOLDER_PREFIX: 3}
+# The network whose features every quality metric is measured in (trainables.quality.extractors): the dataset's
+# shipped classifier, or the field's Inception-v3 (torch-fidelity's inception-v3-compat) for any data.
+CLASSIFIER, INCEPTION = "classifier", "inception-v3-compat"
+FEATURE_EXTRACTORS = ("auto", CLASSIFIER, INCEPTION)
 SCHEDULES = ("constant", "step", "warmup_cosine")
 LR_SCALINGS = ("none", "sqrt", "linear")
 LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are used as given, whatever lr_scaling
@@ -100,6 +104,12 @@ class TrialConfig:
     channels: int = setting(
         0, "1 (grey) or 3 (RGB), converting the data if it is the other; 0: the data's own", at_least=0
     )
+    feature_extractor: str = setting(
+        "auto",
+        f"the features quality is measured in: {CLASSIFIER} (the shipped one, MNIST and FashionMNIST only) or "
+        f"{INCEPTION}; auto: {CLASSIFIER} where one is shipped, else {INCEPTION}",
+        choices=FEATURE_EXTRACTORS,
+    )
     latent_dim: int = setting(100, "size of G's input noise", at_least=1)
     batch_size: int = setting(128, "images per training step", at_least=1)
     epochs: int = setting(50, "training epochs per trial", at_least=1)
@@ -143,6 +153,11 @@ class TrialConfig:
             raise ConfigError(
                 f"image_size={self.image_size!r}: {self.dataset} takes {', '.join(map(str, sizes))} (or 0: its default)"
             )
+        if self.feature_extractor == CLASSIFIER and self.dataset not in CLASSIFIED_DATASETS:
+            raise ConfigError(
+                f"feature_extractor={CLASSIFIER!r}: a classifier is shipped for {', '.join(CLASSIFIED_DATASETS)} only, "
+                f"not {self.dataset}; use {INCEPTION} (or auto)"
+            )
         if self.channels not in (0, 1, 3):
             raise ConfigError(f"channels={self.channels!r}: allowed are 1 (grey), 3 (RGB) or 0 (the data's own)")
         for name in ("lr_g", "lr_d"):
@@ -181,6 +196,13 @@ class TrialConfig:
         kind = dataset_kind(self.dataset)
         size = self.image_size or DEFAULT_IMAGE_SIZE[kind]
         return (self.channels or DEFAULT_CHANNELS[kind], size, size)
+
+    @property
+    def extractor(self) -> str:
+        """The feature extractor quality is measured in, ``auto`` resolved for the dataset."""
+        if self.feature_extractor != "auto":
+            return self.feature_extractor
+        return CLASSIFIER if self.dataset in CLASSIFIED_DATASETS else INCEPTION
 
     @property
     def lr_scale(self) -> float:

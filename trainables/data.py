@@ -22,7 +22,7 @@ import torch
 from torchvision import datasets
 
 from trainables.config import CLASSIFIED_DATASETS, FOLDER_PREFIX, NATIVE_SIZE, one_line
-from trainables.image_files import ImageFilesError, decode_folder, fit_arrays, list_folder
+from trainables.image_files import ImageFilesError, decode_folder, fit_arrays, folder_data_name, list_folder
 
 DATA_DIR_ENV = "TUNE_GAN_DATA"
 _IDX_UNSIGNED_BYTE = 0x08  # the IDX type code of MNIST's and FashionMNIST's images and labels
@@ -159,6 +159,36 @@ def reference_rows(count: int) -> torch.Tensor:
         return torch.arange(count)
     order = torch.randperm(count, generator=torch.Generator().manual_seed(REFERENCE_SEED))
     return order[:REFERENCE_SAMPLE].sort().values
+
+
+REAL_SAMPLE_SEED = 1  # the anchors' real sample (trainables.quality.anchors), apart from the reference's
+
+
+def load_real_sample(
+    dataset: str, root: Path, samples: int, image_size: int = NATIVE_SIZE, channels: int = 1
+) -> torch.Tensor:
+    """Up to ``samples`` training images drawn by :data:`REAL_SAMPLE_SEED`: from the rows outside the reference
+    where the reference is a sample of the same images (a folder's, :func:`reference_rows`) and leaves any, else from
+    all of them (a split of its own, or a folder whose reference holds every image)."""
+    images = load_train_images(dataset, root, image_size, channels, progress=lambda line: None)
+    rows = torch.arange(len(images))
+    if dataset.startswith(FOLDER_PREFIX) and len(images) > REFERENCE_SAMPLE:
+        outside = torch.ones(len(images), dtype=torch.bool)
+        outside[reference_rows(len(images))] = False
+        rows = rows[outside]
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(REAL_SAMPLE_SEED))
+    return images[rows[order[:samples]].sort().values]
+
+
+def dataset_key(dataset: str, channels: int = 1, image_size: int = NATIVE_SIZE) -> str:
+    """A file name for the data as trials see it: the dataset's name (MNIST's and FashionMNIST's alone at their own
+    1 x 28 x 28, as their caches were always named), with its shape otherwise; a folder's names its files too
+    (trainables.image_files.folder_key), so a changed folder is a new key."""
+    if dataset in CLASSIFIED_DATASETS and (channels, image_size) == (1, NATIVE_SIZE):
+        return dataset
+    if dataset.startswith(FOLDER_PREFIX):
+        return folder_data_name(list_folder(Path(dataset.removeprefix(FOLDER_PREFIX))), image_size, channels)
+    return f"{dataset}-{channels}x{image_size}px"
 
 
 def load_cifar10(root: Path, train: bool = True) -> np.ndarray:

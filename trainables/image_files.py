@@ -90,9 +90,13 @@ def folder_key(listing: FolderListing, size: int, channels: int) -> str:
     return digest.hexdigest()[:16]
 
 
+def folder_data_name(listing: FolderListing, size: int, channels: int) -> str:
+    """The folder's decoded data as a file name: its name, its key and the shape, e.g. ``art-1f2e…-3x64px``."""
+    return f"{listing.root.name or 'root'}-{folder_key(listing, size, channels)}-{channels}x{size}px"
+
+
 def decoded_path(listing: FolderListing, size: int, channels: int, directory: Path) -> Path:
-    name = listing.root.name or "root"
-    return directory / f"{name}-{folder_key(listing, size, channels)}-{channels}x{size}px.npy"
+    return directory / f"{folder_data_name(listing, size, channels)}.npy"
 
 
 def decode_folder(

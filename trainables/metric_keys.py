@@ -247,6 +247,19 @@ UNITS: dict[str, str] = {metric.key: metric.unit for metric in METRICS}
 # Reported beside the quality metrics: the share of the samples the classifier puts in each class, by label, so
 # that a report can name the classes a generator draws (trainables.data.class_names).
 CLASS_SHARES: tuple[str, ...] = tuple(f"class_share_{label}" for label in range(NUM_CLASSES))
+# Reported beside every evaluation: what known sets score against the same reference in the same features
+# (trainables.quality.anchors): a real sample, one real image repeated and uniform noise, each by these metrics. The
+# label-free outcome lines (analysis.outcomes) are set by them.
+ANCHORS: tuple[str, ...] = ("real", "one_image", "noise")
+ANCHOR_METRICS: tuple[str, ...] = ("fid", "coverage", "diversity")
+
+
+def anchor_key(anchor: str, metric: str) -> str:
+    """'anchor_noise_coverage': the column of what ``anchor`` scores in ``metric``."""
+    return f"anchor_{anchor}_{metric}"
+
+
+ANCHOR_KEYS: tuple[str, ...] = tuple(anchor_key(anchor, metric) for anchor in ANCHORS for metric in ANCHOR_METRICS)
 
 # Everything a trial reports per epoch. A key that is also a config field would overwrite the config's value (or be
 # overwritten by it) in every table that holds both: refused here, at import.
@@ -254,6 +267,7 @@ REPORTED_KEYS: tuple[str, ...] = (
     *TRAIN_METRICS,
     *QUALITY_METRICS,
     *CLASS_SHARES,
+    *ANCHOR_KEYS,
     EVAL_TIME_S,
     DIVERGED,
     DIVERGED_REASON,

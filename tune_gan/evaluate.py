@@ -78,7 +78,7 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
         raise EvaluateError(f"checkpoint {args.path}: its generator's samples are not finite (a diverged run)")
     if save_to is not None:
         try:
-            torch.save(images.cpu().unsqueeze(1), save_to)
+            torch.save(images.cpu(), save_to)
         except OSError as error:
             raise EvaluateError(f"--save-samples {save_to}: cannot be written ({one_line(error)})") from None
     return {

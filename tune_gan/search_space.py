@@ -58,7 +58,7 @@ STUDY_AXES = (
 )
 GRID_AXES = tuple(axis.field for axis in STUDY_AXES)
 # One per sweep: the driver loads its images and real reference once, for every trial.
-NOT_SWEEPABLE = ("dataset", "image_size", "channels")
+NOT_SWEEPABLE = ("dataset", "image_size", "channels", "feature_extractor")
 SWEEPABLE = tuple(
     field.name for field in dataclasses.fields(TrialConfig) if field.name not in (*GRID_AXES, *NOT_SWEEPABLE)
 )

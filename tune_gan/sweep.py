@@ -30,7 +30,7 @@ import ray
 import torch
 
 from trainables.checkpoint import CheckpointError
-from trainables.config import RENAMED_SETTINGS, ConfigError, TrialConfig
+from trainables.config import INCEPTION, RENAMED_SETTINGS, ConfigError, TrialConfig
 from trainables.data import (
     DATA_DIR_ENV,
     DataUnavailableError,
@@ -42,6 +42,8 @@ from trainables.data import (
 from trainables.metric_keys import RANKABLE
 from trainables.quality.classifier import ClassifierWeightsError
 from trainables.quality.evaluator import RealReference, real_reference
+from trainables.quality.extractors import feature_extractor
+from trainables.quality.inception import WEIGHTS_FILE_NAME, WEIGHTS_URL, FeatureWeightsError
 from trainables.training_precision import needs_cuda
 from tune_gan.cli import COMMANDS
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags, value_parser
@@ -145,6 +147,13 @@ def build_parser(prog: str = SWEEP_PROG) -> argparse.ArgumentParser:
     trial.add_argument(
         "--data-dir",
         help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
+    )
+    trial.add_argument(
+        "--feature-weights",
+        metavar="PATH",
+        help=f"the {INCEPTION} weights file, for a machine that cannot download it (default: "
+        f"~/.cache/tune-gan/weights/{WEIGHTS_FILE_NAME}, downloaded on first use from {WEIGHTS_URL}); read as "
+        "tensors only, never unpickled",
     )
     run = parser.add_argument_group("where and how trials run")
     add_setting_flags(run, Resources)
@@ -329,7 +338,11 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | M
         raise SweepError(f"--subset {subset}: {dataset} has only {len(images)} training images")
     evaluates = any(config.eval_every for config in configs)
     print(f"tune-gan: data {data_root}")
-    return shipped_images(images, dataset, data_root), real_reference(dataset, data_root) if evaluates else None
+    reference = None
+    if evaluates:
+        extractor = feature_extractor(first, args.feature_weights)
+        reference = real_reference(dataset, data_root, None, extractor, first.image_shape, progress)
+    return shipped_images(images, dataset, data_root), reference
 
 
 def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, Placement]:
@@ -432,7 +445,14 @@ def main(argv: list[str] | None = None, prog: str = SWEEP_PROG) -> int:
     torch.set_num_threads(1)  # the driver only loads data; keep its cores for the trials
     try:
         return run_sweep(args, prog)
-    except (SweepError, StorageError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
+    except (
+        SweepError,
+        StorageError,
+        ConfigError,
+        DataUnavailableError,
+        ClassifierWeightsError,
+        FeatureWeightsError,
+    ) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
 

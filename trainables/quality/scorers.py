@@ -9,12 +9,14 @@ registry must have one (checked at import).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
 import torch
 
+from trainables.config import CLASSIFIER
 from trainables.metric_keys import QUALITY_METRICS
 from trainables.quality.metrics import (
     FeatureStats,
@@ -37,15 +39,25 @@ DIVERSITY_SAMPLES = 2_000
 
 @dataclass(frozen=True)
 class RealReference:
-    """The real test set as the metrics see it, for one dataset and one classifier (trainables.quality.evaluator
-    computes and caches it)."""
+    """The real reference set as the metrics see it, for one dataset and one feature extractor
+    (trainables.quality.evaluator computes and caches it; trainables.quality.extractors names the extractors)."""
 
     dataset: str
-    classifier_sha256: str
-    features: torch.Tensor  # (N, FEATURE_DIM) penultimate features of the test images
+    extractor_sha256: str  # of the extractor's weights: the shipped classifier's or Inception's
+    features: torch.Tensor  # (N, D) the extractor's features of the reference images
     radii: torch.Tensor  # (N,) their k-NN radii, k = NEIGHBOURHOOD (precision and recall)
     density_radii: torch.Tensor  # (N,) their k-NN radii, k = DENSITY_NEIGHBOURHOOD (density and coverage)
     stats: FeatureStats  # their Gaussian, for FID
+    extractor: str = CLASSIFIER  # trainables.config's CLASSIFIER or INCEPTION
+    weights: str = ""  # Inception's weights file; "" for the shipped classifier
+    # What known sets score against it (trainables.quality.anchors), by trainables.metric_keys.ANCHOR_KEYS.
+    anchors: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def has_classes(self) -> bool:
+        """Whether the features come with the dataset's own classes (a shipped classifier's), which class shares,
+        classes covered and class KL count."""
+        return self.extractor == CLASSIFIER
 
     @cached_property
     def spread(self) -> float:
@@ -57,7 +69,9 @@ class RealReference:
     def to(self, device: str | torch.device) -> "RealReference":
         stats = FeatureStats(self.stats.mean.to(device), self.stats.cov.to(device))
         moved = (self.features.to(device), self.radii.to(device), self.density_radii.to(device))
-        return RealReference(self.dataset, self.classifier_sha256, *moved, stats)
+        return RealReference(
+            self.dataset, self.extractor_sha256, *moved, stats, self.extractor, self.weights, self.anchors
+        )
 
 
 class Evaluation:
@@ -141,12 +155,12 @@ def diversity(evaluation: Evaluation) -> float:
 
 @scorer("class_kl")
 def class_kl_from_uniform(evaluation: Evaluation) -> float:
-    return class_kl(evaluation.histogram)
+    return class_kl(evaluation.histogram) if evaluation.real.has_classes else math.nan
 
 
 @scorer("classes_covered")
 def classes_with_their_share(evaluation: Evaluation) -> float:
-    return classes_covered(evaluation.histogram)
+    return classes_covered(evaluation.histogram) if evaluation.real.has_classes else math.nan
 
 
 _UNSCORED = set(QUALITY_METRICS) - set(SCORERS)
