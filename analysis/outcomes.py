@@ -75,10 +75,12 @@ STABLE = "stable"
 TOO_EARLY = "too early to judge"
 UNFINISHED = "unfinished"  # errored, or still running: not judged
 NOT_MEASURED = "quality not measured"  # finished without quality evaluations: its samples cannot be judged
+# Scored in features where a real sample covers no more than failure: its numbers cannot judge its samples.
+FEATURES_BLIND = "features cannot judge"
 LOSSES_UNINFORMATIVE = (DIVERGED, MODE_COLLAPSE)  # their losses say nothing of stability: left out of late_*
 FAILED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE)  # ended without varied samples like the data
 JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
-FINISHED = (*JUDGED, TOO_EARLY, NOT_MEASURED)  # ran all its epochs, or stopped because it diverged
+FINISHED = (*JUDGED, TOO_EARLY, NOT_MEASURED, FEATURES_BLIND)  # ran all its epochs, or stopped because it diverged
 
 DEFINITIONS = f"""\
 - A trial **diverged** when the training loop stopped it: a non-finite loss, a **discriminator
@@ -93,7 +95,7 @@ DEFINITIONS = f"""\
   **anchors** of failure cover: one real image repeated and uniform
   noise, each scored against the same reference once and cached with it, beside a seeded sample of
   real images (each trial reports all three). Where the real sample covers less than that line, the
-  features cannot tell data from failure: no trial is judged ("quality not measured").
+  features cannot tell data from failure: no trial is judged (**features cannot judge**).
   A trial **did not learn** (in N generator updates) when no evaluation drew the data: more updates or
   a larger LR, not a fix for collapse, is what it needs.
 - A trial that drew the data shows **mode collapse** at an evaluation where at most
@@ -378,8 +380,8 @@ def trial_outcome(history: pd.DataFrame, status: str, epochs: int, diverged_reas
         return TrialOutcome(NOT_MEASURED, math.nan, "no coverage: results written before it was measured")
     if not features_tell_data_from_failure(evaluations):
         real, line = _anchor(evaluations, "real", "coverage"), drew_data_line(evaluations)
-        detail = f"in these features real images cover {real:.2g}, under the {line:.2g} that failure reaches"
-        return TrialOutcome(NOT_MEASURED, math.nan, detail)
+        detail = f"a real sample covers {real:.2g} in these features, under the {line:.2g} that drawing the data takes"
+        return TrialOutcome(FEATURES_BLIND, math.nan, detail)
     improving = still_improving(evaluations)
     last = evaluations.iloc[-1]
     collapse = mode_collapse_epoch(evaluations)

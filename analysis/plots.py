@@ -49,6 +49,7 @@ OUTCOME_COLORS = {
     outcomes.TOO_EARLY: "#64b5f6",
     outcomes.STABLE: "#2e7d32",
     outcomes.NOT_MEASURED: "#cfd8dc",
+    outcomes.FEATURES_BLIND: "#b0bec5",
     outcomes.UNFINISHED: "#eceff1",
 }
 SETTING_MARKERS = ("o", "s", "^", "D", "v", "P")  # one per setting of the config columns beyond batch and schedule

@@ -34,7 +34,7 @@ from analysis.questions.family import more_seeds, more_seeds_text
 from analysis.questions.ranking import RANKED_TABLE, ranking_rule
 from analysis.questions.study import study_of
 from trainables.checkpoint import CheckpointError
-from trainables.config import SEED, TRAINING_PRECISION, one_line
+from trainables.config import CLASSIFIER, SEED, TRAINING_PRECISION, one_line, resolved_extractor
 from trainables.metric_keys import (
     BESIDE_RANKING,
     CONFIG_TABLE,
@@ -394,9 +394,16 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
 
 
 def training_arithmetic(trials: pd.DataFrame) -> str:
-    """What the trials trained in ("trained in fp32"); quality is scored in fp32 whatever it is."""
+    """What the trials trained in ("trained in fp32") and which network scored them, in fp32 whatever they trained in
+    ("the MNIST classifier's features", "inception-v3-compat's features, which know no classes of this data")."""
     precisions = sorted(trials[TRAINING_PRECISION].unique(), key=PRECISIONS.index)
-    return f"trained in {' and '.join(precisions)} (scored in fp32)"
+    first = trials.iloc[0]
+    extractor = resolved_extractor(first["dataset"], first.get("feature_extractor", "auto"))
+    if extractor == CLASSIFIER:
+        network = f"the shipped {first['dataset']} classifier's features"
+    else:
+        network = f"{extractor}'s features, which know no classes of this data"
+    return f"trained in {' and '.join(precisions)}, scored in fp32 in {network}"
 
 
 def evidence(answers: list[Answer]) -> dict[str, tuple[str, ...]]:

@@ -36,12 +36,13 @@ ESTIMATED = (*LAST_EPOCH, *of_source(PER_TRIAL))
 
 # A config's verdict on stability (outcomes.DEFINITIONS), and why an undecided one is undecided.
 STABLE_CONFIG, UNSTABLE_CONFIG, NOT_LEARNED_CONFIG, UNDECIDED = "stable", "unstable", "did not learn", "undecided"
-ONE_SEED_WHY, UNFINISHED_WHY, IMPROVING_WHY, UNMEASURED_WHY, TOO_EARLY_WHY = (
+ONE_SEED_WHY, UNFINISHED_WHY, IMPROVING_WHY, UNMEASURED_WHY, TOO_EARLY_WHY, BLIND_WHY = (
     "one seed cannot decide",
     "unfinished seeds",
     "still improving when training ended",
     "quality not measured",
     "more epochs needed: a seed first drew the data at its end",
+    "its features cannot tell real images from failure",
 )
 
 
@@ -105,6 +106,7 @@ def config_verdict(trials: pd.DataFrame) -> tuple[str, str]:
         (TOO_EARLY_WHY, outcomes.TOO_EARLY),
         (UNFINISHED_WHY, outcomes.UNFINISHED),
         (UNMEASURED_WHY, outcomes.NOT_MEASURED),
+        (BLIND_WHY, outcomes.FEATURES_BLIND),
     )
     waiting = [why for why, outcome in unjudged if (trials["outcome"] == outcome).any()]
     if len(judged) < 2:

@@ -23,6 +23,7 @@ OUTCOME_WORDS = {
     outcomes.STABLE: "stable",
     outcomes.UNFINISHED: "unfinished",
     outcomes.NOT_MEASURED: "finished without quality evaluations",
+    outcomes.FEATURES_BLIND: "scored in features that cannot tell real images from failure",
 }
 
 

@@ -378,5 +378,5 @@ def test_one_image_for_every_z_is_judged_under_noises_diversity_where_that_is_lo
 def test_features_that_give_real_images_no_more_coverage_than_failure_judge_nobody():
     rows = anchored(history([0.01, 0.02, 0.03], [0] * 3), **{**FAILURE_ANCHORS, "real_coverage": 0.015})
     result = outcome_of(rows)
-    assert result.outcome == outcomes.NOT_MEASURED
-    assert result.detail == "in these features real images cover 0.015, under the 0.02 that failure reaches"
+    assert result.outcome == outcomes.FEATURES_BLIND
+    assert result.detail == "a real sample covers 0.015 in these features, under the 0.02 that drawing the data takes"

@@ -71,15 +71,18 @@ def test_the_report_prints_once_the_command_that_adds_the_seeds_its_undecided_co
     )
 
 
-def test_the_experiment_line_names_the_arithmetic_the_trials_trained_in():
-    """fp32 unless the study chose otherwise; a precision axis names both, in the order of the setting's choices."""
+def test_the_experiment_line_names_the_arithmetic_the_trials_trained_in_and_the_network_that_scored_them():
+    """fp32 unless the study chose otherwise; a precision axis names both, in the order of the setting's choices. MNIST
+    is scored by its shipped classifier; CIFAR-10 (auto) by Inception, which knows none of its classes."""
     seeds = [Seed(f) for f in (100, 120)]
     fixed = report_markdown(report_data(crafted({(128, "constant"): seeds}), "crafted"), [])
-    assert "trial-epochs, trained in fp32 (scored in fp32). " in fixed
+    assert "trial-epochs, trained in fp32, scored in fp32 in the shipped mnist classifier's features. " in fixed
     frame = crafted({(("training_precision", precision),): seeds for precision in ("bf16", "fp32")})
-    assert "trial-epochs, trained in fp32 and bf16 (scored in fp32). " in report_markdown(
-        report_data(frame, "crafted"), []
-    )
+    both = report_markdown(report_data(frame, "crafted"), [])
+    assert "trial-epochs, trained in fp32 and bf16, scored in fp32 in the shipped mnist classifier's features. " in both
+    frame = crafted({(128, "constant"): seeds}).assign(dataset="cifar10", feature_extractor="auto")
+    inception = report_markdown(report_data(frame, "crafted"), [])
+    assert "scored in fp32 in inception-v3-compat's features, which know no classes of this data. " in inception
 
 
 def test_trial_table_names_each_seeds_outcome_and_epoch():

@@ -83,6 +83,13 @@ def parse_dataset(text: str) -> str:
     return text
 
 
+def resolved_extractor(dataset: str, feature_extractor: str) -> str:
+    """``feature_extractor`` with ``auto`` resolved: a dataset's shipped classifier, else Inception."""
+    if feature_extractor != "auto":
+        return feature_extractor
+    return CLASSIFIER if dataset in CLASSIFIED_DATASETS else INCEPTION
+
+
 @dataclass(frozen=True)
 class TrialConfig:
     """Everything that decides what one trial computes (not where it runs)."""
@@ -200,9 +207,7 @@ class TrialConfig:
     @property
     def extractor(self) -> str:
         """The feature extractor quality is measured in, ``auto`` resolved for the dataset."""
-        if self.feature_extractor != "auto":
-            return self.feature_extractor
-        return CLASSIFIER if self.dataset in CLASSIFIED_DATASETS else INCEPTION
+        return resolved_extractor(self.dataset, self.feature_extractor)
 
     @property
     def lr_scale(self) -> float:

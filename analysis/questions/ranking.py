@@ -26,7 +26,7 @@ from analysis.wording import OUTCOME_WORDS, estimate_text, share_text
 from trainables.config import SEED
 
 RANKED_TABLE = "ranked table"  # the report's ranked table, in the evidence
-NO_QUALITY, TRIALS_NOT_MEASURED = "no quality", "trials not measured"
+NO_QUALITY, TRIALS_NOT_MEASURED, TRIALS_BLIND = "no quality", "trials not measured", "trials in blind features"
 RANKING_RULE = (
     "Ranked with configs of at least {seeds} finished seeds first, then by the share of finished seeds that failed "
     "(diverged, did not learn or mode-collapsed; fewest first), then by the final {rank_by} over the seeds that did "
@@ -99,6 +99,8 @@ class Ranking(Question):
         study = self.study
         unmeasured = int((study.trials["outcome"] == outcomes.NOT_MEASURED).sum())
         out: list = [Note(TRIALS_NOT_MEASURED, unmeasured)] if unmeasured else []
+        blind = study.trials[study.trials["outcome"] == outcomes.FEATURES_BLIND]
+        out += [Note(TRIALS_BLIND, len(blind), str(blind["outcome_detail"].iloc[0]))] if len(blind) else []
         out += [self.config_outcomes(row) for _, row in study.ranked.iterrows()]
         if not study.quality_measured:
             return [Note(NO_QUALITY), *out]
@@ -179,6 +181,13 @@ class Ranking(Question):
                 f"{count} trial{'s' if count != 1 else ''} measured no image quality (eval_every 0), so their samples "
                 "cannot be judged: they are undecided, whatever their loss variance."
             )
+        if isinstance(record, Note) and record.kind == TRIALS_BLIND:
+            return (
+                f"{record.count} trial{'s' if record.count != 1 else ''} cannot be judged by their numbers: "
+                f"{record.text}, so these features do not tell real images from failure (random or wrong feature "
+                "weights, or a reference of near-copies). Judge them by the sample grids, or score them with "
+                "Inception's published weights (--feature-weights)."
+            )
         return super().sentence(record)
 
 
@@ -216,7 +225,12 @@ def _seed_text(seed: SeedOutcome) -> str:
     return f"seed {seed.seed}{where}{detail}"
 
 
-LISTED_BY_NUMBER = (outcomes.STABLE, outcomes.UNFINISHED, outcomes.NOT_MEASURED)  # their seeds need no detail
+LISTED_BY_NUMBER = (  # their seeds need no detail
+    outcomes.STABLE,
+    outcomes.UNFINISHED,
+    outcomes.NOT_MEASURED,
+    outcomes.FEATURES_BLIND,
+)
 
 
 def config_outcomes_text(record: ConfigOutcomes) -> str:

@@ -1,0 +1,58 @@
+"""A study of a user's own colour images, end to end: a folder of RGB shapes swept by the real CLI, scored in
+Inception's features read through --feature-weights (random weights the test saves: the published ones cannot be
+downloaded here), and reported without classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from analysis import outcomes, stats
+from analysis.load import load_experiment
+from analysis.report import write_report
+from tests.helpers import run_sweep, trial_dirs
+from tests.image_folders import shapes_folder
+from tests.inception_weights import save_random_inception_weights
+from trainables.checkpoint import saved_sample_grids
+from trainables.config import INCEPTION
+from trainables.metric_keys import ANCHOR_KEYS
+from trainables.quality.classifier import file_sha256
+from trainables.quality.evaluator import real_reference
+from trainables.quality.extractors import FeatureExtractor
+
+
+@pytest.mark.slow  # about 2 minutes on the 2-core VM, most of it Inception on the CPU
+def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the decoded folder and its reference, fresh
+    folder = shapes_folder(tmp_path / "images", per_class=16)  # 48 distinct images in 3 class subfolders
+    weights = save_random_inception_weights(tmp_path / "inception.pt")
+    finished = run_sweep(
+        *("--dataset", f"folder:{folder}", "--image-size", "32", "--model", "dcgan"),
+        *"--batch-sizes 16 --schedules constant --seeds 0 1 --epochs 2 --eval-every 1 --eval-samples 100".split(),
+        *("--feature-weights", str(weights), "--no-dashboard", "--storage-path", str(tmp_path), "--name", "shapes"),
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert f"scoring the 48 reference images in {INCEPTION}'s features (once, then cached)" in finished.stdout
+    frame = load_experiment(tmp_path / "shapes")
+    assert set(frame["dataset"]) == {f"folder:{folder}"} and set(frame["image_size"]) == {32}
+    evaluated = frame.dropna(subset=["fid"])
+    assert len(evaluated) == 4 and evaluated["classes_covered"].isna().all()
+    # Every evaluation carries the anchors of the reference the driver cached, computed here again from the cache.
+    extractor = FeatureExtractor(INCEPTION, f"folder:{folder}", str(weights), file_sha256(weights))
+    reference = real_reference(f"folder:{folder}", folder, None, extractor, (3, 32, 32))
+    for key in ANCHOR_KEYS:
+        assert evaluated[key].tolist() == pytest.approx([reference.anchors[key]] * 4, rel=1e-6), key
+    # The reference is the folder itself, so its real sample covers every real neighbourhood: the features can judge.
+    assert reference.anchors["anchor_real_coverage"] == 1.0
+    trials = stats.per_trial(frame)
+    assert set(trials["outcome"]) <= set(outcomes.JUDGED) | {outcomes.TOO_EARLY}
+    # The sample grids are in colour: the generator's three channels differ.
+    for trial in trial_dirs(tmp_path / "shapes"):
+        with Image.open(saved_sample_grids(sorted(trial.glob("checkpoint_*"))[-1])[2]) as grid:
+            pixels = np.asarray(grid).astype(int)
+            assert grid.mode == "RGB" and (pixels[..., 0] != pixels[..., 1]).mean() > 0.5
+    report = write_report(tmp_path / "shapes", tmp_path / "report").read_text()
+    assert f"scored in fp32 in {INCEPTION}'s features, which know no classes of this data" in report
+    assert "classes" not in report.split("## Appendix")[0].split("| rank |")[1].splitlines()[0]  # no class column
+    assert (tmp_path / "report" / "report.pdf").stat().st_size > 10_000
