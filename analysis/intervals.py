@@ -9,8 +9,9 @@ collapsed seed's FID of 1,250 beside 160 and 200), so the arithmetic is chosen p
   difference of mean logs. Neither can leave (0, ∞).
 - Every other number is estimated by its mean with a Student-t interval, and compared by the
   difference of means with Welch's interval (unequal variances, Welch-Satterthwaite degrees of
-  freedom); each bound is then clipped to the metric's range (:data:`RANGES`: [0, 1] for a
-  share, precision or coverage), which a t-interval on a few bounded values can overshoot.
+  freedom); each bound is then clipped to the metric's range (:func:`metric_range`: [0, 1] for a
+  share, precision or coverage; [1, K] for the IS of a network of K classes), which a t-interval
+  on a few bounded values can overshoot.
 - How many seeds of two configs ended stable is compared as a difference of shares with
   Newcombe's interval (from the two Wilson score intervals, inside [-1, 1]) and Fisher's exact
   test, which is what decides: at 3 seeds against 3 no split can reach p < 0.1.
@@ -33,14 +34,13 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from trainables.metric_keys import METRICS, NON_NEGATIVE
+from trainables.config import CLASSIFIER
+from trainables.metric_keys import METRICS, value_range
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
-# Estimated as geometric means and compared as ratios; the range every number the report estimates over seeds is
-# clipped to (an unregistered name is non-negative): both from the metric registry.
+# Estimated as geometric means and compared as ratios (from the metric registry, as each metric's range is).
 LOG_SCALE = frozenset(metric.key for metric in METRICS if metric.log_scale)
-RANGES: dict[str, tuple[float, float]] = {metric.key: metric.value_range for metric in METRICS}
 METHOD = (
     f"{CONFIDENCE:.0%} intervals over seeds. FID: geometric mean with the Student-t interval of the mean log FID; "
     "two configs compared as the ratio of their geometric means, with Welch's interval on the log scale (a set "
@@ -57,8 +57,9 @@ METHOD = (
 ONE_SEED, NO_VALUES, NO_SPREAD = "one seed", "no values", "no spread"
 
 
-def metric_range(metric: str) -> tuple[float, float]:
-    return RANGES.get(metric, NON_NEGATIVE)
+def metric_range(metric: str, extractor: str = CLASSIFIER) -> tuple[float, float]:
+    """What ``metric`` can take in ``extractor``'s features (trainables.metric_keys.value_range)."""
+    return value_range(metric, extractor)
 
 
 def _finite(values: Sequence[float]) -> np.ndarray:
@@ -93,8 +94,8 @@ class Estimate:
         return len(self.values)
 
 
-def estimate(values: Sequence[float], metric: str) -> Estimate:
-    """``metric``'s estimate over the finite ``values``."""
+def estimate(values: Sequence[float], metric: str, extractor: str = CLASSIFIER) -> Estimate:
+    """``metric``'s estimate over the finite ``values``, scored in ``extractor``'s features."""
     array = _finite(values)
     kept = tuple(float(value) for value in array)
     if len(array) == 0:
@@ -112,7 +113,7 @@ def estimate(values: Sequence[float], metric: str) -> Estimate:
         )
     if geometric:
         return Estimate(metric, math.exp(center), math.exp(low), math.exp(high), kept, geometric=True)
-    floor, ceiling = metric_range(metric)
+    floor, ceiling = metric_range(metric, extractor)
     return Estimate(metric, center, _clip(float(low), floor, ceiling), _clip(float(high), floor, ceiling), kept)
 
 
@@ -139,7 +140,7 @@ def on_test_scale(a: Sequence[float], b: Sequence[float], metric: str) -> tuple[
     return (np.log(a), np.log(b), True) if ratio else (a, b, False)
 
 
-def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
+def difference(a: Sequence[float], b: Sequence[float], metric: str, extractor: str = CLASSIFIER) -> Effect:
     """``metric`` of seeds ``a`` against seeds ``b``: the ratio of geometric means on the log scale, else the difference
     of means (its interval clipped to what two values in the metric's range can differ by), with Welch's test."""
     a_scaled, b_scaled, ratio = on_test_scale(a, b, metric)
@@ -161,7 +162,7 @@ def difference(a: Sequence[float], b: Sequence[float], metric: str) -> Effect:
         low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
     if ratio:
         return Effect(math.exp(shift), math.exp(low), math.exp(high), p_value, True, n_a, n_b, no_test)
-    floor, ceiling = metric_range(metric)
+    floor, ceiling = metric_range(metric, extractor)
     width = ceiling - floor
     return Effect(shift, _clip(low, -width, width), _clip(high, -width, width), p_value, False, n_a, n_b, no_test)
 

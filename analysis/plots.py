@@ -31,7 +31,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from analysis import outcomes
 from analysis.configs import config_columns, config_label
 from analysis.intervals import CONFIDENCE, metric_range
-from analysis.stats import LATE_VARIANCES, measured, outcome_counts, quality_metrics
+from analysis.stats import LATE_VARIANCES, extractor_of, measured, outcome_counts, quality_metrics
 from analysis.wording import number
 from trainables.config import BATCH_SIZE, SCHEDULE
 from trainables.metric_keys import HIGHER_IS_BETTER, PARALLEL, UNITS, shown_in
@@ -166,7 +166,7 @@ def _mean_band(ax, history: pd.DataFrame, metric: str, label: str, x: str = "epo
     stats = history.groupby(x)[metric].agg(["mean", "std"])
     ax.plot(stats.index, stats["mean"], label=label, **line)
     if stats["std"].notna().any():
-        floor, ceiling = metric_range(metric)
+        floor, ceiling = metric_range(metric, extractor_of(history))
         low = (stats["mean"] - stats["std"]).clip(lower=floor)
         high = (stats["mean"] + stats["std"]).clip(upper=ceiling)
         ax.fill_between(stats.index, low, high, color=line["color"], alpha=0.2)

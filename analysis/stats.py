@@ -15,6 +15,7 @@ from analysis import outcomes
 from analysis.configs import config_columns, config_label
 from analysis.intervals import estimate, wilson_interval
 from analysis.load import CONFIG_COLUMNS, latest_per_epoch
+from trainables.config import CLASSIFIER, resolved_extractor
 from trainables.metric_keys import (
     CONFIG_ESTIMATE,
     DIVERGED_REASON,
@@ -129,6 +130,16 @@ def config_verdict(trials: pd.DataFrame) -> tuple[str, str]:
 ALL_FINISHED = "{metric} over all finished seeds"  # a quality metric's estimate with the failed seeds in it too
 
 
+def extractor_of(frame: pd.DataFrame) -> str:
+    """The network a study was scored in (one per study: analysis.load refuses to pool others), from its trials'
+    dataset and feature_extractor; the classifier for tables without them."""
+    if frame.empty or "dataset" not in frame:
+        return CLASSIFIER
+    first = frame.iloc[0]
+    chosen = first.get("feature_extractor", "auto")
+    return resolved_extractor(first["dataset"], chosen if isinstance(chosen, str) else "auto")
+
+
 def summary(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per config of :func:`per_trial`'s table: seeds, outcome counts, verdict, the share of stable seeds and
     of failed seeds with their Wilson intervals, and an :class:`~analysis.intervals.Estimate` of every per-trial
@@ -139,6 +150,7 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
     columns = config_columns(trials)
     estimated = _present(trials, ESTIMATED)
     quality = quality_metrics(trials)
+    extractor = extractor_of(trials)
     rows = []
     for config, group in trials.groupby(columns, sort=True):
         finished = group[group["outcome"].isin(outcomes.FINISHED)]
@@ -162,11 +174,11 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
         calm = finished[~finished["outcome"].isin(outcomes.LOSSES_UNINFORMATIVE)]
         for metric in estimated:
             source = calm if metric.startswith("late_") else finished
-            row[metric] = estimate(source[metric], metric)
+            row[metric] = estimate(source[metric], metric, extractor)
         working = finished[~finished["outcome"].isin(outcomes.FAILED)]
         for metric in quality:
-            row[metric] = estimate(working[metric], metric)
-            row[ALL_FINISHED.format(metric=metric)] = estimate(finished[metric], metric)
+            row[metric] = estimate(working[metric], metric, extractor)
+            row[ALL_FINISHED.format(metric=metric)] = estimate(finished[metric], metric, extractor)
         rows.append(row)
     return pd.DataFrame(rows)
 

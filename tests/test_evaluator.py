@@ -90,11 +90,15 @@ def test_real_reference_is_computed_once_and_cached_under_the_weights_checksum(t
     def no_data(*args, **kwargs):
         raise AssertionError("the cached reference must not read the dataset")
 
-    monkeypatch.setattr(evaluation_module, "load_labelled_images", no_data)
+    monkeypatch.setattr(evaluation_module, "load_reference_images", no_data)
+    monkeypatch.setattr(evaluation_module, "load_real_sample", no_data)  # nor its anchors' real images
     cached = real_reference("mnist", root, tmp_path)
     assert torch.equal(cached.features, computed.features) and torch.equal(cached.radii, computed.radii)
-    assert torch.equal(cached.stats.cov, computed.stats.cov)
+    assert torch.equal(cached.stats.cov, computed.stats.cov) and cached.anchors == computed.anchors
     monkeypatch.undo()
+    older = {key: value for key, value in torch.load(path, weights_only=True).items() if key != "anchors"}
+    torch.save(older, path)  # a cache written before anchors were: computed again, with them
+    assert real_reference("mnist", root, tmp_path).anchors == computed.anchors
     path.write_bytes(b"not a tensor file")  # a broken cache is computed again, not trusted
     assert torch.equal(real_reference("mnist", root, tmp_path).features, computed.features)
 

@@ -15,7 +15,6 @@ from analysis.intervals import (
     NO_SPREAD,
     NO_VALUES,
     ONE_SEED,
-    RANGES,
     Effect,
     Estimate,
     difference,
@@ -26,6 +25,8 @@ from analysis.intervals import (
     wilson_interval,
 )
 from tests.reference_stats import fisher_two_sided, t_interval, welch, wilson
+from trainables.config import INCEPTION
+from trainables.metric_keys import METRICS, NON_NEGATIVE
 
 COLLAPSED_FID = (1251.0, 164.0, 201.0)  # one collapsed seed beside two healthy ones
 
@@ -107,7 +108,10 @@ def _draw(rng: np.random.Generator, metric: str, n: int) -> np.ndarray:
     return rng.uniform(low, high, n)
 
 
-@pytest.mark.parametrize("metric", [*RANGES, "fid", "d_loss"])
+RANGED = [metric.key for metric in METRICS if metric.value_range != NON_NEGATIVE]
+
+
+@pytest.mark.parametrize("metric", [*RANGED, "fid", "d_loss"])
 def test_every_estimate_and_difference_stays_inside_the_metrics_range(metric):
     rng = np.random.default_rng(0)
     floor, ceiling = metric_range(metric)
@@ -198,3 +202,14 @@ def test_holm_leaves_untested_comparisons_out_of_the_family():
     assert adjusted[0] == pytest.approx(0.02) and math.isnan(adjusted[1]) and adjusted[2] == pytest.approx(0.04)
     assert holm([]) == [] and all(math.isnan(p) for p in holm([math.nan, math.nan]))
     assert holm([0.3, 0.9]) == pytest.approx([0.6, 0.9]) and holm([0.6, 0.9]) == [1.0, 1.0]  # monotone, capped at 1
+
+
+def test_the_inception_scores_ceiling_is_the_classes_of_the_network_that_scored_it():
+    """IS is exp of a KL bounded by log K for K classes: 10 for a shipped classifier, 1008 for Inception."""
+    assert metric_range("is_score") == (1.0, 10.0) and metric_range("is_score", INCEPTION) == (1.0, 1008.0)
+    spread = [9.2, 9.9, 9.95]  # a t-interval that would overshoot 10
+    center = sum(spread) / 3
+    assert estimate(spread, "is_score").high == 10.0
+    assert estimate(spread, "is_score", INCEPTION).high == pytest.approx(t_interval(spread)[2])
+    assert estimate(spread, "is_score", INCEPTION).high > 10 > center
+    assert metric_range("precision", INCEPTION) == metric_range("precision") == (0.0, 1.0)

@@ -412,3 +412,9 @@ def test_a_trial_trains_on_rgb_images_of_its_size_and_resumes_only_at_that_size(
         restore_checkpoint(tmp_path / "checkpoint", GANTraining(larger, bigger_images), tmp_path / "restored")
     with pytest.raises(ValueError, match=r"images of shape \(1, 32, 32\) for a trial of image_shape \(3, 32, 32\)"):
         GANTraining(config, images[:, :1])
+    # The shape the networks were built for is recorded: a state of another shape (as a change to how a setting
+    # resolves would leave) is refused in one line, before any tensor is loaded.
+    state = training.state_dict()
+    assert state["image_shape"] == [3, 32, 32]
+    with pytest.raises(ValueError, match=r"^checkpoint was written for 1x28x28 images, this trial's are 3x32x32: "):
+        GANTraining(config, images).load_state_dict({**state, "image_shape": [1, 28, 28]})

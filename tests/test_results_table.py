@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pyarrow.fs
 
-from tune_gan.results_table import rank_by, results_table
+from tune_gan.results_table import format_table, rank_by, results_table
 from tune_gan.search_space import SweepSpec
 
 
@@ -45,3 +45,17 @@ def test_ranking_by_a_quality_metric_puts_diverged_trials_after_the_rest_and_une
     # The diverged trial with the best FID of all still comes after every trial that finished.
     assert rank_by(table, "fid")["seed"].tolist() == [2, 0, 1, 4, 3]
     assert rank_by(table, "recall")["seed"].tolist() == [2, 0, 1, 4, 3]  # higher is better
+
+
+def test_the_printed_table_leaves_out_a_quality_metric_no_trial_has_only_where_others_were_measured(tmp_path):
+    """Scored in Inception's features, no trial has classes: their columns would be NaN in every row. Without any
+    evaluation (eval_every 0) every quality column stays, NaN, as the settings lines say why."""
+    metrics = {"epoch": 4, "d_loss": 1.2, "fid": 95.0, "coverage": 0.25, "classes_covered": float("nan")}
+    finished = [
+        result(tmp_path, str(index), config.to_dict(), metrics) for index, config in enumerate(spec().trial_configs())
+    ]
+    header = format_table(results_table(finished, spec())).splitlines()[0].split()
+    assert "fid" in header and "coverage" in header and "classes_covered" not in header and "class_kl" not in header
+    unevaluated = [result(tmp_path, "u", spec().trial_configs()[0].to_dict(), {"epoch": 4, "d_loss": 1.2})]
+    header = format_table(results_table(unevaluated, spec())).splitlines()[0].split()
+    assert {"fid", "coverage", "classes_covered", "d_loss"} <= set(header) and "reason" not in header

@@ -28,6 +28,8 @@ DEFAULT_CHANNELS = {"mnist": 1, "fashion_mnist": 1, "cifar10": 3, FOLDER_PREFIX:
 # The network whose features every quality metric is measured in (trainables.quality.extractors): the dataset's
 # shipped classifier, or the field's Inception-v3 (torch-fidelity's inception-v3-compat) for any data.
 CLASSIFIER, INCEPTION = "classifier", "inception-v3-compat"
+# The classes each extractor's logits name: the Inception Score's ceiling in its features.
+EXTRACTOR_CLASSES = {CLASSIFIER: 10, INCEPTION: 1008}
 FEATURE_EXTRACTORS = ("auto", CLASSIFIER, INCEPTION)
 SCHEDULES = ("constant", "step", "warmup_cosine")
 LR_SCALINGS = ("none", "sqrt", "linear")
@@ -36,7 +38,7 @@ LR_SCALING_REFERENCE_BATCH = 128  # the batch size at which lr_g and lr_d are us
 # keys written under an old name are read under the new one (DEVELOPERS.md's glossary has the names).
 RENAMED_SETTINGS = {"scheduler": "schedule"}
 MIN_EVAL_SAMPLES = 100  # Inception Score's 10 splits of at least 10 samples each
-NUM_CLASSES = 10  # of every dataset in CLASSIFIED_DATASETS
+NUM_CLASSES = EXTRACTOR_CLASSES[CLASSIFIER]  # of every dataset in CLASSIFIED_DATASETS
 
 
 class ConfigError(ValueError):

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from trainables.config import TrialConfig
+from trainables.config import NATIVE_SIZE, TrialConfig
 from trainables.data import epoch_batches, take_subset
 from trainables.divergence import divergence_reason
 from trainables.metric_keys import EpochMetrics
@@ -270,6 +270,7 @@ class GANTraining:
             "epoch": self.epoch,
             "g_updates": self.g_updates,
             "config": self.config.to_dict(),
+            "image_shape": list(self.config.image_shape),  # (C, H, W) the networks were built for
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
             "opt_g": self.opt_g.state_dict(),
@@ -290,6 +291,13 @@ class GANTraining:
         ]
         if differing:
             raise ValueError(f"checkpoint was written by a different config: {'; '.join(differing)}")
+        # Before images had a shape of their own setting, every checkpoint was of 1 x 28 x 28 images.
+        shape = tuple(state.get("image_shape", (1, NATIVE_SIZE, NATIVE_SIZE)))
+        if shape != self.config.image_shape:
+            raise ValueError(
+                f"checkpoint was written for {'x'.join(map(str, shape))} images, this trial's are "
+                f"{'x'.join(map(str, self.config.image_shape))}: resume it with the data it was trained on"
+            )
         self.epoch = state["epoch"]
         self.g_updates = state["g_updates"]
         self.recent = [EpochMetrics(**metrics) for metrics in state["recent"]]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from trainables.config import NUM_CLASSES, TrialConfig
+from trainables.config import CLASSIFIER, EXTRACTOR_CLASSES, NUM_CLASSES, TrialConfig
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,9 @@ class Metric:
     unit: str = ""
     higher_is_better: bool | None = None
     shown_in: tuple[str, ...] = ()  # of VIEWS
-    value_range: tuple[float, float] = NON_NEGATIVE  # an interval over seeds is clipped to it
+    value_range: tuple[float, float] = NON_NEGATIVE  # an interval over seeds is clipped to it (in the classifier's)
+    # Its ceiling is the number of classes of the features it was scored in (trainables.config.EXTRACTOR_CLASSES).
+    ceiling_is_classes: bool = False
     log_scale: bool = False  # estimated as a geometric mean and compared as a ratio (a skewed, positive metric)
 
     def __post_init__(self) -> None:
@@ -128,7 +130,7 @@ METRICS: tuple[Metric, ...] = (
         "fid",
         QUALITY,
         label="FID",
-        unit="classifier features²",
+        unit="features²",
         higher_is_better=False,
         shown_in=(PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
         log_scale=True,
@@ -141,6 +143,7 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=True,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, PARALLEL),
         value_range=(1.0, float(NUM_CLASSES)),
+        ceiling_is_classes=True,
     ),
     Metric("is_std", QUALITY, unit="effective classes", higher_is_better=False),
     Metric(
@@ -226,6 +229,16 @@ METRIC: dict[str, Metric] = {metric.key: metric for metric in METRICS}
 def shown_in(view: str) -> tuple[str, ...]:
     """The keys of the metrics ``view`` shows, in the registry's order."""
     return tuple(metric.key for metric in METRICS if view in metric.shown_in)
+
+
+def value_range(key: str, extractor: str = CLASSIFIER) -> tuple[float, float]:
+    """The values ``key`` can take when scored in ``extractor``'s features (non-negative for a name not registered):
+    the Inception Score lies in [1, 10] in a shipped classifier's, in [1, 1008] in Inception's."""
+    metric = METRIC.get(key)
+    if metric is None:
+        return NON_NEGATIVE
+    floor, ceiling = metric.value_range
+    return (floor, float(EXTRACTOR_CLASSES[extractor])) if metric.ceiling_is_classes else (floor, ceiling)
 
 
 def label(key: str) -> str:

@@ -16,6 +16,7 @@ from trainables.metric_keys import (
     ERROR,
     HIGHER_IS_BETTER,
     PENDING,
+    QUALITY_METRICS,
     SWEEP_TABLE,
     TERMINATED,
     shown_in,
@@ -99,8 +100,12 @@ def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def format_table(table: pd.DataFrame) -> str:
-    """The table without the reason column, then one line per diverged trial with its reason."""
-    text = table.drop(columns="reason").to_string(index=False, float_format=lambda value: f"{value:.4g}")
+    """The table without the reason column, nor a quality metric no trial has where others were measured (the class
+    metrics of features without the data's classes), then one line per diverged trial with its reason."""
+    quality = [name for name in SWEEP_METRICS if name in QUALITY_METRICS]
+    unmeasured = [name for name in quality if table[name].isna().all()]
+    shown = table.drop(columns=["reason", *(unmeasured if len(unmeasured) < len(quality) else [])])
+    text = shown.to_string(index=False, float_format=lambda value: f"{value:.4g}")
     axes = table.columns[: table.columns.get_loc("status")]
     diverged = table[table["status"] == DIVERGED_STATUS]
     lines = [

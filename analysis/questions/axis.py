@@ -91,6 +91,7 @@ class AxisQuestion(Question):
                 study.rank_by,
                 study.final_side(trials, study.rank_by, a),
                 study.final_side(base, study.rank_by, b),
+                study.extractor,
             )
         ]
 

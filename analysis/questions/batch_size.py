@@ -69,6 +69,7 @@ class BatchSizeQuestion(AxisQuestion):
             rank_by,
             study.rows_side(a, study.last_evaluations(larger, epoch), rank_by, trials),
             study.rows_side(b, study.last_evaluations(smaller, epoch), rank_by, base),
+            study.extractor,
         )
         if larger.empty or smaller.empty:  # no seed of one side worked: nothing to match updates with
             return [at_epoch]
@@ -98,7 +99,9 @@ class BatchSizeQuestion(AxisQuestion):
                 b_side = study.rows_side(b, nearest, study.rank_by, base)
                 lrs = [*a_side.lrs, *b_side.lrs]
                 differ = bool(lrs) and max(lrs) > (1 + SAME_LR_TOLERANCE) * min(lrs)
-                return compare(EQUAL_UPDATES, context, study.rank_by, a_side, b_side, lrs_differ=differ)
+                return compare(
+                    EQUAL_UPDATES, context, study.rank_by, a_side, b_side, study.extractor, lrs_differ=differ
+                )
             if first_miss is None:
                 first_miss = (target, float(np.mean([row["g_updates"] for row in nearest])) if nearest else math.nan)
         target, b_updates = first_miss or (math.nan, math.nan)

@@ -75,18 +75,18 @@ class Comparison:
     seeds_needed: SeedsNeeded | None = None  # for one left without a conclusion: the seeds per config to decide it
 
 
-def compare(topic: str, context: str, metric: str, a: Side, b: Side, **flags) -> Comparison:
-    """``metric`` of ``a`` against ``b`` (Welch on the metric's test scale)."""
+def compare(topic: str, context: str, metric: str, a: Side, b: Side, extractor: str, **flags) -> Comparison:
+    """``metric`` of ``a`` against ``b`` (Welch on the metric's test scale), scored in ``extractor``'s features."""
     return Comparison(
         topic,
         context,
         metric,
         a,
         b,
-        difference(a.values, b.values, metric),
+        difference(a.values, b.values, metric, extractor),
         HIGHER_IS_BETTER[metric],
-        estimate(a.values, metric),
-        estimate(b.values, metric),
+        estimate(a.values, metric, extractor),
+        estimate(b.values, metric, extractor),
         **flags,
     )
 

@@ -126,6 +126,7 @@ class Ranking(Question):
                     study.rank_by,
                     study.final_side(best, study.rank_by, study.ranked.iloc[0]["label"]),
                     study.final_side(runner_up, study.rank_by, study.ranked.iloc[1]["label"]),
+                    study.extractor,
                     selected=True,
                 )
             )

@@ -51,6 +51,7 @@ class Study:
             self.frame[self.frame[rank_by].notna()].sort_values("epoch") if measured else self.frame.iloc[:0]
         )
         self.verdicts = self.table.set_index("label")["verdict"].to_dict()
+        self.extractor = stats.extractor_of(self.trials)
 
     @property
     def quality_measured(self) -> bool:
