@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from ray.tune.search.variant_generator import generate_variants
 
-from trainables.config import ConfigError, TrialConfig, setting
+from trainables.config import INCEPTION, ConfigError, TrialConfig, setting
 from tune_gan import sweep
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags
 from tune_gan.console import settings_lines
@@ -374,6 +374,22 @@ def test_the_related_reports_studies_are_presets():
         }
         assert all(c.eval_every > 0 for c in configs)  # a study needs its quality measured
     assert all(c.model == "dcgan" and not c.spectral_norm for c in latent_size.trial_configs())
+
+
+def test_the_wikiart_study_is_a_preset_for_any_folder_and_refuses_mnist_in_one_line(tmp_path):
+    """The DCGAN at 64 px RGB, latent 128 against 256, G at 2e-4 and D at 3e-4, on the user's images."""
+    spec = spec_for("--preset", "art_latent", "--dataset", f"folder:{tmp_path}")
+    configs = spec.trial_configs()
+    assert {(c.seed, c.latent_dim) for c in configs} == {(seed, latent) for seed in (0, 1, 2) for latent in (128, 256)}
+    assert {(c.model, c.image_shape, c.lr_g, c.lr_d, c.extractor) for c in configs} == {
+        ("dcgan", (3, 64, 64), 2e-4, 3e-4, INCEPTION)
+    }
+    assert spec_for("--preset", "art_latent", "--dataset", "cifar10", "--image-size", "32").settings["image_size"] == 32
+    with pytest.raises(sweep.SweepError) as error:
+        spec_for("--preset", "art_latent")
+    assert str(error.value) == (
+        "--preset art_latent studies your own images at 64 px: give --dataset folder:PATH (or cifar10), not mnist"
+    )
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ class FolderListing:
     classes: tuple[str, ...]  # the class subfolders, sorted; empty for a flat folder
 
     def left_out_line(self) -> str:
-        """'left out 2 files that are not images: README.md, notes.txt' or ''."""
+        """'left out 2 file(s) of /data/art that are not images: README.md, notes.txt' or ''."""
         if not self.not_images:
             return ""
         names = ", ".join(str(path.relative_to(self.root)) for path in self.not_images[:SHOWN_NAMES])

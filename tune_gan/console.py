@@ -25,9 +25,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from trainables.config import TrialConfig
+from trainables.config import INCEPTION, TrialConfig
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
 from trainables.metric_keys import DIVERGED_REASON, PROGRESS, TERMINATED, label, shown_in
+from trainables.quality.evaluator import is_eval_epoch
+from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 from tune_gan.progress import (
     DIVERGED,
     ERROR,
@@ -245,13 +247,30 @@ def settings_lines(
     trial's defaults), how the trials run and where to look; the full JSON is in the experiment directory."""
     grid = " × ".join(f"{axis} {' '.join(values)}" for axis, values in spec.axes_by_name().items())
     changed = [f"{name} {value}" for name, value in spec.settings.items() if baseline.get(name) != value]
+    scoring = scoring_line(spec.trial_configs()[0], placement)
     return [
         f"{spec.num_trials} trials: {grid}",
         f"settings that differ from {baseline_name}: {', '.join(changed) or 'none'}",
         placement_line(spec.resources, placement),
+        *([scoring] if scoring else []),
         f"experiment {experiment} (every setting in {SPEC_FILE})",
         f"dashboard {'http://' + dashboard if dashboard else 'off'}",
     ]
+
+
+def scoring_line(config: TrialConfig, placement: Placement) -> str:
+    """What scoring in Inception's features costs a trial on CPUs, which can outweigh its training; '' where it is
+    cheap (a shipped classifier, a GPU, no evaluations)."""
+    if config.extractor != INCEPTION or not config.eval_every or placement.gpus_per_trial:
+        return ""
+    epochs = range(1, config.epochs + 1)
+    evaluations = sum(is_eval_epoch(epoch, config.eval_every, epoch == config.epochs) for epoch in epochs)
+    seconds = config.eval_samples * evaluations * CPU_SECONDS_PER_IMAGE
+    return (
+        f"scoring: {config.eval_samples:,} samples in {INCEPTION}'s features at {evaluations} evaluation(s), about "
+        f"{duration(round(seconds))} a trial on one CPU thread ({CPU_SECONDS_PER_IMAGE:g} s an image, measured on a "
+        "2-core EPYC); fewer --eval-samples, a larger --eval-every or a GPU shortens it"
+    )
 
 
 def placement_line(resources: Resources, placement: Placement) -> str:

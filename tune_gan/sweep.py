@@ -30,7 +30,7 @@ import ray
 import torch
 
 from trainables.checkpoint import CheckpointError
-from trainables.config import INCEPTION, RENAMED_SETTINGS, ConfigError, TrialConfig
+from trainables.config import CLASSIFIED_DATASETS, INCEPTION, RENAMED_SETTINGS, ConfigError, TrialConfig
 from trainables.data import (
     DATA_DIR_ENV,
     DataUnavailableError,
@@ -55,6 +55,7 @@ from tune_gan.search_space import (
     DEFAULT_STORAGE,
     GRID_AXES,
     LINK,
+    OWN_IMAGES_PRESETS,
     PRESETS,
     SEED,
     SPEC_FILE,
@@ -223,6 +224,12 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
         if len(axis) > 1:
             linked.append(tuple(axis))
     settings = {name: chosen.get(name, getattr(defaults, name)) for name in TRIAL_FIELDS if name not in grid}
+    preset = args.preset or DEFAULT_PRESET
+    if preset in OWN_IMAGES_PRESETS and settings["dataset"] in CLASSIFIED_DATASETS:
+        raise SweepError(
+            f"--preset {preset} studies your own images at {settings['image_size']} px: give --dataset folder:PATH "
+            f"(or cifar10), not {settings['dataset']}"
+        )
     resources = Resources(**{name: chosen[name] for name in RESOURCE_FLAGS if name in chosen})
     return SweepSpec(settings, grid, resources, tuple(linked))
 
