@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+import torch_fidelity
 
 from tests.image_folders import shapes_folder
 from tests.inception_weights import save_random_inception_weights
@@ -137,3 +138,44 @@ def test_missing_weights_are_one_line_naming_where_to_fetch_them(shapes, tmp_pat
     with pytest.raises(FeatureWeightsError, match="downloading .* failed \\(no network\\)"):
         feature_extractor(config)
     assert extractors.feature_extractor(TrialConfig()).name == CLASSIFIER  # the classifier needs no file
+
+
+class _Images(torch.utils.data.Dataset):
+    """uint8 (C, H, W) images, as torch-fidelity's calculate_metrics reads a dataset."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.images[index]
+
+
+@pytest.mark.slow  # the reference, its anchors and both sides' samples through Inception: about 2 minutes
+def test_fid_of_samples_equals_torch_fidelitys_calculate_metrics_with_the_same_weights(weights, tmp_path):
+    """The whole chain, images to FID: our evaluator against a folder's reference, and torch-fidelity's own
+    calculate_metrics on the same two image sets with the same weights file, computed independently."""
+    shapes = shapes_folder(tmp_path / "shapes", per_class=20)  # 60 reference images
+    config = folder_config(shapes)
+    reference = real_reference(
+        config.dataset, shapes, tmp_path, feature_extractor(config, weights), config.image_shape, lambda line: None
+    )
+    real = load_reference_images(config.dataset, shapes, SIZE, 3, progress=lambda line: None)
+    generated = torch.randint(
+        0, 256, (60, 3, SIZE, SIZE), dtype=torch.uint8, generator=torch.Generator().manual_seed(2)
+    )
+    ours = QualityEvaluator(reference).score(generated)["fid"]
+    theirs = torch_fidelity.calculate_metrics(
+        input1=_Images(generated),
+        input2=_Images(real),
+        fid=True,
+        feature_extractor_weights_path=str(weights),
+        cuda=False,
+        verbose=False,
+        cache=False,
+        batch_size=20,
+        save_cpu_ram=True,  # no DataLoader worker processes
+    )["frechet_inception_distance"]
+    assert ours == pytest.approx(theirs, rel=1e-4)
