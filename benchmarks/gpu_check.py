@@ -187,9 +187,9 @@ def check_placement(device: torch.device, reference: RealReference | None) -> tu
     if reference is not None:
         evaluator = QualityEvaluator(reference, device)
         # the classifier's first layer: its features and logits are taken by slicing it, not by its own forward
-        hooks.append(evaluator.classifier[0].register_forward_pre_hook(record("classifier's inputs")))
+        hooks.append(evaluator.features.net[0].register_forward_pre_hook(record("classifier's inputs")))
         evaluator.evaluate(training.generator, evaluation_noise(training.config, 500))
-        groups["classifier"] = list(evaluator.classifier.parameters())
+        groups["classifier"] = list(evaluator.features.net.parameters())
         groups["real reference"] = [evaluator.real.features, evaluator.real.radii, evaluator.real.stats.cov]
         groups["classifier's inputs"] = inputs["classifier's inputs"]
     for hook in hooks:

@@ -153,18 +153,18 @@ class _Images(torch.utils.data.Dataset):
         return self.images[index]
 
 
-@pytest.mark.slow  # the reference, its anchors and both sides' samples through Inception: about 2 minutes
+@pytest.mark.slow  # the reference, its anchors and both sides' samples through Inception: about a minute
 def test_fid_of_samples_equals_torch_fidelitys_calculate_metrics_with_the_same_weights(weights, tmp_path):
     """The whole chain, images to FID: our evaluator against a folder's reference, and torch-fidelity's own
     calculate_metrics on the same two image sets with the same weights file, computed independently."""
-    shapes = shapes_folder(tmp_path / "shapes", per_class=20)  # 60 reference images
+    shapes = shapes_folder(tmp_path / "shapes", per_class=10)  # 30 reference images
     config = folder_config(shapes)
     reference = real_reference(
         config.dataset, shapes, tmp_path, feature_extractor(config, weights), config.image_shape, lambda line: None
     )
     real = load_reference_images(config.dataset, shapes, SIZE, 3, progress=lambda line: None)
     generated = torch.randint(
-        0, 256, (60, 3, SIZE, SIZE), dtype=torch.uint8, generator=torch.Generator().manual_seed(2)
+        0, 256, (30, 3, SIZE, SIZE), dtype=torch.uint8, generator=torch.Generator().manual_seed(2)
     )
     ours = QualityEvaluator(reference).score(generated)["fid"]
     theirs = torch_fidelity.calculate_metrics(
@@ -175,7 +175,7 @@ def test_fid_of_samples_equals_torch_fidelitys_calculate_metrics_with_the_same_w
         cuda=False,
         verbose=False,
         cache=False,
-        batch_size=20,
+        batch_size=10,
         save_cpu_ram=True,  # no DataLoader worker processes
     )["frechet_inception_distance"]
     assert ours == pytest.approx(theirs, rel=1e-4)

@@ -10,7 +10,8 @@ are read against. ``checkpoint`` scores a trial checkpoint's generator on the tr
 evaluation noise, by default as many samples as the trial scored (its ``eval_samples``), so it
 repeats the trial's evaluation of that epoch, when the trial evaluated it (on the CPU here; a
 trial that ran on a GPU may differ in the last digits); ``--save-samples`` writes those samples
-as a uint8 (N, 1, 28, 28) tensor (``torch.save``) for other tools. Every command takes ``--json``
+as a uint8 (N, C, H, W) tensor (``torch.save``) for other tools. A checkpoint of a study scored in
+Inception's features is scored in them again (``--feature-weights`` as for the sweep). Every command takes ``--json``
 for one JSON object instead. Bad input ends with a one-line error and exit code 2.
 """
 
@@ -25,11 +26,13 @@ from typing import Any
 import torch
 
 from trainables.checkpoint import STATE_FILE, CheckpointError, read_state
-from trainables.config import CLASSIFIED_DATASETS, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
+from trainables.config import CLASSIFIED_DATASETS, INCEPTION, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
 from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
 from trainables.models import build_models
 from trainables.quality.classifier import ClassifierWeightsError, accuracy, load_classifier
 from trainables.quality.evaluator import QualityEvaluator, evaluation_noise, generate, real_reference
+from trainables.quality.extractors import feature_extractor
+from trainables.quality.inception import FeatureWeightsError
 from tune_gan.cli_args import OneLineErrorParser, int_at_least
 
 REAL_TRAIN_SAMPLES = 10_000  # real training images scored against the test set by `real`
@@ -71,7 +74,11 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
         raise EvaluateError(f"--save-samples {save_to}: already exists; choose a new file name")
     if save_to is not None and not save_to.parent.is_dir():
         raise EvaluateError(f"--save-samples {save_to}: directory {save_to.parent} does not exist")
-    evaluator = QualityEvaluator(real_reference(config.dataset, resolve_data_dir(args.data_dir)))
+    extractor = feature_extractor(config, args.feature_weights)
+    reference = real_reference(
+        config.dataset, resolve_data_dir(args.data_dir), None, extractor, config.image_shape, _to_stderr
+    )
+    evaluator = QualityEvaluator(reference)
     count = args.n or config.eval_samples
     images = generate(generator, evaluation_noise(config, count))
     if images is None:
@@ -89,6 +96,11 @@ def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
         "samples": count,
         **evaluator.score(images),
     }
+
+
+def _to_stderr(line: str) -> None:
+    """A progress line (a first decode, a reference scored once), kept off stdout, which holds the result alone."""
+    print(f"{PROG}: {line}", file=sys.stderr)
 
 
 def _read_checkpoint(path: Path) -> dict[str, Any]:
@@ -146,7 +158,12 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         type=int_at_least(MIN_EVAL_SAMPLES),
         help="samples to score (default: the trial's eval_samples, so its evaluation of that epoch is repeated)",
     )
-    command.add_argument("--save-samples", metavar="FILE.pt", help="also write the samples, uint8 (N, 1, 28, 28)")
+    command.add_argument("--save-samples", metavar="FILE.pt", help="also write the samples, uint8 (N, C, H, W)")
+    command.add_argument(
+        "--feature-weights",
+        metavar="PATH",
+        help=f"the {INCEPTION} weights file, for a study scored in its features on a machine that cannot download it",
+    )
     return parser
 
 
@@ -158,7 +175,7 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parser.parse_args(argv)
     try:
         result = COMMANDS[args.command](args)
-    except (EvaluateError, ConfigError, DataUnavailableError, ClassifierWeightsError) as error:
+    except (EvaluateError, ConfigError, DataUnavailableError, ClassifierWeightsError, FeatureWeightsError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     print(json.dumps(result) if args.json else _as_text(result))

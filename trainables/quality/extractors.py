@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from torch import nn
 
 from trainables.config import CLASSIFIER, INCEPTION, TrialConfig
 from trainables.quality.classifier import classify, file_sha256, load_classifier, recorded_sha256
@@ -27,8 +28,19 @@ from trainables.quality.inception import (
 )
 from trainables.training_precision import precision_context
 
-# What a loaded extractor does: uint8 (N, C, H, W) images -> (features, logits), on its device, in fp32.
-Features = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+@dataclass(frozen=True)
+class Features:
+    """A loaded extractor: called on uint8 (N, C, H, W) images, their (features, logits) on its device, in fp32
+    whatever precision the trial trains in; ``net`` is the network itself (benchmarks.gpu_check checks its device)."""
+
+    net: nn.Module
+    extract: Callable[[nn.Module, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+    device: torch.device
+
+    def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        with precision_context("fp32", self.device):
+            return self.extract(self.net, images)
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,7 @@ class FeatureExtractor:
                 )
             net = load_inception(self.weights, device)
             extract = inception_features
-
-        def features(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            with precision_context("fp32", device):  # whatever precision the trial trains in
-                return extract(net, images)
-
-        return features
+        return Features(net, extract, device)
 
 
 def feature_extractor(config: TrialConfig, weights: str | os.PathLike | None = None) -> FeatureExtractor:
