@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import eta, soak, throughput
+from benchmarks import eta, image_sizes, soak, throughput
 from tests.helpers import REPO, run_script
+from tests.inception_weights import save_random_inception_weights
+from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 from trainables.training_precision import cpu_has_bf16
 
 RESULTS = REPO / "benchmarks" / "results"
@@ -104,3 +106,46 @@ def test_the_eta_report_renders_from_its_record(capsys):
     )
     assert "| 50 % | 1 m 00 s | 1 m 12 s | 1 m 00 s | +20 % |\n" in printed
     assert "the largest error was +20 % (at 50 %): within the 25 % target.\n\n### other\n" in printed
+
+
+def test_the_image_sizes_record_writes_the_recorded_json_as_it_is_and_renders_it(capsys):
+    recorded = json.loads((RESULTS / "image-sizes-cpu-2core-vm.json").read_text())
+    rows = tuple(image_sizes.SizeRow(**row) for row in recorded["rows"])
+    run = image_sizes.ImageSizes(**{**recorded, "rows": rows})
+    assert json.dumps(run.as_json(), indent=2) == json.dumps(recorded, indent=2)
+    # The scoring cost a CPU sweep prints is this run's.
+    assert CPU_SECONDS_PER_IMAGE == round(recorded["inception_s_per_image"], 3)
+    assert [row.size for row in rows] == [32, 64, 128] and all(
+        row.epoch_10k_s == 10_000 / row.images_per_s for row in rows
+    )
+    image_sizes.render(
+        dataclasses.replace(run, rows=(image_sizes.SizeRow(64, 40.0, 250.0),), inception_s_per_image=0.15)
+    )
+    printed = capsys.readouterr().out
+    assert "| 64 px | 40.0 | 4.2 min |\n" in printed
+    assert printed.endswith("Inception-v3 features, any size: 0.150 s an image (5.0 min for 2,000 samples)\n")
+
+
+def test_the_image_sizes_benchmark_measures_a_size_and_inception(tmp_path):
+    weights = save_random_inception_weights(tmp_path / "inception.pt")
+    out = tmp_path / "sizes.json"
+    assert (
+        image_sizes.main(
+            [
+                "--sizes",
+                "32",
+                "--images",
+                "128",
+                "--feature-weights",
+                str(weights),
+                "--inception-batch",
+                "4",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["size"] == 32 and row["images_per_s"] > 0 and row["epoch_10k_s"] == 10_000 / row["images_per_s"]
+    assert json.loads(out.read_text())["inception_s_per_image"] > 0

@@ -103,6 +103,18 @@ def test_a_truncated_image_is_refused_by_name_and_leaves_no_cache_file(tmp_path,
     assert not cache.exists() or not list(cache.iterdir())
 
 
+def test_a_truncated_image_is_refused_even_after_weasyprint_let_pil_pad_them(tmp_path, cache, monkeypatch):
+    """WeasyPrint sets PIL's process-wide LOAD_TRUNCATED_IMAGES on import; a sweep that writes its report has it."""
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    root = shapes_folder(tmp_path / "broken", per_class=3)
+    broken = truncate(root / "circles" / "circles_002.png")
+    with pytest.raises(DataUnavailableError, match=f"image {broken} is truncated or corrupt"):
+        load_train_images(folder(root), root, 64, 3, progress=lambda line: None)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
 def test_an_empty_or_missing_folder_is_one_line(tmp_path, cache):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "a.txt").write_text("x")

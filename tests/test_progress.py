@@ -162,13 +162,13 @@ def test_the_settings_in_a_few_lines_name_what_differs_from_the_preset():
 
 
 def test_a_cpu_sweep_scored_in_inception_says_what_its_scoring_costs_a_trial():
-    """2,000 samples at epochs 5, 10, 15, 20 and 25, 0.152 s an image: 1,520 s a trial. Nothing on a GPU, nor with
+    """2,000 samples at epochs 5, 10, 15, 20 and 25, 0.226 s an image: 2,260 s a trial. Nothing on a GPU, nor with
     the shipped classifier, where scoring is cheap."""
     config = TrialConfig(dataset="folder:/art", model="dcgan", epochs=25, eval_every=5, eval_samples=2000)
     on_cpus = Placement(at_once=2, gpus_per_trial=0.0, trials_per_gpu=0, gpus=0, bound="cpus")
     assert scoring_line(config, on_cpus) == (
-        "scoring: 2,000 samples in inception-v3-compat's features at 5 evaluation(s), about 25 m 20 s a trial on one "
-        "CPU thread (0.152 s an image, measured on a 2-core EPYC); fewer --eval-samples, a larger --eval-every or a "
+        "scoring: 2,000 samples in inception-v3-compat's features at 5 evaluation(s), about 37 m 40 s a trial on one "
+        "CPU thread (0.226 s an image, measured on a 2-core EPYC); fewer --eval-samples, a larger --eval-every or a "
         "GPU shortens it"
     )
     on_a_gpu = dataclasses.replace(on_cpus, gpus_per_trial=0.5, trials_per_gpu=2, gpus=1)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from trainables.config import one_line
 
@@ -139,7 +139,14 @@ def decode_folder(
 
 
 def decode_image(path: Path, size: int, channels: int) -> np.ndarray:
-    """One file as :func:`fit_image` makes it; a file PIL cannot decode to its end is refused by name."""
+    """One file as :func:`fit_image` makes it; a file PIL cannot decode to its end is refused by name.
+
+    PIL's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is process-wide, and WeasyPrint (the report's PDF) sets it on import,
+    which would let a truncated file decode as grey padding in any process that also wrote a report. So it is off
+    while a file decodes here, and put back as it was after.
+    """
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with Image.open(path) as image:
             image.load()
@@ -148,6 +155,8 @@ def decode_image(path: Path, size: int, channels: int) -> np.ndarray:
         raise ImageFilesError(
             f"image {path} is truncated or corrupt ({one_line(error)}); replace or remove it"
         ) from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
 def fit_arrays(images: np.ndarray, size: int, channels: int) -> np.ndarray:

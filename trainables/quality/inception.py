@@ -29,9 +29,10 @@ from trainables.data import cache_dir
 EXTRACTOR_NAME = "inception-v3-compat"
 # The pool features FID, KID and precision/recall use; the logits without the bias, which the Inception Score uses.
 EXTRACTOR_FEATURES = ["2048", "logits_unbiased"]
-# Seconds Inception-v3 takes for one image on one CPU thread (any input size: it resizes to 299 px), measured on the
-# 2-core AMD EPYC development VM in batches of 50 at 64 px (0.104 s on 2 threads): what a CPU sweep's scoring costs.
-CPU_SECONDS_PER_IMAGE = 0.152
+# Seconds Inception-v3 takes for one image on one CPU thread (any input size: it resizes to 299 px): what a CPU
+# sweep's scoring costs. benchmarks/image_sizes.py measured it on the 2-core AMD EPYC development VM, in batches of 50
+# at 64 px; benchmarks/results/image-sizes-cpu-2core-vm.json holds the run (a test keeps the two equal).
+CPU_SECONDS_PER_IMAGE = 0.226
 WEIGHTS_URL = URL_INCEPTION_V3
 WEIGHTS_FILE_NAME = WEIGHTS_URL.rsplit("/", 1)[-1]
 
