@@ -18,7 +18,7 @@ import torch
 
 from trainables.data import class_names
 from trainables.divergence import COLLAPSE_D_LOSS, SATURATION
-from trainables.metric_keys import CLASS_SHARES, DIVERGED_STATUS, TERMINATED, anchor_key
+from trainables.metric_keys import ANCHOR_METRICS, ANCHORS, CLASS_SHARES, DIVERGED_STATUS, TERMINATED, anchor_key
 from trainables.quality.metrics import covered
 
 # An evaluation drew the data when at least this share of the real test set's k-NN neighbourhoods (k = 5) holds a
@@ -175,6 +175,13 @@ def _anchor(evaluations: pd.DataFrame, anchor: str, metric: str) -> float:
     results written before anchors were."""
     column = anchor_key(anchor, metric)
     return float(evaluations[column].max()) if column in evaluations and evaluations[column].notna().any() else math.nan
+
+
+def study_anchors(frame: pd.DataFrame) -> dict[str, dict[str, float]] | None:
+    """What each anchor scored in each of ANCHOR_METRICS, in the study's features against its reference (the same
+    in every evaluation of every trial); None for results written before anchors were."""
+    scores = {anchor: {metric: _anchor(frame, anchor, metric) for metric in ANCHOR_METRICS} for anchor in ANCHORS}
+    return None if all(math.isnan(value) for row in scores.values() for value in row.values()) else scores
 
 
 def _label_free(evaluations: pd.DataFrame) -> bool:

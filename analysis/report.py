@@ -322,6 +322,7 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
     figures with what to read in them, the definitions. Every block is set off by blank lines, which python-markdown
     needs to see a table or a list rather than a paragraph. ``best`` is :func:`analysis.images.best_samples`'."""
     frame, rank_by = data.frame, data.rank_by
+    anchors = outcomes.study_anchors(frame)
     statuses = ", ".join(f"{count} {status}" for status, count in data.trials["status"].value_counts().items())
     direction = "higher" if HIGHER_IS_BETTER[rank_by] else "lower"
     shown = {plot.file: plot for plot in plots_shown}
@@ -386,6 +387,7 @@ def report_markdown(data: ReportData, plots_shown: list[Plot], best: tuple[str, 
         "### Definitions",
         "",
         outcomes.DEFINITIONS.rstrip("\n"),  # a blank line inside the list would make it a list of paragraphs
+        *([f"- Anchors: {wording.anchors_text(anchors)}"] if anchors else []),
         f"- Intervals: {intervals.METHOD}",
         f"- Seeds needed: {power.METHOD}",
         "",

@@ -12,6 +12,8 @@ import numpy as np
 
 from analysis import outcomes
 from analysis.intervals import Effect, Estimate
+from trainables.metric_keys import label
+from trainables.quality.anchors import ANCHOR_SAMPLES
 
 SHOWN_VALUES = 5  # with at most this many seeds, an estimate prints their values
 OUTCOME_WORDS = {
@@ -25,6 +27,21 @@ OUTCOME_WORDS = {
     outcomes.NOT_MEASURED: "finished without quality evaluations",
     outcomes.FEATURES_BLIND: "scored in features that cannot tell real images from failure",
 }
+
+
+ANCHOR_WORDS = {"real": "a real sample", "one_image": "one real image repeated", "noise": "uniform noise"}
+
+
+def anchors_text(anchors: dict[str, dict[str, float]]) -> str:
+    """The anchors (analysis.outcomes.study_anchors) as the scale a generator's numbers sit on."""
+    scored = "; ".join(
+        f"{ANCHOR_WORDS[anchor]} {', '.join(f'{label(metric)} {number(value)}' for metric, value in scores.items())}"
+        for anchor, scores in anchors.items()
+    )
+    return (
+        f"For scale, what {ANCHOR_SAMPLES} images of each anchor score in this study's features against its "
+        f"reference: {scored}."
+    )
 
 
 def number(value: float) -> str:

@@ -23,6 +23,7 @@ from benchmarks.throughput import machine
 from trainables.config import TrialConfig
 from trainables.loop import GANTraining
 from trainables.quality.inception import inception_features, load_inception
+from tune_gan.scoring_cost import training_flop_per_image
 
 SIZES = (32, 64, 128)
 LATENT = 128
@@ -31,11 +32,14 @@ BATCH = 64
 
 @dataclasses.dataclass(frozen=True)
 class SizeRow:
-    """One image size's training speed, and an epoch of 10,000 images at it."""
+    """One image size's training speed, an epoch of 10,000 images at it, and the FLOPs a training image costs
+    (counted, not measured) with the rate they ran at."""
 
     size: int
     images_per_s: float
     epoch_10k_s: float
+    training_gflop_per_image: float
+    training_gflop_per_s: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +51,11 @@ class ImageSizes:
     torch: str
     rows: tuple[SizeRow, ...]
     inception_s_per_image: float | None  # None without a weights file
+
+    @property
+    def training_gflop_per_s(self) -> float:
+        """The median of the rows' training rates: tune_gan.scoring_cost's estimate of a training epoch's seconds."""
+        return statistics.median(row.training_gflop_per_s for row in self.rows)
 
     def as_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -61,7 +70,8 @@ def training_row(size: int, images: int, device: str) -> SizeRow:
     epochs = GANTraining(config, data, device=device).epochs()
     next(epochs)  # warm-up: allocations, kernel selection
     speed = next(epochs).images_per_s
-    return SizeRow(size, speed, 10_000 / speed)
+    gflop = training_flop_per_image(config) / 1e9
+    return SizeRow(size, speed, 10_000 / speed, gflop, gflop * speed)
 
 
 def inception_seconds(weights: Path, device: str, images: int = 50, repeats: int = 3) -> float:
@@ -81,9 +91,14 @@ def inception_seconds(weights: Path, device: str, images: int = 50, repeats: int
 
 def render(run: ImageSizes) -> None:
     print(f"# {run.machine}, torch {run.torch}, {run.threads} thread(s); DCGAN latent {LATENT}, batch {BATCH}, RGB\n")
-    print("| image size | training images/s | an epoch of 10,000 images |\n|---:|---:|---:|")
+    print("| image size | training images/s | an epoch of 10,000 images | GFLOP an image | GFLOP/s |")
+    print("|---:|---:|---:|---:|---:|")
     for row in run.rows:
-        print(f"| {row.size} px | {row.images_per_s:,.1f} | {row.epoch_10k_s / 60:,.1f} min |")
+        print(
+            f"| {row.size} px | {row.images_per_s:,.1f} | {row.epoch_10k_s / 60:,.1f} min | "
+            f"{row.training_gflop_per_image:.3f} | {row.training_gflop_per_s:.1f} |"
+        )
+    print(f"\ntraining's median rate: {run.training_gflop_per_s:.1f} GFLOP/s")
     seconds = run.inception_s_per_image
     inception = (
         f"{seconds:.3f} s an image ({2000 * seconds / 60:.1f} min for 2,000 samples)"

@@ -14,6 +14,7 @@ from tests.helpers import REPO, run_script
 from tests.inception_weights import save_random_inception_weights
 from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 from trainables.training_precision import cpu_has_bf16
+from tune_gan.scoring_cost import CPU_TRAINING_FLOP_PER_S
 
 RESULTS = REPO / "benchmarks" / "results"
 
@@ -113,16 +114,19 @@ def test_the_image_sizes_record_writes_the_recorded_json_as_it_is_and_renders_it
     rows = tuple(image_sizes.SizeRow(**row) for row in recorded["rows"])
     run = image_sizes.ImageSizes(**{**recorded, "rows": rows})
     assert json.dumps(run.as_json(), indent=2) == json.dumps(recorded, indent=2)
-    # The scoring cost a CPU sweep prints is this run's.
+    # The scoring cost and the training time a CPU sweep estimates are this run's.
     assert CPU_SECONDS_PER_IMAGE == round(recorded["inception_s_per_image"], 3)
+    assert CPU_TRAINING_FLOP_PER_S == round(run.training_gflop_per_s, 1) * 1e9
     assert [row.size for row in rows] == [32, 64, 128] and all(
-        row.epoch_10k_s == 10_000 / row.images_per_s for row in rows
+        row.epoch_10k_s == 10_000 / row.images_per_s
+        and row.training_gflop_per_s == row.training_gflop_per_image * row.images_per_s
+        for row in rows
     )
     image_sizes.render(
-        dataclasses.replace(run, rows=(image_sizes.SizeRow(64, 40.0, 250.0),), inception_s_per_image=0.15)
+        dataclasses.replace(run, rows=(image_sizes.SizeRow(64, 40.0, 250.0, 2.5, 100.0),), inception_s_per_image=0.15)
     )
     printed = capsys.readouterr().out
-    assert "| 64 px | 40.0 | 4.2 min |\n" in printed
+    assert "| 64 px | 40.0 | 4.2 min | 2.500 | 100.0 |\n\ntraining's median rate: 100.0 GFLOP/s\n" in printed
     assert printed.endswith("Inception-v3 features, any size: 0.150 s an image (5.0 min for 2,000 samples)\n")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from analysis import outcomes, stats
+from analysis import outcomes, stats, wording
 from analysis.load import load_experiment
 from analysis.report import write_report
 from tests.helpers import run_sweep, trial_dirs
@@ -34,6 +34,8 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert f"scoring the 36 reference images in {INCEPTION}'s features (once, then cached)" in finished.stdout
+    # The evaluation settings given are kept (no CPU defaults), and what they cost is said.
+    assert f"tune-gan: scoring: 100 samples in {INCEPTION}'s features at 1 evaluation(s), about " in finished.stdout
     frame = load_experiment(tmp_path / "shapes")
     assert set(frame["dataset"]) == {f"folder:{folder}"} and set(frame["image_size"]) == {32}
     evaluated = frame.dropna(subset=["fid"])
@@ -55,4 +57,5 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     report = write_report(tmp_path / "shapes", tmp_path / "report").read_text()
     assert f"scored in fp32 in {INCEPTION}'s features, which know no classes of this data" in report
     assert "classes" not in report.split("## Appendix")[0].split("| rank |")[1].splitlines()[0]  # no class column
+    assert f"a real sample FID {wording.number(reference.anchors['anchor_real_fid'])}, coverage 1, " in report
     assert (tmp_path / "report" / "report.pdf").stat().st_size > 10_000

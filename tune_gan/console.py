@@ -28,7 +28,6 @@ from rich.text import Text
 from trainables.config import INCEPTION, TrialConfig
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
 from trainables.metric_keys import DIVERGED_REASON, PROGRESS, TERMINATED, label, shown_in
-from trainables.quality.evaluator import is_eval_epoch
 from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 from tune_gan.progress import (
     DIVERGED,
@@ -42,6 +41,7 @@ from tune_gan.progress import (
 )
 from tune_gan.resources import TRIAL_GPU_PEAK_GIB, Placement
 from tune_gan.results_table import grid_point
+from tune_gan.scoring_cost import SCORING_SHARE, ScoringCost
 from tune_gan.search_space import SPEC_FILE, Resources, SweepSpec
 
 # What the trial rows show of each trial's latest result, and their headers; Tune's table under --verbose too.
@@ -241,13 +241,19 @@ def sweep_progress(spec: SweepSpec, slots: int) -> SweepProgress:
 
 
 def settings_lines(
-    spec: SweepSpec, baseline: dict[str, Any], baseline_name: str, experiment: str, dashboard: str, placement: Placement
+    spec: SweepSpec,
+    baseline: dict[str, Any],
+    baseline_name: str,
+    experiment: str,
+    dashboard: str,
+    placement: Placement,
+    scoring: str = "",
 ) -> list[str]:
     """The resolved settings in a few lines: the grid, what differs from ``baseline`` (the preset's settings, or a
-    trial's defaults), how the trials run and where to look; the full JSON is in the experiment directory."""
+    trial's defaults), how the trials run, what scoring costs (``scoring``, where it is not cheap) and where to look;
+    the full JSON is in the experiment directory."""
     grid = " × ".join(f"{axis} {' '.join(values)}" for axis, values in spec.axes_by_name().items())
     changed = [f"{name} {value}" for name, value in spec.settings.items() if baseline.get(name) != value]
-    scoring = scoring_line(spec.trial_configs()[0], placement)
     return [
         f"{spec.num_trials} trials: {grid}",
         f"settings that differ from {baseline_name}: {', '.join(changed) or 'none'}",
@@ -258,19 +264,20 @@ def settings_lines(
     ]
 
 
-def scoring_line(config: TrialConfig, placement: Placement) -> str:
-    """What scoring in Inception's features costs a trial on CPUs, which can outweigh its training; '' where it is
-    cheap (a shipped classifier, a GPU, no evaluations)."""
-    if config.extractor != INCEPTION or not config.eval_every or placement.gpus_per_trial:
-        return ""
-    epochs = range(1, config.epochs + 1)
-    evaluations = sum(is_eval_epoch(epoch, config.eval_every, epoch == config.epochs) for epoch in epochs)
-    seconds = config.eval_samples * evaluations * CPU_SECONDS_PER_IMAGE
-    return (
-        f"scoring: {config.eval_samples:,} samples in {INCEPTION}'s features at {evaluations} evaluation(s), about "
-        f"{duration(round(seconds))} a trial on one CPU thread ({CPU_SECONDS_PER_IMAGE:g} s an image, measured on a "
-        "2-core EPYC); fewer --eval-samples, a larger --eval-every or a GPU shortens it"
+def scoring_line(cost: ScoringCost, defaulted: bool) -> str:
+    """What scoring in Inception's features costs a trial on CPUs, against its training, and how to change it:
+    ``defaulted`` where the sweep chose the evaluation settings for the user (tune_gan.scoring_cost)."""
+    line = (
+        f"scoring: {cost.samples:,} samples in {INCEPTION}'s features at {cost.evaluations} evaluation(s), about "
+        f"{duration(round(cost.scoring_s))} a trial on one CPU thread, {cost.share:.0%} of its training (about "
+        f"{duration(round(cost.training_s))}; {CPU_SECONDS_PER_IMAGE:g} s an image, measured on a 2-core EPYC)"
     )
+    if defaulted:
+        return (
+            f"{line}: the CPU defaults for your own images, {cost.samples:,} samples as often as keeps scoring near "
+            f"{SCORING_SHARE:.0%} of training; --eval-samples and --eval-every choose otherwise"
+        )
+    return f"{line}; fewer --eval-samples, a larger --eval-every or a GPU shortens it"
 
 
 def placement_line(resources: Resources, placement: Placement) -> str:

@@ -47,10 +47,11 @@ from trainables.quality.inception import WEIGHTS_FILE_NAME, WEIGHTS_URL, Feature
 from trainables.training_precision import needs_cuda
 from tune_gan.cli import COMMANDS
 from tune_gan.cli_args import OneLineErrorParser, add_setting_flags, value_parser
-from tune_gan.console import ConsoleView, settings_lines
+from tune_gan.console import ConsoleView, scoring_line, settings_lines
 from tune_gan.resources import Placement, PlacementError, local_gpu_memory_gib, place
 from tune_gan.results_table import FINISHED, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
+from tune_gan.scoring_cost import CPU_EVAL_SAMPLES, EVAL_FLAGS, cpu_eval_every, scoring_cost, training_flop_per_image
 from tune_gan.search_space import (
     DEFAULT_STORAGE,
     GRID_AXES,
@@ -330,9 +331,9 @@ def prepare_storage(args: argparse.Namespace) -> tuple[StorageLocation, str, Swe
     return storage, name, spec
 
 
-def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | MappedImages, RealReference | None]:
-    """The training images every trial shares and, when any trial evaluates, the real test set as the quality
-    metrics see it: computed (or read from the cache) once, here, for every trial."""
+def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | MappedImages, RealReference | None, int]:
+    """The training images every trial shares (and how many), and, when any trial evaluates, the real test set as
+    the quality metrics see it: computed (or read from the cache) once, here, for every trial."""
     data_root = resolve_data_dir(args.data_dir)
     configs = spec.trial_configs()
     first = configs[0]  # dataset, size and channels are the same for every trial: never an axis (NOT_SWEEPABLE)
@@ -349,7 +350,7 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | M
     if evaluates:
         extractor = feature_extractor(first, args.feature_weights)
         reference = real_reference(dataset, data_root, None, extractor, first.image_shape, progress)
-    return shipped_images(images, dataset, data_root), reference
+    return shipped_images(images, dataset, data_root), reference, len(images)
 
 
 def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, Placement]:
@@ -370,6 +371,35 @@ def fit_to_cluster(spec: SweepSpec) -> tuple[SweepSpec, Placement]:
     return dataclasses.replace(spec, resources=resources), placement
 
 
+def scoring_settings(
+    args: argparse.Namespace, spec: SweepSpec, placement: Placement, images: int
+) -> tuple[SweepSpec, str]:
+    """The spec with the CPU scoring defaults where a new sweep takes them (tune_gan.scoring_cost), and the settings
+    line on what scoring costs a trial ('' where it is cheap: the shipped classifier, a GPU, no evaluations)."""
+    configs = spec.trial_configs()
+    first = configs[0]  # the extractor follows the dataset, never an axis
+    on_gpus = bool(placement.gpus_per_trial)
+    if first.extractor != INCEPTION or on_gpus:
+        return spec, ""
+    # The cheapest training among the grid's models sets how often to score: within a fifth for every trial.
+    models = {(config.model, config.latent_dim, config.spectral_norm): config for config in configs}
+    flop_per_image = min(training_flop_per_image(config) for config in models.values())
+    train_images = lambda config: min(config.subset or images, images)  # noqa: E731
+    preset = PRESETS[args.preset or DEFAULT_PRESET]
+    chosen = {name for name in EVAL_FLAGS if getattr(args, name) is not None or name in preset or name in spec.grid}
+    defaulted = not (args.resume or args.add_seeds or chosen)
+    if defaulted:
+        epochs = min(config.epochs for config in configs)
+        every = cpu_eval_every(epochs, train_images(first), flop_per_image)
+        spec = dataclasses.replace(
+            spec, settings={**spec.settings, "eval_samples": CPU_EVAL_SAMPLES, "eval_every": every}
+        )
+        first = spec.trial_configs()[0]
+    if not first.eval_every:
+        return spec, ""
+    return spec, scoring_line(scoring_cost(first, train_images(first), flop_per_image), defaulted)
+
+
 def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
     """What the settings printed are compared with: the preset's own (a new sweep), or a trial's defaults (a resumed
     or added one, whose spec does not record its preset)."""
@@ -381,7 +411,7 @@ def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
 
 def run_sweep(args: argparse.Namespace, prog: str) -> int:
     storage, name, spec = prepare_storage(args)
-    images, reference = load_data(args, spec)
+    images, reference, image_count = load_data(args, spec)
     try:
         dashboard = start_ray(
             args.address, dashboard=args.dashboard, dashboard_host=args.dashboard_host, verbose=args.verbose
@@ -391,9 +421,10 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
     console = None
     try:
         spec, placement = fit_to_cluster(spec)
+        spec, scoring = scoring_settings(args, spec, placement, image_count)
         slots = placement.at_once
         experiment = storage.child(name)
-        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, placement):
+        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, placement, scoring):
             print(f"tune-gan: {line}", flush=True)
         if not args.resume:
             experiment.write_text(SPEC_FILE, spec.to_json())
