@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
 import torch
 
 from tests.helpers import run_script, trial_dirs
-from tests.image_folders import shapes_folder
-from tests.inception_weights import save_random_inception_weights
-from trainables.checkpoint import STATE_FILE, write_checkpoint
+from trainables.checkpoint import STATE_FILE
 from trainables.config import TrialConfig
 from trainables.data import resolve_data_dir
 from trainables.loop import GANTraining
@@ -20,7 +17,6 @@ from trainables.metric_keys import QUALITY_METRICS
 from trainables.models import build_models
 from trainables.quality.classifier import read_manifest
 from trainables.quality.evaluator import QualityEvaluator, real_reference
-from trainables.quality.extractors import feature_extractor
 from tune_gan import evaluate
 
 PROG = "python -m tune_gan.evaluate"
@@ -135,30 +131,3 @@ def test_a_checkpoint_whose_contents_do_not_fit_is_one_line_and_exit_2(tmp_path,
         code, out, err = run_evaluate(["checkpoint", str(checkpoint)], capsys)
         assert_one_line_error(code, err, str(checkpoint), "holds no generator this tune-gan can rebuild")
         assert out == ""
-
-
-@pytest.mark.slow  # a folder's reference, its anchors and 100 samples through Inception on the CPU: about 30 s
-def test_a_checkpoint_of_a_colour_folder_study_is_scored_in_inception_features_again(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    folder = shapes_folder(tmp_path / "shapes", per_class=5)
-    weights = save_random_inception_weights(tmp_path / "inception.pt")
-    config = TrialConfig(dataset=f"folder:{folder}", model="dcgan", image_size=32, epochs=1, eval_samples=100)
-    training = GANTraining(config, torch.randint(0, 256, (64, 3, 32, 32), dtype=torch.uint8))
-    checkpoint = tmp_path / "checkpoint"
-    checkpoint.mkdir()
-    (tmp_path / "samples").mkdir()  # the trial's sample grids: none yet
-    write_checkpoint(checkpoint, training, tmp_path / "samples")
-    samples = tmp_path / "samples.pt"
-    argv = ["checkpoint", str(checkpoint), "--json", "--save-samples", str(samples)]
-    code, out, err = run_evaluate([*argv, "--feature-weights", str(weights)], capsys)
-    assert code == 0, err
-    assert f"{PROG}: scoring the 15 reference images in inception-v3-compat's features (once, then cached)" in err
-    scored = json.loads(out)  # stdout holds the result alone
-    images = torch.load(samples, weights_only=True)
-    assert images.shape == (100, 3, 32, 32)
-    extractor = feature_extractor(config, weights)
-    reference = real_reference(config.dataset, folder, None, extractor, config.image_shape)
-    expected = QualityEvaluator(reference).score(images)
-    assert scored["fid"] == pytest.approx(expected["fid"], rel=1e-9) and math.isnan(scored["classes_covered"])
-    code, _, err = run_evaluate([*argv[:3], "--feature-weights", str(tmp_path / "nowhere.pt")], capsys)
-    assert code == 2 and err.count("\n") == 1 and "nowhere.pt" in err

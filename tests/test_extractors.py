@@ -91,7 +91,9 @@ def test_a_folder_reference_in_inception_features_is_computed_once_and_cached(sh
 def test_samples_are_scored_in_inception_features_without_classes(shapes, weights, tmp_path):
     config = folder_config(shapes)
     extractor = feature_extractor(config, weights)
-    reference = real_reference(config.dataset, shapes, tmp_path, extractor, config.image_shape, lambda line: None)
+    reference = real_reference(
+        config.dataset, shapes, tmp_path, extractor, config.image_shape, lambda line: None, anchor_samples=10
+    )  # anchors are tested apart; 10 noise images keep Inception's time on the samples
     evaluator = QualityEvaluator(reference)
     images = load_reference_images(config.dataset, shapes, SIZE, 3, progress=lambda line: None)
     scores = evaluator.score(images[:12])
@@ -153,14 +155,15 @@ class _Images(torch.utils.data.Dataset):
         return self.images[index]
 
 
-@pytest.mark.slow  # the reference, its anchors and both sides' samples through Inception: about a minute
+@pytest.mark.slow  # the reference and both sides' samples through Inception: about 30 s
 def test_fid_of_samples_equals_torch_fidelitys_calculate_metrics_with_the_same_weights(weights, tmp_path):
     """The whole chain, images to FID: our evaluator against a folder's reference, and torch-fidelity's own
     calculate_metrics on the same two image sets with the same weights file, computed independently."""
     shapes = shapes_folder(tmp_path / "shapes", per_class=10)  # 30 reference images
     config = folder_config(shapes)
+    extractor = feature_extractor(config, weights)
     reference = real_reference(
-        config.dataset, shapes, tmp_path, feature_extractor(config, weights), config.image_shape, lambda line: None
+        config.dataset, shapes, tmp_path, extractor, config.image_shape, lambda line: None, anchor_samples=10
     )
     real = load_reference_images(config.dataset, shapes, SIZE, 3, progress=lambda line: None)
     generated = torch.randint(

@@ -88,22 +88,18 @@ def test_a_trial_that_fails_for_good_prints_its_traceback_once_with_its_log(tmp_
     assert f"progress: {epoch}/{epoch} epochs (100 %), 1 of 1 trials ended (1 failed)" in output
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
-def test_interrupted_sweep_resumes_where_it_stopped(tmp_path, mnist_images, stop):
-    """The driver stopped mid-sweep by Ctrl-C (SIGINT) or killed outright (SIGKILL), then --resume:
-    every trial finishes, no epoch the experiment had recorded is trained again, the metrics equal an
-    uninterrupted run's, and only the last 2 checkpoints are kept."""
+def test_a_killed_sweep_resumes_where_it_stopped(tmp_path, mnist_images):
+    """The driver killed outright (SIGKILL) mid-sweep, then --resume: every trial finishes, no epoch the experiment
+    had recorded is trained again, the metrics equal an uninterrupted run's, and only the last 2 checkpoints are
+    kept. A driver stopped by Ctrl-C resumes so in tests/test_object_storage.py, in a bucket."""
     driver = start_sweep(*"--preset smoke --subset 2048 --epochs 4 --name cut".split(), "--storage-path", str(tmp_path))
     experiment = tmp_path / "cut"
     try:
         wait_for(lambda: any(recorded_epochs(experiment).values()), every=0.5)  # a checkpoint to resume from
-        driver.send_signal(stop)
-        output, _ = driver.communicate(timeout=300)
+        driver.send_signal(signal.SIGKILL)
+        driver.communicate(timeout=300)
     finally:
         kill_session(driver)  # a killed driver leaves Ray's dashboard and runtime-env agents behind
-    if stop == signal.SIGINT:
-        assert driver.returncode == 1, output[-3000:]
-        assert "did not finish; continue with: python tune_gan/sweep.py --resume" in output
     before = {trial.name: results(trial) for trial in trial_dirs(experiment)}
     recorded = recorded_epochs(experiment)
     assert any(len(rows) < 4 for rows in before.values())  # it really was cut short

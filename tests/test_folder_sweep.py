@@ -1,11 +1,15 @@
 """A study of a user's own colour images, end to end: a folder of RGB shapes swept by the real CLI, scored in
 Inception's features read through --feature-weights (random weights the test saves: the published ones cannot be
-downloaded here), and reported without classes."""
+downloaded here), reported without classes, and a trial's checkpoint scored again by `tune-gan evaluate`."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from analysis import outcomes, stats, wording
@@ -14,6 +18,7 @@ from analysis.report import write_report
 from tests.helpers import run_sweep, trial_dirs
 from tests.image_folders import shapes_folder
 from tests.inception_weights import save_random_inception_weights
+from tests.test_evaluate_cli import run_evaluate
 from trainables.checkpoint import saved_sample_grids
 from trainables.config import INCEPTION
 from trainables.metric_keys import ANCHOR_KEYS
@@ -23,7 +28,7 @@ from trainables.quality.extractors import FeatureExtractor
 
 
 @pytest.mark.slow  # about a minute on the 2-core VM, most of it Inception on the CPU
-def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_path, monkeypatch):
+def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the decoded folder and its reference, fresh
     folder = shapes_folder(tmp_path / "images", per_class=12)  # 36 distinct images in 3 class subfolders
     weights = save_random_inception_weights(tmp_path / "inception.pt")
@@ -59,3 +64,19 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     assert "classes" not in report.split("## Appendix")[0].split("| rank |")[1].splitlines()[0]  # no class column
     assert f"a real sample FID {wording.number(reference.anchors['anchor_real_fid'])}, coverage 1, " in report
     assert (tmp_path / "report" / "report.pdf").stat().st_size > 10_000
+    # `tune-gan evaluate checkpoint` on a trial's last checkpoint: in the same features, with the reference the sweep
+    # cached, it repeats the trial's own last evaluation (the trial's noise; on one thread there, two here).
+    trial = trial_dirs(tmp_path / "shapes")[0]
+    seed = json.loads((trial / "params.json").read_text())["seed"]
+    samples = tmp_path / "samples.pt"
+    argv = ["checkpoint", str(sorted(trial.glob("checkpoint_*"))[-1]), "--json", "--save-samples", str(samples)]
+    code, out, err = run_evaluate([*argv, "--feature-weights", str(weights)], capsys)
+    assert code == 0, err
+    assert "reference images" not in err  # read from the cache, not scored again
+    scored = json.loads(out)  # stdout holds the result alone
+    images = torch.load(samples, weights_only=True)
+    assert images.shape == (100, 3, 32, 32) and images.dtype == torch.uint8
+    (trials_fid,) = evaluated.loc[evaluated["seed"] == seed, "fid"]
+    assert scored["fid"] == pytest.approx(trials_fid, rel=1e-4) and math.isnan(scored["classes_covered"])
+    code, _, err = run_evaluate([*argv[:3], "--feature-weights", str(tmp_path / "nowhere.pt")], capsys)
+    assert code == 2 and err.count("\n") == 1 and "nowhere.pt" in err

@@ -66,16 +66,21 @@ def test_weight_difference_is_the_largest_change_of_any_weight():
     assert gpu_check.weight_difference(first, second) == pytest.approx(0.5, abs=1e-6)
 
 
-@pytest.mark.slow  # trains both models three times over, twice
+@pytest.mark.slow  # trains both models three times over
 def test_a_resume_that_restores_nothing_fails_the_resume_check(monkeypatch):
-    """A restore that loses the state (here: a fresh training, as if the checkpoint were ignored) must fail."""
+    """A restore that loses the state (here: a fresh training, as if the checkpoint were ignored) must fail; under
+    torch's default algorithms, which need not be exact on a GPU, the same difference is information."""
     monkeypatch.setattr(
         gpu_check, "through_checkpoint", lambda written, device: gpu_check.training_on(written.config, device)
     )
     row = gpu_check.check_resume_deterministic(CPU)
     assert row.outcome == gpu_check.FAIL and "max |Δweight|" in row.detail
+    monkeypatch.setattr(gpu_check, "resumed_difference", lambda config, device: 0.5)
     row = gpu_check.check_resume_default(CPU)
-    assert row.outcome == gpu_check.INFO  # torch's defaults need not be exact on a GPU: information, not a failure
+    assert (row.outcome, row.detail) == (
+        gpu_check.INFO,
+        "3 epochs straight against 1 + a checkpoint + 2: mlp max |Δweight| 0.5; dcgan max |Δweight| 0.5",
+    )
 
 
 def test_a_checkpoint_restored_with_other_weights_fails(monkeypatch):

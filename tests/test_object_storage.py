@@ -78,7 +78,10 @@ def test_a_sweep_in_a_bucket_is_interrupted_resumed_and_reported(bucket, tmp_pat
     finally:
         kill_session(driver)
     assert driver.returncode == 1, output[-3000:]  # cut short: trials left to resume
-    assert f"--resume --storage-path {storage} --name cut" in output
+    assert (
+        f"did not finish; continue with: python tune_gan/sweep.py --resume --storage-path {storage} --name cut"
+        in output
+    )
 
     resumed = run_sweep("--resume", "--storage-path", storage, "--name", "cut")
     assert resumed.returncode == 0, resumed.stderr[-3000:]

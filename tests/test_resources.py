@@ -108,19 +108,25 @@ def wait_for_all_trials(config: dict) -> None:
     tune.report({"all_started": len(list(directory.glob("*.gpu"))) == config["trials"]})
 
 
+# 9 trials on 2 GPUs: a share of 1/ceil(9/2) = 0.2 puts 5 on each and runs all 9; the pooled 2/9 = 0.222 would fit
+# 4 on each, 8 at once. The 36 trials on 8 GPUs of the issue, at a quarter of the Ray workers.
+LOGICAL_GPUS, TRIALS_ON_THEM = 2, 9
+
+
 def run_on_logical_gpus(directory: str) -> None:
-    """The sweep's placement as Ray makes it, run in a process of its own (36 Ray workers end with it): a local Ray
-    with 36 CPUs and 8 GPUs (logical resources: no GPU is needed) and 36 trials asking for the share computed
-    here. Fails unless every trial ran while all the others had started."""
-    placement = place(Resources(), ASSIGNMENT_TRIALS, {"CPU": 36.0, "GPU": 8.0})
-    ray.init(address="local", num_cpus=36, num_gpus=8, include_dashboard=False)
+    """The sweep's placement as Ray makes it, run in a process of its own (its Ray workers end with it): a local Ray
+    with a CPU a trial and LOGICAL_GPUS GPUs (logical resources: no GPU is needed), and TRIALS_ON_THEM trials asking
+    for the share computed here. Fails unless every trial ran while all the others had started."""
+    placement = place(Resources(), TRIALS_ON_THEM, {"CPU": float(TRIALS_ON_THEM), "GPU": float(LOGICAL_GPUS)})
+    assert placement.gpus_per_trial == 0.2 and placement.at_once == TRIALS_ON_THEM
+    ray.init(address="local", num_cpus=TRIALS_ON_THEM, num_gpus=LOGICAL_GPUS, include_dashboard=False)
     try:
         trainable = tune.with_resources(wait_for_all_trials, {"cpu": 1, "gpu": placement.gpus_per_trial})
-        space = {"directory": str(Path(directory) / "gpus"), "trials": ASSIGNMENT_TRIALS, "deadline_s": 300.0}
+        space = {"directory": str(Path(directory) / "gpus"), "trials": TRIALS_ON_THEM, "deadline_s": 300.0}
         results = tune.Tuner(
             trainable,
             param_space=space,
-            tune_config=tune.TuneConfig(num_samples=ASSIGNMENT_TRIALS),
+            tune_config=tune.TuneConfig(num_samples=TRIALS_ON_THEM),
             run_config=tune.RunConfig(name="placement", storage_path=str(Path(directory) / "runs"), verbose=0),
         ).fit()
     finally:
@@ -129,14 +135,14 @@ def run_on_logical_gpus(directory: str) -> None:
 
 
 @pytest.mark.slow
-def test_ray_runs_36_trials_at_once_on_8_logical_gpus_five_on_each(tmp_path):
+def test_ray_runs_9_trials_at_once_on_2_logical_gpus_five_on_each(tmp_path):
     (tmp_path / "gpus").mkdir()
     code = f"from tests.test_resources import run_on_logical_gpus; run_on_logical_gpus({str(tmp_path)!r})"
     finished = run_script("-c", code)
     assert finished.returncode == 0, finished.stderr[-3000:]
     given = Counter(path.read_text() for path in (tmp_path / "gpus").glob("*.gpu"))
-    assert sorted(given) == [str(gpu) for gpu in range(8)] and max(given.values()) <= 5
-    assert sum(given.values()) == ASSIGNMENT_TRIALS
+    assert sorted(given) == [str(gpu) for gpu in range(LOGICAL_GPUS)] and max(given.values()) <= 5
+    assert sum(given.values()) == TRIALS_ON_THEM
 
 
 def test_both_spellings_on_the_command_line_exit_2_in_one_line(tmp_path, capsys):
