@@ -264,12 +264,17 @@ def settings_lines(
     ]
 
 
+def share_of_training(share: float) -> str:
+    """'25% of its training', or '40x its training' where scoring outweighs training (a small folder)."""
+    return f"{share:.0%} of its training" if share < 2 else f"{share:.0f}x its training"
+
+
 def scoring_line(cost: ScoringCost, defaulted: bool) -> str:
     """What scoring in Inception's features costs a trial on CPUs, against its training, and how to change it:
     ``defaulted`` where the sweep chose the evaluation settings for the user (tune_gan.scoring_cost)."""
     line = (
         f"scoring: {cost.samples:,} samples in {INCEPTION}'s features at {cost.evaluations} evaluation(s), about "
-        f"{duration(round(cost.scoring_s))} a trial on one CPU thread, {cost.share:.0%} of its training (about "
+        f"{duration(round(cost.scoring_s))} a trial on one CPU thread, {share_of_training(cost.share)} (about "
         f"{duration(round(cost.training_s))}; {CPU_SECONDS_PER_IMAGE:g} s an image, measured on a 2-core EPYC)"
     )
     if defaulted:
