@@ -34,13 +34,12 @@ ANCHOR_WORDS = {"real": "a real sample", "one_image": "one real image repeated",
 
 def anchors_text(anchors: dict[str, dict[str, float]]) -> str:
     """The anchors (analysis.outcomes.study_anchors) as the scale a generator's numbers sit on."""
-    scored = "; ".join(
-        f"{ANCHOR_WORDS[anchor]} {', '.join(f'{label(metric)} {number(value)}' for metric, value in scores.items())}"
-        for anchor, scores in anchors.items()
-    )
+    # Every anchor metric is at least 0: a real sample's FID of -0.008 is the matrix square root's float error.
+    values = lambda scores: ", ".join(f"{label(key)} {number(max(value, 0.0))}" for key, value in scores.items())  # noqa: E731
+    scored = "; ".join(f"{ANCHOR_WORDS[anchor]} {values(scores)}" for anchor, scores in anchors.items())
     return (
-        f"For scale, what {ANCHOR_SAMPLES} images of each anchor score in this study's features against its "
-        f"reference: {scored}."
+        f"For scale, what up to {ANCHOR_SAMPLES} images of each anchor (the real sample no more than the data holds) "
+        f"score in this study's features against its reference: {scored}."
     )
 
 

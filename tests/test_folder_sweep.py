@@ -62,7 +62,7 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     report = write_report(tmp_path / "shapes", tmp_path / "report").read_text()
     assert f"scored in fp32 in {INCEPTION}'s features, which know no classes of this data" in report
     assert "classes" not in report.split("## Appendix")[0].split("| rank |")[1].splitlines()[0]  # no class column
-    assert f"a real sample FID {wording.number(reference.anchors['anchor_real_fid'])}, coverage 1, " in report
+    assert f"a real sample FID {wording.number(max(reference.anchors['anchor_real_fid'], 0.0))}, coverage 1, " in report
     assert (tmp_path / "report" / "report.pdf").stat().st_size > 10_000
     # `tune-gan evaluate checkpoint` on a trial's last checkpoint: in the same features, with the reference the sweep
     # cached, it repeats the trial's own last evaluation (the trial's noise; on one thread there, two here).

@@ -88,16 +88,17 @@ def test_the_experiment_line_names_the_arithmetic_the_trials_trained_in_and_the_
 def test_the_definitions_give_the_anchors_the_study_was_scored_against_for_scale():
     """The anchors are the same in every evaluation (one cached reference); results written before them say none."""
     seeds = [Seed(f) for f in (100, 120)]
-    scores = {"real": (3.21, 0.962, 1.0), "one_image": (251.0, 0.0021, 0.0), "noise": (412.6, 0.0, 0.257)}
+    scores = {"real": (3.21, 0.962, 1.0), "one_image": (251.0, 0.0021, -1e-9), "noise": (412.6, 0.0, 0.257)}
     frame = crafted({(128, "constant"): seeds})
     evaluated = frame["fid"].notna()
     for anchor, values in scores.items():
         for metric, value in zip(("fid", "coverage", "diversity"), values):
             frame.loc[evaluated, f"anchor_{anchor}_{metric}"] = value
     assert (
-        "- Anchors: For scale, what 500 images of each anchor score in this study's features against its reference: "
-        "a real sample FID 3.21, coverage 0.962, diversity 1; one real image repeated FID 251, coverage 0.0021, "
-        "diversity 0; uniform noise FID 413, coverage 0, diversity 0.257.\n"
+        "- Anchors: For scale, what up to 500 images of each anchor (the real sample no more than the data "
+        "holds) score in this study's features against its reference: a real sample FID 3.21, coverage 0.962, "
+        "diversity 1; one real image repeated FID 251, coverage 0.0021, diversity 0; uniform noise FID 413, "
+        "coverage 0, diversity 0.257.\n"
     ) in report_markdown(report_data(frame, "crafted"), [])
     assert "- Anchors:" not in report_markdown(report_data(crafted({(128, "constant"): seeds}), "crafted"), [])
 
