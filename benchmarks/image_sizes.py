@@ -3,8 +3,10 @@
 Per size (32, 64, 128 px, RGB): the DCGAN's training images/s (trainables.loop.GANTraining, pytorch/examples'
 recipe at that size, latent 128, batch 64, the first epoch untimed), and Inception-v3's seconds an image for the
 features every evaluation takes (it resizes any input to 299 px, so one number serves every size; measured only
-where a weights file is at hand: the published one, or any of its architecture). Prints a Markdown table and writes
-the cells as JSON. A 2-core CPU's row says why a 64 px study belongs on a GPU (docs/your-images.md).
+where a weights file is at hand: the published one, or any of its architecture). With each size, the FLOPs a training
+image costs (counted by torch.utils.flop_counter) and the rate they ran at, whose median is tune_gan.scoring_cost's
+CPU_TRAINING_FLOP_PER_S. Prints a Markdown table and writes the cells as JSON. A 2-core CPU's row says why a 64 px
+study belongs on a GPU (docs/your-images.md).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def evaluations(config: TrialConfig) -> int:
 
 def scoring_cost(config: TrialConfig, train_images: int, flop_per_image: float) -> ScoringCost:
     """The estimate for a trial of ``config`` training on ``train_images`` images an epoch."""
-    scored = evaluations(config) if config.eval_every else 0
+    scored = evaluations(config)
     training_s = config.epochs * train_images * flop_per_image / CPU_TRAINING_FLOP_PER_S
     return ScoringCost(config.eval_samples, scored, scored * config.eval_samples * CPU_SECONDS_PER_IMAGE, training_s)
 

@@ -381,13 +381,15 @@ def scoring_settings(
     on_gpus = bool(placement.gpus_per_trial)
     if first.extractor != INCEPTION or on_gpus:
         return spec, ""
+    preset = PRESETS[args.preset or DEFAULT_PRESET]
+    chosen = {name for name in EVAL_FLAGS if getattr(args, name) is not None or name in preset or name in spec.grid}
+    defaulted = not (args.resume or args.add_seeds or chosen)
+    if not (defaulted or first.eval_every):
+        return spec, ""  # never scored: nothing to count
     # The cheapest training among the grid's models sets how often to score: within a fifth for every trial.
     models = {(config.model, config.latent_dim, config.spectral_norm): config for config in configs}
     flop_per_image = min(training_flop_per_image(config) for config in models.values())
     train_images = lambda config: min(config.subset or images, images)  # noqa: E731
-    preset = PRESETS[args.preset or DEFAULT_PRESET]
-    chosen = {name for name in EVAL_FLAGS if getattr(args, name) is not None or name in preset or name in spec.grid}
-    defaulted = not (args.resume or args.add_seeds or chosen)
     if defaulted:
         epochs = min(config.epochs for config in configs)
         every = cpu_eval_every(epochs, train_images(first), flop_per_image)
@@ -395,8 +397,6 @@ def scoring_settings(
             spec, settings={**spec.settings, "eval_samples": CPU_EVAL_SAMPLES, "eval_every": every}
         )
         first = spec.trial_configs()[0]
-    if not first.eval_every:
-        return spec, ""
     return spec, scoring_line(scoring_cost(first, train_images(first), flop_per_image), defaulted)
 
 
