@@ -14,6 +14,7 @@ any check failed. The checks, on the GPU (``--cpu``: on the CPU, so that CI runs
 3. **bit-exact resume** through a real checkpoint (trainables.checkpoint), with deterministic algorithms, and as
    information with torch's defaults (what a trial runs with);
 4. **a checkpoint moved** GPU → CPU and CPU → GPU: weights and Adam's state equal, and training goes on;
+   and **images sent a batch at a time** (too large for a trial's share of the GPU) train as resident ones do;
 5. **the evaluator's scores** on the device against the CPU's, from the same generator;
 6. **a NaN trial** (D's weights set to NaN) ends as "diverged" with NaN scores, and the device still works;
 7. **steps/s** of each model at each batch size in fp32, tf32 and bf16 (where the device has them);
@@ -134,8 +135,8 @@ def synthetic_images(count: int) -> torch.Tensor:
     return torch.randint(0, 256, (count, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
 
 
-def training_on(config: TrialConfig, device: torch.device) -> GANTraining:
-    return GANTraining(config, synthetic_images(config.subset), device)
+def training_on(config: TrialConfig, device: torch.device, memory_for_images: int | None = None) -> GANTraining:
+    return GANTraining(config, synthetic_images(config.subset), device, memory_for_images)
 
 
 def synchronize(device: torch.device) -> None:
@@ -322,6 +323,26 @@ def check_checkpoint_moves(device: torch.device) -> tuple[str, str]:
     return PASS, f"{moves}: weights and Adam state equal, and an epoch trains after the restore"
 
 
+@check("images too large for the GPU, sent a batch at a time")
+def check_images_sent_by_batch(device: torch.device) -> tuple[str, str]:
+    """Images kept in host memory (trainables.data.images_on: a trial's share of the GPU cannot hold them) train
+    exactly as the same images kept on the device do, with deterministic algorithms: the same rows, scaled the same."""
+    config = trial_config(steps=4, epochs=2)
+    with deterministic_algorithms(True):
+        trained = []
+        for memory_for_images in (None, 0):  # each trained before the next is made: they share torch's global RNG
+            trained.append(training_on(config, device, memory_for_images))
+            list(trained[-1].epochs())
+    resident, sent = trained
+    where = f"images kept on {sent.images.device.type}, resident on {resident.images.device.type}"
+    if sent.images.device.type != "cpu" or resident.images.device != device:
+        return FAIL, where
+    difference = weight_difference(resident, sent)
+    if difference != 0.0:
+        return FAIL, f"{where}: max |Δweight| {difference:.3g} after 2 epochs"
+    return PASS, f"{where}: 2 epochs end with the same weights, bit for bit"
+
+
 def scores_on(device: torch.device, reference: RealReference, generator: torch.nn.Module, noise: torch.Tensor):
     return QualityEvaluator(reference, device).evaluate(copy.deepcopy(generator).to(device), noise)
 
@@ -481,6 +502,7 @@ def run(device: torch.device, args: argparse.Namespace) -> GpuCheck:
         check_resume_deterministic(device),
         check_resume_default(device),
         check_checkpoint_moves(device),
+        check_images_sent_by_batch(device),
         check_evaluator(device, reference, args.eval_samples),
         check_nan_trial(device, reference),
     ]

@@ -8,6 +8,8 @@ from trainables.data import (
     check_idx_file,
     epoch_batches,
     expected_files,
+    gpu_memory_for_images,
+    images_on,
     load_train_images,
     resolve_data_dir,
     take_subset,
@@ -35,6 +37,36 @@ def test_batches_are_a_seeded_permutation_without_the_partial_batch():
     assert all(torch.equal(a, b) for a, b in zip(batches, again))
     other = list(epoch_batches(images, 3, torch.Generator().manual_seed(8)))
     assert not all(torch.equal(a, b) for a, b in zip(batches, other))
+
+
+def test_images_share_half_the_trials_part_of_its_gpu():
+    """A trial of 1/4 GPU on an 80 GiB card may keep 10 GiB of images there; 1/3 (Ray's 0.3333) a sixth of it."""
+    assert gpu_memory_for_images(80 * 2**30, 0.25) == 10 * 2**30
+    assert gpu_memory_for_images(6 * 10**9, 0.3333) == 999_900_000
+
+
+def test_images_go_to_the_device_only_where_they_fit_their_memory():
+    """Sent on the meta device, which keeps shapes without values: the images move where their bytes fit, else the
+    very tensor (a mapped file, say) stays, and each batch alone reaches the device with the resident path's shape."""
+    images = torch.arange(40, dtype=torch.uint8).view(10, 1, 2, 2)  # 40 bytes
+    meta = torch.device("meta")
+    assert images_on(meta, images, 40).device == meta
+    assert images_on(meta, images, None).device == meta
+    kept = images_on(meta, images, 39)
+    assert kept is images
+    sent = list(epoch_batches(kept, 3, torch.Generator().manual_seed(7), meta))
+    assert [(batch.device, batch.shape, batch.dtype) for batch in sent] == [(meta, (3, 1, 2, 2), torch.float32)] * 3
+
+
+def test_batches_sent_a_batch_at_a_time_equal_the_resident_ones():
+    """The same seed draws the same rows whichever memory the images are kept in, scaled after the copy."""
+    images = torch.randint(0, 256, (10, 3, 2, 2), dtype=torch.uint8)
+    resident = list(epoch_batches(images, 4, torch.Generator().manual_seed(3)))
+    sent = list(epoch_batches(images, 4, torch.Generator().manual_seed(3), torch.device("cpu")))
+    assert len(resident) == 2 and all(torch.equal(a, b) for a, b in zip(resident, sent))
+    assert torch.equal(
+        sent[0], to_unit_range(images[torch.randperm(10, generator=torch.Generator().manual_seed(3))[:4]])
+    )
 
 
 def test_subset_takes_the_first_images(mnist_images):

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+import trainables.loop
 from benchmarks import gpu_check
 from tests.helpers import REPO, run_script
 from trainables.training_precision import cpu_has_bf16
@@ -29,6 +30,7 @@ def test_the_cpu_mode_runs_every_check_and_prints_the_json_as_its_table(tmp_path
         "bit-exact resume, deterministic algorithms": "pass",
         "bit-exact resume, torch's default algorithms (as a trial runs)": "pass",
         "checkpoint between devices": "pass",
+        "images too large for the GPU, sent a batch at a time": "pass",
         "evaluator on the device against the CPU": "pass",
         "a NaN trial ends as diverged": "pass",
     }
@@ -95,6 +97,20 @@ def test_a_checkpoint_restored_with_other_weights_fails(monkeypatch):
     monkeypatch.setattr(gpu_check, "through_checkpoint", restore_and_change)
     row = gpu_check.check_checkpoint_moves(CPU)
     assert (row.outcome, row.detail) == (gpu_check.FAIL, "cpu → cpu: the restored weights differ")
+
+
+def test_images_sent_by_batch_that_train_otherwise_fail_their_check(monkeypatch):
+    """A path that sent other pixels than the resident images hold (each inverted) is caught by its weights."""
+    images_on = trainables.loop.images_on
+
+    def invert_when_kept(device, images, memory_for_images):
+        return images_on(device, images if memory_for_images is None else 255 - images, memory_for_images)
+
+    monkeypatch.setattr(trainables.loop, "images_on", invert_when_kept)
+    row = gpu_check.check_images_sent_by_batch(CPU)
+    assert row.outcome == gpu_check.FAIL
+    assert row.detail.startswith("images kept on cpu, resident on cpu: max |Δweight| ")
+    assert row.detail.endswith(" after 2 epochs")
 
 
 def test_a_nan_trial_that_trains_on_fails_the_nan_check(monkeypatch):

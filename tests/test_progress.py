@@ -13,6 +13,7 @@ from tune_gan.console import duration as duration_text
 from tune_gan.console import (
     finished_line,
     latest_failure,
+    placement_line,
     progress_text,
     scoring_line,
     settings_lines,
@@ -20,10 +21,10 @@ from tune_gan.console import (
     visible_trials,
 )
 from tune_gan.progress import DIVERGED, ERROR, FINISHED, PENDING, RUNNING, SweepProgress, TrialProgress
-from tune_gan.resources import place
+from tune_gan.resources import Placement, place
 from tune_gan.scoring_cost import ScoringCost
 from tune_gan.search_space import SPEC_FILE, Resources, SweepSpec
-from tune_gan.sweep import build_parser, settings_baseline, spec_from_args
+from tune_gan.sweep import build_parser, settings_baseline, spec_from_args, trial_image_bytes
 
 
 def three_trials(slots: int = 2) -> SweepProgress:
@@ -159,6 +160,32 @@ def test_the_settings_in_a_few_lines_name_what_differs_from_the_preset():
         f"experiment /runs/x (every setting in {SPEC_FILE})",
         "dashboard http://127.0.0.1:8265",
     ]
+
+
+def test_the_placement_line_says_when_a_trials_images_outgrow_half_its_share_of_the_gpu():
+    """4 trials on one 80 GiB GPU: each may keep 0.5 x 0.25 x 80 = 10 GiB of images there."""
+    placement = Placement(4, 0.25, 4, 1, "cpus", gpu_memory_gib=80.0)
+    said = (
+        "4 trial(s) at once (as many as the CPUs hold), each on 1 CPU(s) and 0.25 GPU(s): up to 4 on each of 1 GPU(s) "
+        "(80.0 GiB each)"
+    )
+    assert placement_line(Resources(), placement, 10 * 2**30) == said
+    assert placement_line(Resources(), placement, 16 * 2**30) == (
+        f"{said}; a trial's training images (16.0 GiB) outgrow half its share of GPU memory (10.0 GiB), so they stay "
+        "in host memory and go to the GPU a batch at a time"
+    )
+    cpus = Placement(2, 0.0, 0, 0, "cpus")  # no GPU: the images are in host memory already
+    assert (
+        placement_line(Resources(), cpus, 16 * 2**30)
+        == "2 trial(s) at once (as many as the CPUs hold), each on 1 CPU(s) and 0 GPU(s)"
+    )
+
+
+def test_a_trial_holds_the_images_its_subset_takes():
+    """The smoke preset's trials train on 512 MNIST images of 28 x 28 bytes; all 300 of a smaller dataset."""
+    spec = spec_from_args(build_parser().parse_args(["--preset", "smoke", "--subset", "512"]))
+    assert trial_image_bytes(spec, 60_000) == 512 * 784
+    assert trial_image_bytes(spec, 300) == 300 * 784
 
 
 def test_a_cpu_sweep_scored_in_inception_says_what_its_scoring_costs_a_trial_against_its_training():

@@ -248,14 +248,39 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
-def epoch_batches(images: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """Shuffled full batches in [-1, 1], on ``images``' device; the last partial batch is dropped.
+IMAGES_SHARE_OF_GPU = 0.5  # of a trial's share of its GPU's memory; the models, optimizers and scoring get the rest
+
+
+def gpu_memory_for_images(gpu_memory_bytes: int, gpu_request: float) -> int:
+    """The bytes of GPU memory a trial's training images may take: half the trial's share of the GPU (its request to
+    Ray x the GPU's memory). Trials sharing a GPU each hold their own copy, so a per-trial share, not the GPU's."""
+    return int(IMAGES_SHARE_OF_GPU * gpu_request * gpu_memory_bytes)
+
+
+def images_on(device: torch.device, images: torch.Tensor, memory_for_images: int | None) -> torch.Tensor:
+    """The training images where the loop indexes them: on ``device`` when they take at most ``memory_for_images``
+    bytes there (None: any), so a batch is gathered without a copy; else where they are (host memory, or a mapped
+    file too large for it), and :func:`epoch_batches` sends each batch on its own."""
+    if memory_for_images is None or images.nbytes <= memory_for_images:
+        return images.to(device)
+    return images
+
+
+def epoch_batches(
+    images: torch.Tensor, batch_size: int, generator: torch.Generator, device: torch.device | None = None
+) -> Iterator[torch.Tensor]:
+    """Shuffled full batches in [-1, 1], on ``device`` (``images``' own by default); the last partial batch is dropped.
 
     Dropping it keeps every step's batch size equal, so per-batch loss variance is comparable
-    and BatchNorm never sees a tiny batch.
+    and BatchNorm never sees a tiny batch. Images kept off the device (:func:`images_on`) travel a batch at a time
+    as uint8, a quarter of float's bytes, from pinned memory on CUDA so the copy does not wait for the host.
     """
+    device = images.device if device is None else device
     for rows in batch_indices(len(images), batch_size, generator, images.device):
-        yield to_unit_range(images[rows])
+        batch = images[rows]
+        if batch.device != device:
+            batch = (batch.pin_memory() if device.type == "cuda" else batch).to(device, non_blocking=True)
+        yield to_unit_range(batch)
 
 
 def batch_indices(

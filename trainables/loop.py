@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 
 from trainables.config import NATIVE_SIZE, TrialConfig
-from trainables.data import epoch_batches, take_subset
+from trainables.data import epoch_batches, images_on, take_subset
 from trainables.divergence import divergence_reason
 from trainables.metric_keys import EpochMetrics
 from trainables.models import build_models, logits_module
@@ -134,9 +134,17 @@ class GANTraining:
 
     Everything that decides the next epoch's numbers is in :meth:`state_dict`, so a run
     restored from it continues exactly as the uninterrupted run would have (on the CPU).
+    ``memory_for_images``: the most bytes of ``device`` memory the training images may take (None: any); larger ones
+    stay in host memory and go to the device a batch at a time.
     """
 
-    def __init__(self, config: TrialConfig, images: torch.Tensor, device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        config: TrialConfig,
+        images: torch.Tensor,
+        device: str | torch.device = "cpu",
+        memory_for_images: int | None = None,
+    ):
         self.config = config
         self.device = torch.device(device)
         check_precision(config.training_precision, self.device)
@@ -162,7 +170,7 @@ class GANTraining:
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.peak_lr_d, betas=betas, fused=True)
         self.sched_g = build_scheduler(self.opt_g, config)
         self.sched_d = build_scheduler(self.opt_d, config)
-        self.images = take_subset(images, config.subset).to(self.device)
+        self.images = images_on(self.device, take_subset(images, config.subset), memory_for_images)
         self.batch_order = torch.Generator().manual_seed(config.seed)
         noise_rng = torch.Generator().manual_seed(config.seed + _FIXED_NOISE_SEED_OFFSET)
         self.fixed_noise = torch.randn(SAMPLE_GRID_SIZE, config.latent_dim, generator=noise_rng).to(self.device)
@@ -187,7 +195,8 @@ class GANTraining:
         self.generator.train()
         self.discriminator.train()
         started = time.perf_counter()
-        rows = [self.train_step(real) for real in epoch_batches(self.images, self.config.batch_size, self.batch_order)]
+        batches = epoch_batches(self.images, self.config.batch_size, self.batch_order, self.device)
+        rows = [self.train_step(real) for real in batches]
         per_batch = torch.stack(rows).cpu()  # (batches, BATCH_STATS); .cpu() waits for the device
         elapsed = time.perf_counter() - started
         self.sched_g.step()

@@ -25,11 +25,20 @@ from trainables.checkpoint import (
     write_checkpoint,
 )
 from trainables.config import TrialConfig
-from trainables.data import MappedImages
+from trainables.data import MappedImages, gpu_memory_for_images
 from trainables.loop import GANTraining
 from trainables.metric_keys import DIVERGED, DIVERGED_REASON
 from trainables.process_memory import peak_rss_mib, release_freed_memory, reset_peak_rss
 from trainables.quality.evaluator import RealReference, TrialEvaluator
+
+
+def trial_memory_for_images(device: torch.device) -> int | None:
+    """What this trial's training images may take of its GPU (trainables.data.gpu_memory_for_images), from its
+    request to Tune; None on the CPU, where they are already in host memory."""
+    if device.type != "cuda":
+        return None
+    request = tune.get_context().get_trial_resources().required_resources.get("GPU", 0.0)
+    return gpu_memory_for_images(torch.cuda.get_device_properties(device).total_memory, request)
 
 
 def train_gan(params: dict[str, Any], images: np.ndarray | MappedImages, reference: RealReference | None) -> None:
@@ -60,8 +69,8 @@ def train_gan(params: dict[str, Any], images: np.ndarray | MappedImages, referen
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
             shared_images = torch.from_numpy(images)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    training = GANTraining(config, shared_images, device)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    training = GANTraining(config, shared_images, device, trial_memory_for_images(device))
     evaluator = TrialEvaluator(config, reference, device)
     with tempfile.TemporaryDirectory(prefix="tune_gan_samples_") as samples:
         samples_dir = Path(samples)

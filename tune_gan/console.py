@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trainables.config import INCEPTION, TrialConfig
+from trainables.data import gpu_memory_for_images
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
 from trainables.metric_keys import DIVERGED_REASON, PROGRESS, TERMINATED, label, shown_in
 from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
@@ -248,16 +249,17 @@ def settings_lines(
     dashboard: str,
     placement: Placement,
     scoring: str = "",
+    image_bytes: int = 0,
 ) -> list[str]:
     """The resolved settings in a few lines: the grid, what differs from ``baseline`` (the preset's settings, or a
-    trial's defaults), how the trials run, what scoring costs (``scoring``, where it is not cheap) and where to look;
-    the full JSON is in the experiment directory."""
+    trial's defaults), how the trials run (``image_bytes``: the most training images a trial holds), what scoring
+    costs (``scoring``, where it is not cheap) and where to look; the full JSON is in the experiment directory."""
     grid = " × ".join(f"{axis} {' '.join(values)}" for axis, values in spec.axes_by_name().items())
     changed = [f"{name} {value}" for name, value in spec.settings.items() if baseline.get(name) != value]
     return [
         f"{spec.num_trials} trials: {grid}",
         f"settings that differ from {baseline_name}: {', '.join(changed) or 'none'}",
-        placement_line(spec.resources, placement),
+        placement_line(spec.resources, placement, image_bytes),
         *([scoring] if scoring else []),
         f"experiment {experiment} (every setting in {SPEC_FILE})",
         f"dashboard {'http://' + dashboard if dashboard else 'off'}",
@@ -285,8 +287,9 @@ def scoring_line(cost: ScoringCost, defaulted: bool) -> str:
     return f"{line}; fewer --eval-samples, a larger --eval-every or a GPU shortens it"
 
 
-def placement_line(resources: Resources, placement: Placement) -> str:
-    """How many trials run at once, on what, and what stops more from running."""
+def placement_line(resources: Resources, placement: Placement, image_bytes: int = 0) -> str:
+    """How many trials run at once, on what, and what stops more from running; and where a trial's ``image_bytes``
+    of training images are too many to keep on its GPU (trainables.data.images_on), that they travel by batch."""
     line = (
         f"{placement.at_once} trial(s) at once ({PLACEMENT_BOUNDS[placement.bound]}), each on "
         f"{resources.cpus_per_trial} CPU(s) and {placement.gpus_per_trial:g} GPU(s)"
@@ -297,6 +300,13 @@ def placement_line(resources: Resources, placement: Placement) -> str:
             line += " (GPU memory not seen from here: --trials-per-gpu bounds it)"
         else:
             line += f" ({placement.gpu_memory_gib:.1f} GiB each)"
+    if placement.gpus_per_trial and placement.gpu_memory_gib is not None:
+        allowed = gpu_memory_for_images(round(placement.gpu_memory_gib * 2**30), placement.gpus_per_trial)
+        if image_bytes > allowed:
+            line += (
+                f"; a trial's training images ({image_bytes / 2**30:.1f} GiB) outgrow half its share of GPU memory "
+                f"({allowed / 2**30:.1f} GiB), so they stay in host memory and go to the GPU a batch at a time"
+            )
     return line
 
 

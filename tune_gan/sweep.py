@@ -22,6 +22,7 @@ if __name__ == "__main__":
 import argparse
 import dataclasses
 import datetime
+import math
 import os
 from pathlib import PurePosixPath
 
@@ -389,15 +390,25 @@ def scoring_settings(
     # The cheapest training among the grid's models sets how often to score: within a fifth for every trial.
     models = {(config.model, config.latent_dim, config.spectral_norm): config for config in configs}
     flop_per_image = min(training_flop_per_image(config) for config in models.values())
-    train_images = lambda config: min(config.subset or images, images)  # noqa: E731
     if defaulted:
         epochs = min(config.epochs for config in configs)
-        every = cpu_eval_every(epochs, train_images(first), flop_per_image)
+        every = cpu_eval_every(epochs, trial_images(first, images), flop_per_image)
         spec = dataclasses.replace(
             spec, settings={**spec.settings, "eval_samples": CPU_EVAL_SAMPLES, "eval_every": every}
         )
         first = spec.trial_configs()[0]
-    return spec, scoring_line(scoring_cost(first, train_images(first), flop_per_image), defaulted)
+    return spec, scoring_line(scoring_cost(first, trial_images(first, images), flop_per_image), defaulted)
+
+
+def trial_images(config: TrialConfig, images: int) -> int:
+    """How many of the dataset's ``images`` a trial of ``config`` trains on (its --subset, or all)."""
+    return min(config.subset or images, images)
+
+
+def trial_image_bytes(spec: SweepSpec, images: int) -> int:
+    """The most bytes of training images any trial of ``spec`` holds: the uint8 images its subset takes."""
+    configs = spec.trial_configs()
+    return max(trial_images(config, images) for config in configs) * math.prod(configs[0].image_shape)
 
 
 def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
@@ -424,7 +435,11 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
         spec, scoring = scoring_settings(args, spec, placement, image_count)
         slots = placement.at_once
         experiment = storage.child(name)
-        for line in settings_lines(spec, *settings_baseline(args), experiment.uri, dashboard, placement, scoring):
+        image_bytes = trial_image_bytes(spec, image_count)
+        settings = settings_lines(
+            spec, *settings_baseline(args), experiment.uri, dashboard, placement, scoring, image_bytes
+        )
+        for line in settings:
             print(f"tune-gan: {line}", flush=True)
         if not args.resume:
             experiment.write_text(SPEC_FILE, spec.to_json())
