@@ -81,6 +81,7 @@ LOSSES_UNINFORMATIVE = (DIVERGED, MODE_COLLAPSE)  # their losses say nothing of 
 FAILED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE)  # ended without varied samples like the data
 JUDGED = (DIVERGED, DID_NOT_LEARN, MODE_COLLAPSE, QUALITY_FELL, STABLE)  # outcomes that say how a seed ended
 FINISHED = (*JUDGED, TOO_EARLY, NOT_MEASURED, FEATURES_BLIND)  # ran all its epochs, or stopped because it diverged
+FAILURE_UNTOLD = (NOT_MEASURED, FEATURES_BLIND)  # finished, but no number tells whether it failed
 
 DEFINITIONS = f"""\
 - A trial **diverged** when the training loop stopped it: a non-finite loss, a **discriminator
@@ -145,7 +146,8 @@ DEFINITIONS = f"""\
   the raw nor the corrected within-epoch variance compares runs as a measure of stability.
 - Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
   **failed** (diverged, did not learn or mode-collapsed; a seed too early to judge finished but did not
-  fail; fewest first), then by the ranking metric over the finished seeds that did not fail: how
+  fail, and one whose quality was not measured or whose features cannot judge is left out of the
+  share, its failure untold; fewest first), then by the ranking metric over the finished seeds that did not fail: how
   often a config fails and how good it is when it works are two answers (the appendix gives the
   quality over every finished seed too). Final numbers are each finished seed's last evaluation;
   unfinished seeds are left out, and quality comparisons take the seeds that did not fail. Batch

@@ -202,7 +202,9 @@ def config_table(data: ReportData) -> pd.DataFrame:
         wording.share_text(row["stable"], row["judged"], *row["stable_interval"]) for _, row in table.iterrows()
     ]
     shown["failed"] = [
-        wording.share_text(row["failed"], row["finished"], *row["failed_interval"], "finished seeds failed")
+        wording.failed_share_text(
+            row["failed"], row["told"], row["finished"], *row["failed_interval"], "finished seeds failed"
+        )
         for _, row in table.iterrows()
     ]
     quality = _quality_in_rank_order(data)
@@ -238,7 +240,7 @@ def ranked_table(data: ReportData) -> pd.DataFrame:
                 for config in table[columns].itertuples(index=False, name=None)
             ],
             "failed": [
-                wording.share_text(row["failed"], row["finished"], *row["failed_interval"], "")
+                wording.failed_share_text(row["failed"], row["told"], row["finished"], *row["failed_interval"], "")
                 for _, row in table.iterrows()
             ],
         }

@@ -142,11 +142,11 @@ def extractor_of(frame: pd.DataFrame) -> str:
 
 def summary(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per config of :func:`per_trial`'s table: seeds, outcome counts, verdict, the share of stable seeds and
-    of failed seeds with their Wilson intervals, and an :class:`~analysis.intervals.Estimate` of every per-trial
-    number. How often a config fails and how good it is when it works are two answers: a quality metric is estimated
-    over the finished seeds that did not fail (and, as :data:`ALL_FINISHED`, over every finished seed, for the
-    appendix); the training numbers over finished seeds, the loss variances over those that neither diverged nor
-    mode-collapsed."""
+    of failed seeds (of the finished seeds whose failure is told, ``told``) with their Wilson intervals, and an
+    :class:`~analysis.intervals.Estimate` of every per-trial number. How often a config fails and how good it is when
+    it works are two answers: a quality metric is estimated over the finished seeds that did not fail (and, as
+    :data:`ALL_FINISHED`, over every finished seed, for the appendix); the training numbers over finished seeds, the
+    loss variances over those that neither diverged nor mode-collapsed."""
     columns = config_columns(trials)
     estimated = _present(trials, ESTIMATED)
     quality = quality_metrics(trials)
@@ -157,6 +157,7 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
         judged = int(group["outcome"].isin(outcomes.JUDGED).sum())
         stable = int((group["outcome"] == outcomes.STABLE).sum())
         failed = int(finished["outcome"].isin(outcomes.FAILED).sum())
+        told = int((~finished["outcome"].isin(outcomes.FAILURE_UNTOLD)).sum())  # the failed share's seeds
         verdict, why = config_verdict(group)
         row = dict(zip(columns, config))
         row.update(
@@ -168,7 +169,8 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
             judged=judged,
             stable_interval=wilson_interval(stable, judged),
             failed=failed,
-            failed_interval=wilson_interval(failed, len(finished)),
+            failed_interval=wilson_interval(failed, told),
+            told=told,
             finished=len(finished),
         )
         calm = finished[~finished["outcome"].isin(outcomes.LOSSES_UNINFORMATIVE)]
@@ -185,12 +187,12 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
 
 def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """The summary best first: configs with at least MIN_SEEDS_TO_RANK_FIRST finished seeds first, then by the share
-    of finished seeds that failed (outcomes.FAILED; fewest first; a config with no finished seed last, as nothing is
-    known of it),
-    then by ``rank_by``'s estimate over the finished seeds that did not fail."""
+    of finished seeds that failed (outcomes.FAILED; fewest first), of those whose failure is told (not
+    outcomes.FAILURE_UNTOLD; a config with none last, as nothing is known of it), then by ``rank_by``'s estimate over
+    the finished seeds that did not fail."""
     keys = {
         "_few_seeds": table["finished"] < MIN_SEEDS_TO_RANK_FIRST,
-        "_failed_share": table["failed"] / table["finished"].where(table["finished"] > 0),
+        "_failed_share": table["failed"] / table["told"].where(table["told"] > 0),
     }
     if rank_by in table.columns:
         sign = -1 if HIGHER_IS_BETTER[rank_by] else 1

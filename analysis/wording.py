@@ -109,6 +109,16 @@ def effect_text(effect: Effect) -> str:
     return f"{show(effect.value)} [{show(effect.low)}, {show(effect.high)}]"
 
 
+def failed_share_text(failed: int, told: int, finished: int, low: float, high: float, what: str) -> str:
+    """'1 of 3 finished seeds failed [0.06, 0.79]' over the finished seeds whose failure is told; those whose is not
+    (no quality measured, features that cannot judge) are named beside it, never counted as seeds that did not fail:
+    '..., 1 more not judged', 'none of 2 finished seeds could be judged'."""
+    if finished and not told:
+        return f"none of {finished} finished seed{'s' if finished != 1 else ''} could be judged"
+    text = share_text(failed, told, low, high, what)
+    return f"{text}, {finished - told} more not judged" if finished > told else text
+
+
 def share_text(successes: int, n: int, low: float, high: float, what: str = "stable") -> str:
     """'2 of 3 stable [0.21, 0.94]' (Wilson); ``what`` the successes are ('' in a table headed by it), its
     'seeds' read 'seed' when there is one ('1 of 1 finished seed failed')."""

@@ -8,7 +8,7 @@ from analysis import outcomes, stats
 from analysis.configs import config_columns
 from analysis.questions import comparison as compared
 from analysis.questions.study import study_of
-from tests.crafted import Seed, comparison, crafted, sentences
+from tests.crafted import Seed, answers, comparison, crafted, sentences
 from tests.helpers import shown
 from tests.reference_stats import welch_on_logs, wilson
 
@@ -69,6 +69,42 @@ def test_ranking_first_needs_two_finished_seeds_and_unfinished_seeds_are_left_ou
     assert ranked.set_index("label").loc["batch 512", "fid"].values == (99.0,)
     everyone = ranked.set_index("label").loc["batch 512", stats.ALL_FINISHED.format(metric="fid")]
     assert everyone.values == (150.0, 150.0, 99.0)
+
+
+def test_a_seed_whose_failure_no_number_tells_is_left_out_of_the_failed_share():
+    """Batch 128's third seed measured no quality: of the two that did, one mode-collapsed. 1 of 2 failed, and the
+    third is named beside the share, not counted as a seed that did not fail (1 of 3)."""
+    collapsed = (10, 9, 3, 2, 2, 2)
+    frame = crafted({(128, "constant"): [Seed(100.0), Seed(300.0, classes=collapsed), Seed(120.0)]})
+    unmeasured = frame["trial_id"] == frame["trial_id"].unique()[2]
+    frame.loc[unmeasured, ["fid", "coverage"]] = float("nan")
+    (row,) = stats.summary(stats.per_trial(frame)).to_dict("records")
+    assert (row["failed"], row["told"], row["finished"]) == (1, 2, 3)
+    assert row["failed_interval"] == pytest.approx(wilson(1, 2))
+    low, high = (shown(bound) for bound in wilson(1, 2))
+    assert f"batch 128 · constant: 1 of 2 finished seeds failed [{low}, {high}], 1 more not judged" in sentences(frame)
+
+
+def test_a_study_whose_features_cannot_judge_ranks_by_its_metric_alone_and_says_so():
+    """A real sample covers 0.015 where drawing the data takes 0.02: no seed is judged, so no config is said to
+    fail less; the lower FID orders them, and the summary says that is all it does."""
+    frame = crafted({(batch, "constant"): [Seed(fid), Seed(fid + 10)] for batch, fid in ((128, 200.0), (256, 100.0))})
+    frame["classes_covered"] = float("nan")  # features without the dataset's classes
+    anchors = {"one_image_coverage": 0.004, "noise_coverage": 0.002, "real_coverage": 0.015}
+    for name, value in anchors.items():
+        frame[f"anchor_{name}"] = value
+    trials = stats.per_trial(frame)
+    assert set(trials["outcome"]) == {outcomes.FEATURES_BLIND}
+    ranked = stats.ranking(stats.summary(trials))
+    assert ranked["label"].tolist() == ["batch 256", "batch 128"]
+    assert ranked[["failed", "told", "finished"]].values.tolist() == [[0, 0, 2], [0, 0, 2]]
+    summary = answers(frame)["Which settings give good images?"].summary()
+    assert summary.startswith(
+        "No seed could be judged by its numbers, so no config is known to fail less than another; by FID alone "
+        "batch 256 comes first: FID 105 "
+    )
+    assert "over its finished seeds" in summary and "0 of 2" not in sentences(frame)
+    assert "batch 128: none of 2 finished seeds could be judged, FID 205 " in sentences(frame)
 
 
 def test_lr_scaling_is_one_more_config_dimension():

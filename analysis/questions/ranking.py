@@ -22,15 +22,15 @@ from analysis.questions.comparison import (
 )
 from analysis.questions.question import Question
 from analysis.questions.study import Note
-from analysis.wording import OUTCOME_WORDS, estimate_text, share_text
+from analysis.wording import OUTCOME_WORDS, estimate_text, failed_share_text, share_text
 from trainables.config import SEED
 
 RANKED_TABLE = "ranked table"  # the report's ranked table, in the evidence
 NO_QUALITY, TRIALS_NOT_MEASURED, TRIALS_BLIND = "no quality", "trials not measured", "trials in blind features"
 RANKING_RULE = (
     "Ranked with configs of at least {seeds} finished seeds first, then by the share of finished seeds that failed "
-    "(diverged, did not learn or mode-collapsed; fewest first), then by the final {rank_by} over the seeds that did "
-    "not fail"
+    "(diverged, did not learn or mode-collapsed; fewest first; of the seeds that could be judged), then by the final "
+    "{rank_by} over the seeds that did not fail"
 )
 
 
@@ -64,6 +64,7 @@ class RankedConfig:
     metric: str
     estimate: Estimate  # of the metric over the seeds that finished and did not fail
     finished: int
+    told: int  # finished seeds whose failure is told (not outcomes.FAILURE_UNTOLD): the failed share's seeds
     failed: int  # finished seeds that diverged, did not learn or mode-collapsed
     failed_low: float  # the failed share's Wilson interval
     failed_high: float
@@ -76,16 +77,18 @@ def ranking_rule(rank_by: str) -> str:
 
 def failed_text(record: RankedConfig) -> str:
     """'1 of 3 finished seeds failed [0.06, 0.79]'."""
-    if record.finished == 0:
-        return "no finished seed"
-    return share_text(record.failed, record.finished, record.failed_low, record.failed_high, "finished seeds failed")
+    return failed_share_text(
+        record.failed, record.told, record.finished, record.failed_low, record.failed_high, "finished seeds failed"
+    )
 
 
 def quality_text(record: RankedConfig) -> str:
-    """'FID 215 [..] (n=2: ...) over the seeds that did not fail', or why there is none."""
+    """'FID 215 [..] (n=2: ...) over the seeds that did not fail' (over its finished seeds where none could be
+    judged), or why there is none."""
+    seeds = "the seeds that did not fail" if record.told else "its finished seeds"
     if record.estimate.n == 0:
-        return f"no {metric_name(record.metric)} of a seed that did not fail"
-    return f"{metric_name(record.metric)} {estimate_text(record.estimate)} over the seeds that did not fail"
+        return f"no {metric_name(record.metric)} of {seeds}"
+    return f"{metric_name(record.metric)} {estimate_text(record.estimate)} over {seeds}"
 
 
 class Ranking(Question):
@@ -111,6 +114,7 @@ class Ranking(Question):
                 study.rank_by,
                 row[study.rank_by],
                 int(row["finished"]),
+                int(row["told"]),
                 int(row["failed"]),
                 *row["failed_interval"],
                 row["finished"] >= stats.MIN_SEEDS_TO_RANK_FIRST,
@@ -152,13 +156,19 @@ class Ranking(Question):
         if not ranked:
             return NO_QUALITY_TEXT
         best = ranked[0]
-        text = f"{best.config} ranks first: {failed_text(best)}; {quality_text(best)}"
+        if not any(record.told for record in ranked):  # nothing to rank by failure: the metric alone orders them
+            text = (
+                f"No seed could be judged by its numbers, so no config is known to fail less than another; by "
+                f"{metric_name(best.metric)} alone {best.config} comes first: {quality_text(best)}"
+            )
+        else:
+            text = f"{best.config} ranks first: {failed_text(best)}; {quality_text(best)}"
         if not best.ranks_first:
             text += f" (no config has {stats.MIN_SEEDS_TO_RANK_FIRST} finished seeds: provisional)"
         runner_up = [record for record in records if isinstance(record, Comparison)]
         if runner_up and runner_up[0].conclusion == BETTER:
             text += f"; better than the runner-up {runner_up[0].b.config}"
-        elif runner_up and ranked[1].finished and ranked[1].failed == ranked[1].finished:
+        elif runner_up and ranked[1].told and ranked[1].failed == ranked[1].told:
             # Nothing to compare on quality: the runner-up's seeds all failed, which the ranking already put first.
             text += f"; the runner-up {ranked[1].config} has no seed that did not fail ({failed_text(ranked[1])})"
         elif runner_up:
