@@ -281,17 +281,18 @@ def _ranked_header(name: str) -> str:
 
 
 def _in_words(name: str) -> str:
-    """A column's name as a table header: words, which break to fit a narrow column ("late d loss var corrected")."""
-    return name.replace("_", " ")
-
-
-def _quantity(name: str) -> str:
-    """A row of the appendix's estimates: a quality metric as the field writes it ("FID", "IS"), also over every
-    finished seed; anything else in words."""
+    """A column's name as a table header or the appendix's row: a metric by its label ("FID", "G updates"), also over
+    every finished seed or averaged over the last epochs where the column is that ("late_d_loss_var"); anything else
+    in words, which break to fit a narrow column ("epochs done")."""
     for key in METRIC:
-        if name in (key, stats.ALL_FINISHED.format(metric=key)):
-            return _in_words(name.replace(key, label(key), 1))
-    return _in_words(name)
+        words = label(key).replace("_", " ")
+        if name == key:
+            return words
+        if name == stats.ALL_FINISHED.format(metric=key):
+            return stats.ALL_FINISHED.format(metric=words)
+        if name == f"late_{key}":
+            return f"{words} over the last {outcomes.LATE_EPOCHS} epochs"
+    return name.replace("_", " ")
 
 
 def _config_and(trials: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -307,7 +308,7 @@ def _estimate_tables(data: ReportData) -> list[str]:
     table = config_table(data)
     names = [f"{rank}. {label}" for rank, label in zip(table["rank"], data.ranked["label"])]
     sideways = table.drop(columns=["rank"]).set_axis(names).T
-    quantity = pd.Series([_quantity(name) for name in sideways.index], index=sideways.index, name="")
+    quantity = pd.Series([_in_words(name) for name in sideways.index], index=sideways.index, name="")
     return [
         _markdown_table(pd.concat([quantity, sideways[names[start : start + CONFIGS_PER_TABLE]]], axis=1))
         for start in range(0, len(names), CONFIGS_PER_TABLE)

@@ -119,6 +119,22 @@ def test_trial_table_names_each_seeds_outcome_and_epoch():
     ]
 
 
+def test_the_appendix_names_each_quantity_by_its_label_not_its_key():
+    """Every row of the estimates: a metric by its registry label, the late means and all-finished-seeds estimates
+    after it; nothing shows a key's underscores, or a key where the metric has a label ('g updates')."""
+    frame = crafted({(128, "constant"): [Seed(100.0), Seed(120.0)]})
+    frame["fid_fluctuation"] = 0.1
+    text = report_markdown(report_data(frame, "crafted"), [])
+    rows = {line.split(" | ")[0].removeprefix("| ") for line in text.splitlines() if line.startswith("| ")}
+    for row in ("G updates", "D accuracy", "class KL", "FID over all finished seeds", "FID fluctuation"):
+        assert row in rows
+    assert {
+        "D loss variance over the last 5 epochs",
+        "sampling-corrected D loss variance over the last 5 epochs",
+    } <= rows
+    assert not any("_" in row or row in ("g updates", "class kl", "fid fluctuation", "d acc") for row in rows)
+
+
 def test_latent_dim_is_one_more_config_dimension_in_tables_findings_and_plots():
     fids = {
         (128, 128): [100.0, 101.0, 102.0],

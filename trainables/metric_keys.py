@@ -88,7 +88,7 @@ class Metric:
 
     key: str
     source: str  # TRAINING, QUALITY or PER_TRIAL
-    label: str = ""  # the progress view's header; the key where empty
+    label: str = ""  # its name in headers and the report's tables; the key where empty
     unit: str = ""
     higher_is_better: bool | None = None
     shown_in: tuple[str, ...] = ()  # of VIEWS
@@ -112,16 +112,30 @@ METRICS: tuple[Metric, ...] = (
     Metric("epoch", TRAINING, "epoch", shown_in=(PROGRESS,)),
     Metric("d_loss", TRAINING, "D loss", "nats", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
     Metric("g_loss", TRAINING, "G loss", "nats", shown_in=(PROGRESS, SWEEP_TABLE, CONFIG_ESTIMATE, PARALLEL)),
-    Metric("d_loss_var", TRAINING, unit="nats²", shown_in=_LOSS_VARIANCE),
+    Metric("d_loss_var", TRAINING, "D loss variance", "nats²", shown_in=_LOSS_VARIANCE),
     # Less the sampling noise's share, which can exceed the whole: negative values happen.
-    Metric("d_loss_var_corrected", TRAINING, unit="nats²", shown_in=(LATE_MEAN,), value_range=ANY_REAL),
-    Metric("g_loss_var", TRAINING, unit="nats²", shown_in=_LOSS_VARIANCE),
-    Metric("g_loss_var_corrected", TRAINING, unit="nats²", shown_in=(LATE_MEAN,), value_range=ANY_REAL),
-    Metric("d_real", TRAINING, unit="probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
-    Metric("d_fake", TRAINING, unit="probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
+    Metric(
+        "d_loss_var_corrected",
+        TRAINING,
+        "sampling-corrected D loss variance",
+        "nats²",
+        shown_in=(LATE_MEAN,),
+        value_range=ANY_REAL,
+    ),
+    Metric("g_loss_var", TRAINING, "G loss variance", "nats²", shown_in=_LOSS_VARIANCE),
+    Metric(
+        "g_loss_var_corrected",
+        TRAINING,
+        "sampling-corrected G loss variance",
+        "nats²",
+        shown_in=(LATE_MEAN,),
+        value_range=ANY_REAL,
+    ),
+    Metric("d_real", TRAINING, "D(x)", "probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
+    Metric("d_fake", TRAINING, "D(G(z))", "probability", shown_in=(CONFIG_ESTIMATE,), value_range=UNIT_INTERVAL),
     Metric("lr_g_in_use", TRAINING, unit="LR"),
     Metric("lr_d_in_use", TRAINING, unit="LR"),
-    Metric("g_updates", TRAINING, unit="G steps", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("g_updates", TRAINING, "G updates", "G steps", shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, TRIAL_TABLE)),
     Metric("images_seen", TRAINING, unit="images"),
     Metric("epoch_time_s", TRAINING, unit="s"),
     Metric("images_per_s", TRAINING, unit="images/s"),
@@ -180,6 +194,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "class_kl",
         QUALITY,
+        "class KL",
         unit="nats",
         higher_is_better=False,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, PARALLEL),
@@ -203,7 +218,7 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=True,
         shown_in=(TRIAL_TABLE,),
     ),
-    Metric("fid_fluctuation", PER_TRIAL, unit="FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
+    Metric("fid_fluctuation", PER_TRIAL, "FID fluctuation", "FID ratio", shown_in=(CONFIG_TABLE, TRIAL_TABLE)),
     Metric(
         "late_d_loss_var_corrected",
         PER_TRIAL,
@@ -217,6 +232,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "d_acc",
         TRAINING,
+        "D accuracy",
         unit="fraction",
         shown_in=(CONFIG_ESTIMATE, CONFIG_TABLE, PARALLEL),
         value_range=UNIT_INTERVAL,
@@ -242,7 +258,7 @@ def value_range(key: str, extractor: str = CLASSIFIER) -> tuple[float, float]:
 
 
 def label(key: str) -> str:
-    """The metric's header in the progress view."""
+    """The metric's name in headers and the report's words ("FID", "G updates")."""
     return METRIC[key].label or key
 
 
