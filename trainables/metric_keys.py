@@ -96,6 +96,9 @@ class Metric:
     # Its ceiling is the number of classes of the features it was scored in (trainables.config.EXTRACTOR_CLASSES).
     ceiling_is_classes: bool = False
     log_scale: bool = False  # estimated as a geometric mean and compared as a ratio (a skewed, positive metric)
+    # Counts the dataset's own classes, so it exists only in a shipped classifier's features (NaN in a trial's results
+    # otherwise, and left out of `tune-gan evaluate`'s).
+    needs_classes: bool = False
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.shown_in) - set(VIEWS))
@@ -198,6 +201,7 @@ METRICS: tuple[Metric, ...] = (
         unit="nats",
         higher_is_better=False,
         shown_in=(SWEEP_TABLE, RANKABLE_QUALITY, PARALLEL),
+        needs_classes=True,
         value_range=(0.0, math.log(NUM_CLASSES)),
     ),
     Metric(
@@ -208,6 +212,7 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=True,
         shown_in=(PROGRESS, SWEEP_TABLE, RANKABLE_QUALITY, TRIAL_TABLE, BESIDE_RANKING, PARALLEL),
         value_range=(0.0, float(NUM_CLASSES)),
+        needs_classes=True,
     ),
     # The samples' mean pairwise feature distance ÷ the real test set's: about 1 for the data's variety, near 0 for one
     # image for every z (analysis.outcomes). Higher is better up to the data's 1, not beyond, so it ranks nothing.

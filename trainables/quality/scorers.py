@@ -9,7 +9,6 @@ registry must have one (checked at import).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -17,7 +16,7 @@ from typing import Callable
 import torch
 
 from trainables.config import CLASSIFIER
-from trainables.metric_keys import QUALITY_METRICS
+from trainables.metric_keys import METRIC, QUALITY_METRICS
 from trainables.quality.metrics import (
     FeatureStats,
     ManifoldMetrics,
@@ -109,8 +108,13 @@ def scorer(key: str) -> Callable[[Callable[[Evaluation], float]], Callable[[Eval
 
 
 def score(evaluation: Evaluation) -> dict[str, float]:
-    """Every quality metric of ``evaluation``, in the registry's order."""
-    return {key: SCORERS[key](evaluation) for key in QUALITY_METRICS}
+    """Every quality metric of ``evaluation`` that its features define, in the registry's order: the class metrics
+    only where they come with the dataset's classes."""
+    return {
+        key: SCORERS[key](evaluation)
+        for key in QUALITY_METRICS
+        if evaluation.real.has_classes or not METRIC[key].needs_classes
+    }
 
 
 @scorer("is_score")
@@ -155,12 +159,12 @@ def diversity(evaluation: Evaluation) -> float:
 
 @scorer("class_kl")
 def class_kl_from_uniform(evaluation: Evaluation) -> float:
-    return class_kl(evaluation.histogram) if evaluation.real.has_classes else math.nan
+    return class_kl(evaluation.histogram)
 
 
 @scorer("classes_covered")
 def classes_with_their_share(evaluation: Evaluation) -> float:
-    return classes_covered(evaluation.histogram) if evaluation.real.has_classes else math.nan
+    return classes_covered(evaluation.histogram)
 
 
 _UNSCORED = set(QUALITY_METRICS) - set(SCORERS)
