@@ -69,7 +69,8 @@ def test_accuracy_and_real_baselines(capsys):
     assert code == 0, err
     real = json.loads(out)
     assert real["test_set"]["is_score"] > 9 and real["test_set"]["classes_covered"] == 10
-    train = real["train_10000_vs_test"]
+    train = real["real_sample"]  # 10,000 of the training split, apart from the test set every number is against
+    assert (train["images"], train["apart_from_reference"], real["reference_images"]) == (10_000, True, 10_000)
     assert train["fid"] < 5 and train["precision"] > 0.8 and train["recall"] > 0.8
     code, out, _ = run_evaluate(["real", "--dataset", "mnist"], capsys)
     assert code == 0 and f"  fid: {train['fid']:.4g}" in out.splitlines()

@@ -4,6 +4,7 @@ classifier is shipped, and the weights file refused when missing or changed."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -12,6 +13,7 @@ import torch_fidelity
 
 from tests.image_folders import shapes_folder
 from tests.inception_weights import save_random_inception_weights
+from tests.test_evaluate_cli import run_evaluate
 from trainables.config import CLASSIFIER, INCEPTION, ConfigError, TrialConfig
 from trainables.data import load_reference_images
 from trainables.metric_keys import CLASS_SHARES, anchor_key
@@ -112,6 +114,31 @@ def test_samples_are_scored_in_inception_features_without_classes(shapes, weight
     # A trial's results keep every key, NaN where the features define none.
     assert all(math.isnan(result[key]) for key in (*CLASS_SHARES, "classes_covered", "class_kl"))
     assert math.isfinite(result["fid"])
+
+
+@pytest.mark.slow  # the 15 images, their anchors and the real sample through Inception: about 15 s
+def test_evaluate_real_scores_a_folder_in_inception_features(shapes, weights, tmp_path, monkeypatch, capsys):
+    """`tune-gan evaluate real` on a folder: its real sample against its reference, in the features and at the shape a
+    sweep of it uses. The folder's 15 images are its whole reference, so the sample is the same images (said so),
+    scoring FID 0 and coverage 1, as its anchor did; no class metric exists in these features."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    argv = ["real", "--dataset", f"folder:{shapes}", "--image-size", str(SIZE), "--feature-weights", str(weights)]
+    code, out, err = run_evaluate([*argv, "--json"], capsys)
+    assert code == 0, err
+    real = json.loads(out, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+    assert {key: real[key] for key in ("features", "image_shape", "reference_images")} == {
+        "features": INCEPTION,
+        "image_shape": [3, SIZE, SIZE],
+        "reference_images": 15,
+    }
+    assert "test_set" not in real and not {"classes_covered", "class_kl"} & real["real_sample"].keys()
+    sample = real["real_sample"]
+    assert (sample["images"], sample["apart_from_reference"], sample["coverage"]) == (15, False, 1.0)
+    extractor = feature_extractor(folder_config(shapes), weights)
+    reference = real_reference(f"folder:{shapes}", shapes, None, extractor, (3, SIZE, SIZE))  # the cached one
+    assert sample["fid"] == pytest.approx(reference.anchors[anchor_key("real", "fid")], abs=1e-6)
+    assert sample["fid"] == pytest.approx(0.0, abs=0.01)
+    assert "reference images" in err  # its progress, kept off stdout
 
 
 def test_weights_changed_after_the_sweep_started_are_refused(shapes, weights, tmp_path):

@@ -172,12 +172,18 @@ def load_real_sample(
     all of them (a split of its own, or a folder whose reference holds every image)."""
     images = load_train_images(dataset, root, image_size, channels, progress=lambda line: None)
     rows = torch.arange(len(images))
-    if dataset.startswith(FOLDER_PREFIX) and len(images) > REFERENCE_SAMPLE:
+    if dataset.startswith(FOLDER_PREFIX) and real_sample_is_apart(dataset, len(images)):
         outside = torch.ones(len(images), dtype=torch.bool)
         outside[reference_rows(len(images))] = False
         rows = rows[outside]
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(REAL_SAMPLE_SEED))
     return images[rows[order[:samples]].sort().values]
+
+
+def real_sample_is_apart(dataset: str, count: int) -> bool:
+    """Whether :func:`load_real_sample` draws images the reference does not hold: a split of their own, or a folder's
+    images outside its reference sample; not where a folder's reference holds all its ``count`` images."""
+    return not dataset.startswith(FOLDER_PREFIX) or count > REFERENCE_SAMPLE
 
 
 def dataset_key(dataset: str, channels: int = 1, image_size: int = NATIVE_SIZE) -> str:

@@ -4,9 +4,11 @@
     python -m tune_gan.evaluate real --dataset fashion_mnist
     python -m tune_gan.evaluate checkpoint PATH [--n N] [--save-samples FILE.pt]
 
-``real`` prints what real data scores: the test set's Inception Score and class histogram, and
-every metric of the first 10,000 training images against the test set, the numbers a generator's
-are read against. ``checkpoint`` scores a trial checkpoint's generator on the trial's own
+``real`` prints what real data scores, the numbers a generator's are read against: every metric
+of a seeded sample of 10,000 real training images against the reference a sweep of the same data
+(``--dataset``, ``--image-size``, ``--channels``, ``--feature-extractor``, as the sweep takes them)
+scores against, and the test set's Inception Score and class histogram where the dataset's own
+classifier scores it. ``checkpoint`` scores a trial checkpoint's generator on the trial's own
 evaluation noise, by default as many samples as the trial scored (its ``eval_samples``), so it
 repeats the trial's evaluation of that epoch, when the trial evaluated it (on the CPU here; a
 trial that ran on a GPU may differ in the last digits); ``--save-samples`` writes those samples
@@ -18,6 +20,7 @@ for one JSON object instead. Bad input ends with a one-line error and exit code 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -27,15 +30,26 @@ import torch
 
 from trainables.checkpoint import STATE_FILE, CheckpointError, read_state
 from trainables.config import CLASSIFIED_DATASETS, INCEPTION, MIN_EVAL_SAMPLES, ConfigError, TrialConfig, one_line
-from trainables.data import DATA_DIR_ENV, DataUnavailableError, load_labelled_images, resolve_data_dir
+from trainables.data import (
+    DATA_DIR_ENV,
+    DataUnavailableError,
+    load_labelled_images,
+    load_real_sample,
+    load_reference_images,
+    load_train_images,
+    real_sample_is_apart,
+    resolve_data_dir,
+)
 from trainables.models import build_models
 from trainables.quality.classifier import ClassifierWeightsError, accuracy, load_classifier
 from trainables.quality.evaluator import QualityEvaluator, evaluation_noise, generate, real_reference
 from trainables.quality.extractors import feature_extractor
 from trainables.quality.inception import FeatureWeightsError
-from tune_gan.cli_args import OneLineErrorParser, int_at_least
+from tune_gan.cli_args import OneLineErrorParser, add_setting_flags, int_at_least
 
-REAL_TRAIN_SAMPLES = 10_000  # real training images scored against the test set by `real`
+REAL_SAMPLE = 10_000  # real training images `real` scores against the reference, by default
+DATA_SETTINGS = ("dataset", "image_size", "channels", "feature_extractor")  # the data as `real` reads it, flags each
+SETTINGS = tuple(field.name for field in dataclasses.fields(TrialConfig))
 
 
 class EvaluateError(Exception):
@@ -52,18 +66,32 @@ def accuracy_command(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def real_command(args: argparse.Namespace) -> dict[str, Any]:
+    """What real data scores, in the features and against the reference a sweep of the same data uses: a seeded
+    sample of real training images (trainables.data.load_real_sample, outside a folder's reference) scored against
+    it, and, where the features come with the dataset's classes, the test set's IS and class histogram."""
+    given = {name: getattr(args, name) for name in DATA_SETTINGS if getattr(args, name) is not None}
+    config = TrialConfig.from_dict(given)
     root = resolve_data_dir(args.data_dir)
-    evaluator = QualityEvaluator(real_reference(args.dataset, root))
-    test_images, _ = load_labelled_images(args.dataset, root, train=False)
-    train_images, _ = load_labelled_images(args.dataset, root, train=True)
-    test = evaluator.score(test_images)
-    # The test set against itself: only the metrics that read the samples alone (not the distance to the
-    # reference, which is the same images here) say something.
-    return {
-        "dataset": args.dataset,
-        "test_set": {name: test[name] for name in ("is_score", "is_std", "class_kl", "classes_covered")},
-        f"train_{REAL_TRAIN_SAMPLES}_vs_test": evaluator.score(train_images[:REAL_TRAIN_SAMPLES]),
+    channels, size, _ = config.image_shape
+    train_images = len(load_train_images(config.dataset, root, size, channels, _to_stderr))  # a bad folder first
+    extractor = feature_extractor(config, args.feature_weights)
+    reference = real_reference(config.dataset, root, None, extractor, config.image_shape, _to_stderr)
+    evaluator = QualityEvaluator(reference)
+    result: dict[str, Any] = {
+        "dataset": config.dataset,
+        "features": extractor.name,
+        "image_shape": list(config.image_shape),
+        "reference_images": len(reference.features),
     }
+    if reference.has_classes:
+        # The test set against itself: only the metrics that read the samples alone (not the distance to the
+        # reference, which is the same images here) say something.
+        test = evaluator.score(load_reference_images(config.dataset, root, size, channels, _to_stderr))
+        result["test_set"] = {name: test[name] for name in ("is_score", "is_std", "class_kl", "classes_covered")}
+    sample = load_real_sample(config.dataset, root, args.n, size, channels)
+    apart = real_sample_is_apart(config.dataset, train_images)
+    result["real_sample"] = {"images": len(sample), "apart_from_reference": apart, **evaluator.score(sample)}
+    return result
 
 
 def checkpoint_command(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,14 +171,26 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "--data-dir",
         help=f"dataset root (default: ${DATA_DIR_ENV}, else ~/.cache/tune-gan/data); downloads when online",
     )
-    for name, help_text in (
-        ("accuracy", "the dataset's evaluator classifier's test accuracy"),
-        ("real", "what real data scores: test-set IS, and 10,000 training images against the test set"),
-    ):
-        command = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
-        command.add_argument("--dataset", choices=CLASSIFIED_DATASETS, required=True)
+    weights = argparse.ArgumentParser(add_help=False)
+    weights.add_argument(
+        "--feature-weights",
+        metavar="PATH",
+        help=f"the {INCEPTION} weights file, for data scored in its features on a machine that cannot download it",
+    )
+    help_text = "the dataset's evaluator classifier's test accuracy"
+    command = commands.add_parser("accuracy", parents=[common], help=help_text, description=help_text)
+    command.add_argument("--dataset", choices=CLASSIFIED_DATASETS, required=True)
+    help_text = (
+        f"what real data scores: up to {REAL_SAMPLE:,} real training images against the reference every quality "
+        "number is measured against, and the test set's IS where the dataset's classifier scores it"
+    )
+    command = commands.add_parser("real", parents=[common, weights], help=help_text, description=help_text)
+    add_setting_flags(command, TrialConfig, exclude=tuple(name for name in SETTINGS if name not in DATA_SETTINGS))
+    command.add_argument(
+        "--n", type=int_at_least(MIN_EVAL_SAMPLES), default=REAL_SAMPLE, help=f"real images (default {REAL_SAMPLE:,})"
+    )
     command = commands.add_parser(
-        "checkpoint", parents=[common], help="score a trial checkpoint's generator", description=__doc__
+        "checkpoint", parents=[common, weights], help="score a trial checkpoint's generator", description=__doc__
     )
     command.add_argument("path", help="a trial checkpoint directory (checkpoint_0000NN) or its state.pt")
     command.add_argument(
@@ -159,11 +199,6 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help="samples to score (default: the trial's eval_samples, so its evaluation of that epoch is repeated)",
     )
     command.add_argument("--save-samples", metavar="FILE.pt", help="also write the samples, uint8 (N, C, H, W)")
-    command.add_argument(
-        "--feature-weights",
-        metavar="PATH",
-        help=f"the {INCEPTION} weights file, for a study scored in its features on a machine that cannot download it",
-    )
     return parser
 
 
