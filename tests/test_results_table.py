@@ -28,6 +28,7 @@ def test_a_trial_that_died_before_its_params_were_written_is_an_error_not_pendin
     died = result(tmp_path, "b", error=RuntimeError("The actor died unexpectedly before finishing this task."))
     table = results_table([finished, died], spec())
     assert table[["batch_size", "status", "epochs_done"]].values.tolist() == [[128, "TERMINATED", 4], [256, "ERROR", 0]]
+    assert "schedule" not in table and "seed" not in table  # one value each: the settings lines say them
     # Without that error the missing grid point has simply not started.
     table = results_table([finished], spec())
     assert table["status"].tolist() == ["TERMINATED", "PENDING"]

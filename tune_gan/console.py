@@ -227,16 +227,11 @@ class LiveScreen:
         return Group(head, rows, *([Text(more)] if more else []))
 
 
-def varying_axes(spec: SweepSpec) -> tuple[str, ...]:
-    """The axes that tell the trials apart: those with more than one value (all of them for a single trial)."""
-    return tuple(axis for axis, values in spec.grid.items() if len(values) > 1) or spec.axes
-
-
 def sweep_progress(spec: SweepSpec, slots: int) -> SweepProgress:
     """Every trial of the grid pending, keyed by grid point, in Tune's order."""
     trials = {}
     for config in spec.trial_configs():
-        point = {axis: getattr(config, axis) for axis in varying_axes(spec)}
+        point = {axis: getattr(config, axis) for axis in spec.varying_axes}
         trials[grid_point(config, spec.axes)] = TrialProgress(point, config.batch_size, config.epochs)
     return SweepProgress(trials, slots)
 
@@ -343,7 +338,7 @@ class ConsoleView(tune.Callback):
     def setup(self, **info) -> None:
         self.progress = sweep_progress(self.spec, self.slots)
         logging.getLogger("ray.tune.execution.tune_controller").addFilter(WITHOUT_TRIAL_TRACEBACKS)
-        self.screen = LiveScreen(varying_axes(self.spec)) if sys.stdout.isatty() else PlainScreen()
+        self.screen = LiveScreen(self.spec.varying_axes) if sys.stdout.isatty() else PlainScreen()
         self.screen.start(self.progress, time.monotonic())
 
     def key(self, trial: tune.experiment.Trial) -> Hashable:

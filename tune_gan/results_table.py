@@ -46,8 +46,8 @@ def grid_point(config: TrialConfig, axes: tuple[str, ...]) -> tuple:
 
 
 def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
-    """Rows sorted by grid point; status is TERMINATED (all epochs done), DIVERGED (stopped early, see
-    ``reason``), ERROR, UNFINISHED or PENDING (not started)."""
+    """Rows sorted by grid point, headed by the axes that vary (SweepSpec.varying_axes); status is TERMINATED (all
+    epochs done), DIVERGED (stopped early, see ``reason``), ERROR, UNFINISHED or PENDING (not started)."""
     rows = {}
     unplaced_errors = 0  # errored before Tune wrote their params (e.g. the worker died as the trial started)
     for result in results:
@@ -80,7 +80,12 @@ def results_table(results: tune.ResultGrid, spec: SweepSpec) -> pd.DataFrame:
         {**dict(zip(spec.axes, point)), **rows.get(point, {"status": missing, "epochs_done": 0, "reason": ""})}
         for point in points
     ]
-    return pd.DataFrame(table, columns=[*spec.axes, *COLUMNS]).sort_values(list(spec.axes), ignore_index=True)
+    # The axes that tell trials apart; one with a single value is in the settings lines.
+    return (
+        pd.DataFrame(table, columns=[*spec.axes, *COLUMNS])
+        .sort_values(list(spec.axes), ignore_index=True)
+        .drop(columns=[axis for axis in spec.axes if axis not in spec.varying_axes])
+    )
 
 
 def rank_by(table: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -305,6 +305,12 @@ class SweepSpec:
         """Every swept setting (each of a linked axis's), in the grid's order: the columns that tell trials apart."""
         return tuple(self.grid)
 
+    @property
+    def varying_axes(self) -> tuple[str, ...]:
+        """The axes whose values differ between trials (all of them for a single trial): what a table of the trials
+        shows, the rest being the same in every row and said once in the settings lines."""
+        return tuple(axis for axis, values in self.grid.items() if len(values) > 1) or self.axes
+
     def axis_settings(self) -> tuple[tuple[str, ...], ...]:
         """The grid's axes as the settings each one sets, in the grid's order (a linked axis at its first setting's
         place)."""
