@@ -291,7 +291,7 @@ def _in_words(name: str) -> str:
         if name == stats.ALL_FINISHED.format(metric=key):
             return stats.ALL_FINISHED.format(metric=words)
         if name == f"late_{key}":
-            return f"{words} over the last {outcomes.LATE_EPOCHS} epochs"
+            return f"{words}, last {outcomes.LATE_EPOCHS} epochs"
     return name.replace("_", " ")
 
 

@@ -120,7 +120,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "d_loss_var_corrected",
         TRAINING,
-        "sampling-corrected D loss variance",
+        "corrected D loss variance",
         "nats²",
         shown_in=(LATE_MEAN,),
         value_range=ANY_REAL,
@@ -129,7 +129,7 @@ METRICS: tuple[Metric, ...] = (
     Metric(
         "g_loss_var_corrected",
         TRAINING,
-        "sampling-corrected G loss variance",
+        "corrected G loss variance",
         "nats²",
         shown_in=(LATE_MEAN,),
         value_range=ANY_REAL,
