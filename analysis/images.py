@@ -128,7 +128,11 @@ def best_samples(
     trial, opening, _ = shown
     columns = config_columns(trials)
     chosen = _chosen(rank_by, pd.notna(trial.get(rank_by)))
-    why = f" (the {chosen} of its seeds that did not fail)" if trial["outcome"] in DID_NOT_FAIL else ""
+    why = ""
+    if trial["outcome"] in outcomes.FAILURE_UNTOLD:  # whether it failed, no number tells
+        why = f" (the {chosen} of its finished seeds)"
+    elif trial["outcome"] in DID_NOT_FAIL:
+        why = f" (the {chosen} of its seeds that did not fail)"
     label = f"{opening}{config_label(tuple(trial[columns]), columns)}, seed {trial[SEED]}, epoch {final[0]}{why}"
     return label, final[1].read_bytes()
 

@@ -109,9 +109,9 @@ def test_the_summary_shows_the_top_configs_best_seed_that_did_not_fail(ranked_sw
         assert (
             images.best_checkpoint(*tables(ranked_sweep, rank_by)) == grid_file(ranked_sweep, config, seed).parents[1]
         )
-    # Nothing measured: nothing failed either, and the lowest seed stands for the config.
+    # Nothing measured: no number tells whether a seed failed, and the lowest seed stands for the config.
     label, png = images.best_samples(*tables(ranked_sweep.drop(columns=list(RANKABLE))))
-    assert label == "Ranked first: batch 128 · constant, seed 0, epoch 6 (the lowest of its seeds that did not fail)"
+    assert label == "Ranked first: batch 128 · constant, seed 0, epoch 6 (the lowest of its finished seeds)"
     assert png == grid_file(ranked_sweep, config, 0).read_bytes()
 
 
