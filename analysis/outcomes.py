@@ -147,7 +147,8 @@ DEFINITIONS = f"""\
 - Ranking: configs with at least 2 finished seeds first; then by the share of finished seeds that
   **failed** (diverged, did not learn or mode-collapsed; a seed too early to judge finished but did not
   fail, and one whose quality was not measured or whose features cannot judge is left out of the
-  share, its failure untold; fewest first), then by the ranking metric over the finished seeds that did not fail: how
+  share, its failure untold; a config none of whose seeds could be judged counts none failed;
+  fewest first), then by the ranking metric over the finished seeds that did not fail: how
   often a config fails and how good it is when it works are two answers (the appendix gives the
   quality over every finished seed too). Final numbers are each finished seed's last evaluation;
   unfinished seeds are left out, and quality comparisons take the seeds that did not fail. Batch

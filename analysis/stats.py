@@ -188,11 +188,12 @@ def summary(trials: pd.DataFrame) -> pd.DataFrame:
 def ranking(table: pd.DataFrame, rank_by: str = DEFAULT_RANK_BY) -> pd.DataFrame:
     """The summary best first: configs with at least MIN_SEEDS_TO_RANK_FIRST finished seeds first, then by the share
     of finished seeds that failed (outcomes.FAILED; fewest first), of those whose failure is told (not
-    outcomes.FAILURE_UNTOLD; a config with none last, as nothing is known of it), then by ``rank_by``'s estimate over
-    the finished seeds that did not fail."""
+    outcomes.FAILURE_UNTOLD; 0 where none is: none is known to have failed; a config with no finished seed last, as
+    nothing is known of it), then by ``rank_by``'s estimate over the finished seeds that did not fail."""
+    told = table["told"].where(table["told"] > 0)
     keys = {
         "_few_seeds": table["finished"] < MIN_SEEDS_TO_RANK_FIRST,
-        "_failed_share": table["failed"] / table["told"].where(table["told"] > 0),
+        "_failed_share": (table["failed"] / told).fillna(0.0).where(table["finished"] > 0),
     }
     if rank_by in table.columns:
         sign = -1 if HIGHER_IS_BETTER[rank_by] else 1

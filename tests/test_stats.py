@@ -85,6 +85,18 @@ def test_a_seed_whose_failure_no_number_tells_is_left_out_of_the_failed_share():
     assert f"batch 128 · constant: 1 of 2 finished seeds failed [{low}, {high}], 1 more not judged" in sentences(frame)
 
 
+def test_a_config_known_to_fail_ranks_after_those_none_of_whose_seeds_could_be_judged():
+    """Nothing measured: batch 256's diverged seed is its one seed whose failure is told (1 of 1 failed), the other
+    configs' are all untold and count none failed, so it ranks last, they in their order."""
+    frame = crafted(
+        {(256, "constant"): [Seed(150.0), Seed(170.0, status="DIVERGED")], (512, "step"): [Seed(200.0)] * 2}
+    )
+    unmeasured = frame.drop(columns=["fid", "coverage"])
+    ranked = stats.ranking(stats.summary(stats.per_trial(unmeasured)))
+    assert ranked["label"].tolist() == ["batch 512 · step", "batch 256 · constant"]
+    assert ranked[["failed", "told", "finished"]].values.tolist() == [[0, 0, 2], [1, 1, 2]]
+
+
 def test_a_study_whose_features_cannot_judge_ranks_by_its_metric_alone_and_says_so():
     """A real sample covers 0.015 where drawing the data takes 0.02: no seed is judged, so no config is said to
     fail less; the lower FID orders them, and the summary says that is all it does."""

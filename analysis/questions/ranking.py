@@ -29,7 +29,8 @@ RANKED_TABLE = "ranked table"  # the report's ranked table, in the evidence
 NO_QUALITY, TRIALS_NOT_MEASURED, TRIALS_BLIND = "no quality", "trials not measured", "trials in blind features"
 RANKING_RULE = (
     "Ranked with configs of at least {seeds} finished seeds first, then by the share of finished seeds that failed "
-    "(diverged, did not learn or mode-collapsed; fewest first; of the seeds that could be judged), then by the final "
+    "(diverged, did not learn or mode-collapsed; fewest first; of the seeds that could be judged, none where none "
+    "could), then by the final "
     "{rank_by} over the seeds that did not fail"
 )
 
