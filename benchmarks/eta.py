@@ -19,7 +19,7 @@ from pathlib import Path
 
 from trainables.config import TrialConfig
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
-from tune_gan.console import duration, sweep_progress
+from tune_gan.console import duration, scored_seconds, sweep_progress
 from tune_gan.progress import DIVERGED, ERROR, FINISHED
 from tune_gan.results_table import grid_point
 from tune_gan.search_space import SPEC_FILE, SweepSpec
@@ -94,7 +94,8 @@ def replay(experiment: Path) -> list[EtaPoint]:
             progress.started(trial.key, at)
             continue
         epoch = row["epoch"]
-        progress.result(trial.key, epoch, row["time_this_iter_s"], row["images_seen"] // epoch, {}, at)
+        images = row["images_seen"] // epoch
+        progress.result(trial.key, epoch, row["time_this_iter_s"], images, {}, at, scored_seconds(row))
         if row is trial.rows[-1]:
             progress.ended(trial.key, trial.status)
         snapshot = progress.snapshot(at)

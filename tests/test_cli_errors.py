@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tests.helpers import flip_a_bit, run_script
+from tests.image_folders import shapes_folder
 from tests.test_data import damaged_copy
 from trainables.checkpoint import CHECKPOINT_FORMAT, DIGEST_FILE, STATE_FILE, write_state
 from tune_gan import sweep
@@ -100,6 +101,21 @@ def test_bad_input(argv, fragments, storage, capsys):
     assert_one_line_error(code, stderr, *fragments)
     assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]
     assert (storage / "earlier" / "keep.txt").read_text() == "an earlier experiment"
+
+
+def test_a_batch_larger_than_the_images_is_refused_before_any_trial_starts(storage, tmp_path, capsys, monkeypatch):
+    """12 images at batch 16 would make epochs of no step; the folder's size is known once it is decoded."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = shapes_folder(tmp_path / "images", per_class=4)
+    argv = ["--preset", "smoke", "--dataset", f"folder:{folder}", "--image-size", "32", "--subset", "0"]
+    code, stderr = run_cli([*argv, "--batch-sizes", "8", "16", "--storage-path", str(storage)], capsys)
+    assert_one_line_error(
+        code,
+        stderr,
+        f"batch size 16: more than the 12 images a trial trains on (folder:{folder}), and an epoch trains on full "
+        "batches; give --batch-sizes of at most 12",
+    )
+    assert sorted(path.name for path in storage.rglob("*")) == ["earlier", "keep.txt"]
 
 
 @pytest.mark.parametrize("as_uri", [False, True], ids=["path", "file-uri"])

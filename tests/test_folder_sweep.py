@@ -31,12 +31,15 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the decoded folder and its reference, fresh
     folder = shapes_folder(tmp_path / "images", per_class=12)  # 36 distinct images in 3 class subfolders
     weights = save_random_inception_weights(tmp_path / "inception.pt")
-    finished = run_sweep(
-        *("--dataset", f"folder:{folder}", "--image-size", "32", "--model", "dcgan"),
-        *"--batch-sizes 16 --schedules constant --seeds 0 1 --epochs 2 --eval-every 2 --eval-samples 100".split(),
+    finished = run_sweep(  # the WikiArt study's preset, latent 128 against 256, small: 32 px, one seed, 2 epochs
+        *("--preset", "art_latent", "--dataset", f"folder:{folder}", "--image-size", "32"),
+        *"--batch-sizes 16 --seeds 0 --epochs 2 --eval-every 2 --eval-samples 100".split(),
         *("--feature-weights", str(weights), "--no-dashboard", "--storage-path", str(tmp_path), "--name", "shapes"),
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "tune-gan: 2 trials: latent_dim 128 256 × batch_size 16 × schedule constant × lr_scaling none × seed 0" in (
+        finished.stdout
+    )
     assert f"scoring the 36 reference images in {INCEPTION}'s features (once, then cached)" in finished.stdout
     # The evaluation settings given are kept (no CPU defaults), and what they cost is said.
     assert f"tune-gan: scoring: 100 samples in {INCEPTION}'s features at 1 evaluation(s), about " in finished.stdout
@@ -66,7 +69,7 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     # `tune-gan evaluate checkpoint` on a trial's last checkpoint: in the same features, with the reference the sweep
     # cached, it repeats the trial's own last evaluation (the trial's noise; on one thread there, two here).
     trial = trial_dirs(tmp_path / "shapes")[0]
-    seed = json.loads((trial / "params.json").read_text())["seed"]
+    latent_dim = json.loads((trial / "params.json").read_text())["latent_dim"]
     samples = tmp_path / "samples.pt"
     argv = ["checkpoint", str(sorted(trial.glob("checkpoint_*"))[-1]), "--json", "--save-samples", str(samples)]
     code, out, err = run_evaluate([*argv, "--feature-weights", str(weights)], capsys)
@@ -75,7 +78,7 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
     scored = json.loads(out, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))  # the result alone
     images = torch.load(samples, weights_only=True)
     assert images.shape == (100, 3, 32, 32) and images.dtype == torch.uint8
-    (trials_fid,) = evaluated.loc[evaluated["seed"] == seed, "fid"]
+    (trials_fid,) = evaluated.loc[evaluated["latent_dim"] == latent_dim, "fid"]
     assert scored["fid"] == pytest.approx(trials_fid, rel=1e-4)
     assert not {"classes_covered", "class_kl"} & scored.keys()  # Inception's features have no classes of the folder
     code, _, err = run_evaluate([*argv[:3], "--feature-weights", str(tmp_path / "nowhere.pt")], capsys)

@@ -87,6 +87,12 @@ def test_updates_and_images_seen_count_full_batches(mnist_images):
     assert all(m.images_per_s == pytest.approx(4 * 64 / m.epoch_time_s) for m in done)
 
 
+def test_fewer_images_than_a_batch_are_refused_naming_both(mnist_images):
+    """Epochs of no full batch would train nothing (and used to end in torch.stack's error on an empty list)."""
+    with pytest.raises(ValueError, match=r"^batch_size=64: more than the 40 training images; an epoch trains on full"):
+        GANTraining(dataclasses.replace(SMALL, subset=0), mnist_images[:40])
+
+
 @pytest.mark.parametrize("lr_scaling, factor", [("none", 1.0), ("sqrt", math.sqrt(1024 / 128)), ("linear", 1024 / 128)])
 def test_lr_scaling_scales_the_peak_lrs_by_the_batch_size(mnist_images, lr_scaling, factor):
     config = TrialConfig(epochs=1, subset=1024, batch_size=1024, lr_scaling=lr_scaling, lr_d=1e-4)

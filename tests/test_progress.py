@@ -15,6 +15,7 @@ from tune_gan.console import (
     latest_failure,
     placement_line,
     progress_text,
+    scored_seconds,
     scoring_line,
     settings_lines,
     significant,
@@ -53,6 +54,26 @@ def test_a_fresh_sweep_counts_epochs_throughput_and_the_time_left():
     assert progress_text(snapshot) == (
         "2/12 epochs (17 %), 0 of 3 trials ended, 100 img/s, 20 s elapsed, ETA ~1 m 00 s"
     )
+
+
+def test_the_time_left_counts_the_evaluations_left_at_their_own_speed():
+    """One trial of 4 epochs scored at epochs 2 and 4, training 1 s an epoch. Before any evaluation is measured the
+    sweep's estimate (100 s) stands for one: 3 x 1 + 2 x 100 after epoch 1. Epoch 2 took 51 s, 50 of them scoring:
+    what is left is 2 x 1 + 1 x 50 (a wall-time mean of epochs would say 2 x 26)."""
+    progress = SweepProgress({"A": TrialProgress({"seed": 0}, 128, 4, eval_every=2)}, slots=1, evaluation_s=100.0)
+    progress.started("A", 0)
+    progress.result("A", epoch=1, seconds=1, images=1000, shown={}, at=1)
+    assert progress.trials["A"].evaluations_left == 2 and progress.snapshot(1).eta_s == pytest.approx(203)
+    progress.result("A", epoch=2, seconds=51, images=1000, shown={}, at=52, evaluation_s=50)
+    assert progress.trials["A"].evaluations_left == 1 and progress.snapshot(52).eta_s == pytest.approx(52)
+    never = SweepProgress({"B": TrialProgress({"seed": 0}, 128, 4)}, slots=1, evaluation_s=100.0)  # eval_every 0
+    never.result("B", epoch=1, seconds=1, images=1000, shown={}, at=1)
+    assert never.snapshot(1).eta_s == pytest.approx(3)
+
+
+def test_an_epochs_scoring_time_is_its_eval_time_s_where_it_was_scored():
+    assert scored_seconds({"eval_time_s": 12.5}) == 12.5
+    assert scored_seconds({"eval_time_s": float("nan")}) == 0.0 and scored_seconds({}) == 0.0
 
 
 def test_a_trial_that_diverges_takes_its_epochs_left_out_of_the_total():

@@ -13,6 +13,7 @@ from tune_gan.scoring_cost import (
     CPU_EVAL_SAMPLES,
     CPU_TRAINING_FLOP_PER_S,
     cpu_eval_every,
+    expected_evaluation_s,
     scoring_cost,
     training_flop_per_image,
 )
@@ -97,3 +98,12 @@ def test_the_shipped_classifier_is_cheap_and_gets_no_scoring_line():
     args = sweep.build_parser().parse_args(["--preset", "smoke"])
     given = sweep.spec_from_args(args)
     assert sweep.scoring_settings(args, given, ON_CPUS, 60_000) == (given, "")
+
+
+def test_an_evaluation_is_expected_to_take_its_samples_at_inceptions_cpu_rate_only_on_cpus():
+    """For the time left before the first evaluation is measured: 2,000 samples at the measured 0.226 s each."""
+    folder = TrialConfig(dataset="folder:/art", eval_samples=2000)
+    assert expected_evaluation_s(folder, on_gpus=False) == pytest.approx(2000 * CPU_SECONDS_PER_IMAGE)
+    assert expected_evaluation_s(folder, on_gpus=True) == 0.0
+    assert expected_evaluation_s(TrialConfig(eval_samples=2000), on_gpus=False) == 0.0  # MNIST's classifier
+    assert expected_evaluation_s(TrialConfig(dataset="folder:/art", eval_every=0), on_gpus=False) == 0.0

@@ -386,10 +386,14 @@ def test_the_wikiart_study_is_a_preset_for_any_folder_and_refuses_mnist_in_one_l
     }
     assert spec_for("--preset", "art_latent", "--dataset", "cifar10", "--image-size", "32").settings["image_size"] == 32
     with pytest.raises(sweep.SweepError) as error:
-        spec_for("--preset", "art_latent")
+        sweep.new_spec(sweep.build_parser().parse_args(["--preset", "art_latent"]))
     assert str(error.value) == (
         "--preset art_latent studies your own images at 64 px: give --dataset folder:PATH (or cifar10), not mnist"
     )
+    # What the settings lines compare a sweep of the preset with: its own settings, which name no dataset.
+    args = sweep.build_parser().parse_args(["--preset", "art_latent", "--dataset", f"folder:{tmp_path}"])
+    baseline, name = sweep.settings_baseline(args)
+    assert name == "the preset art_latent" and (baseline["lr_d"], baseline["image_size"]) == (3e-4, 64)
 
 
 @pytest.mark.parametrize(

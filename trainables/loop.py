@@ -171,6 +171,11 @@ class GANTraining:
         self.sched_g = build_scheduler(self.opt_g, config)
         self.sched_d = build_scheduler(self.opt_d, config)
         self.images = images_on(self.device, take_subset(images, config.subset), memory_for_images)
+        if len(self.images) < config.batch_size:
+            raise ValueError(
+                f"batch_size={config.batch_size}: more than the {len(self.images)} training images; an epoch trains "
+                "on full batches"
+            )
         self.batch_order = torch.Generator().manual_seed(config.seed)
         noise_rng = torch.Generator().manual_seed(config.seed + _FIXED_NOISE_SEED_OFFSET)
         self.fixed_noise = torch.randn(SAMPLE_GRID_SIZE, config.latent_dim, generator=noise_rng).to(self.device)

@@ -28,7 +28,7 @@ from rich.text import Text
 from trainables.config import INCEPTION, TrialConfig
 from trainables.data import gpu_memory_for_images
 from trainables.metric_keys import DIVERGED as DIVERGED_KEY
-from trainables.metric_keys import DIVERGED_REASON, PROGRESS, TERMINATED, label, shown_in
+from trainables.metric_keys import DIVERGED_REASON, EVAL_TIME_S, PROGRESS, TERMINATED, label, shown_in
 from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 from tune_gan.progress import (
     DIVERGED,
@@ -104,6 +104,12 @@ def progress_text(snapshot: ProgressSnapshot) -> str:
     if snapshot.trials_ended < snapshot.trials_total:
         parts.append(f"ETA ~{duration(snapshot.eta_s)}" if snapshot.eta_s is not None else "ETA after the first epoch")
     return ", ".join(parts)
+
+
+def scored_seconds(result: dict[str, Any]) -> float:
+    """The seconds an epoch's result spent scoring its samples (its ``eval_time_s``); 0 where it was not scored."""
+    seconds = result.get(EVAL_TIME_S, 0.0)
+    return 0.0 if missing(seconds) else float(seconds)
 
 
 def shown_values(result: dict[str, Any]) -> dict[str, Any]:
@@ -227,13 +233,15 @@ class LiveScreen:
         return Group(head, rows, *([Text(more)] if more else []))
 
 
-def sweep_progress(spec: SweepSpec, slots: int) -> SweepProgress:
-    """Every trial of the grid pending, keyed by grid point, in Tune's order."""
+def sweep_progress(spec: SweepSpec, slots: int, evaluation_s: float = 0.0) -> SweepProgress:
+    """Every trial of the grid pending, keyed by grid point, in Tune's order; ``evaluation_s``: what an evaluation is
+    expected to take until one is measured."""
     trials = {}
     for config in spec.trial_configs():
         point = {axis: getattr(config, axis) for axis in spec.varying_axes}
-        trials[grid_point(config, spec.axes)] = TrialProgress(point, config.batch_size, config.epochs)
-    return SweepProgress(trials, slots)
+        progress = TrialProgress(point, config.batch_size, config.epochs, config.eval_every)
+        trials[grid_point(config, spec.axes)] = progress
+    return SweepProgress(trials, slots, evaluation_s)
 
 
 def settings_lines(
@@ -321,22 +329,28 @@ class ConsoleView(tune.Callback):
     Pickled with the Tuner's state before it runs, so the screen is made in :meth:`setup`, in the process that runs
     the sweep (and again in a resumed one)."""
 
-    def __init__(self, spec: SweepSpec, slots: int, experiment: str):
+    def __init__(self, spec: SweepSpec, slots: int, experiment: str, evaluation_s: float = 0.0):
         self.spec = spec
         self.slots = slots
+        self.evaluation_s = evaluation_s  # an evaluation's expected seconds, until one is measured
         self.experiment = experiment  # its URI, where a failed trial's error.txt ends up
         self.progress: SweepProgress | None = None
         self.screen: PlainScreen | LiveScreen | None = None
         self.keys: dict[str, Hashable] = {}  # Tune's trial id -> its grid point
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "slots": self.slots, "experiment": self.experiment}
+        return {
+            "spec": self.spec,
+            "slots": self.slots,
+            "experiment": self.experiment,
+            "evaluation_s": self.evaluation_s,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
 
     def setup(self, **info) -> None:
-        self.progress = sweep_progress(self.spec, self.slots)
+        self.progress = sweep_progress(self.spec, self.slots, self.evaluation_s)
         logging.getLogger("ray.tune.execution.tune_controller").addFilter(WITHOUT_TRIAL_TRACEBACKS)
         self.screen = LiveScreen(self.spec.varying_axes) if sys.stdout.isatty() else PlainScreen()
         self.screen.start(self.progress, time.monotonic())
@@ -377,6 +391,7 @@ class ConsoleView(tune.Callback):
             images=result["images_seen"] // epoch,  # every epoch trains on the same images
             shown=shown_values(result),
             at=time.monotonic(),
+            evaluation_s=scored_seconds(result),
         )
 
     def on_trial_complete(self, iteration: int, trials: list, trial, **info) -> None:

@@ -6,11 +6,12 @@ trial ends: a trial that diverges or errors for good takes its remaining epochs 
 finished before the interruption count as done but not in the throughput, which is this session's alone.
 
 The estimate of the time left plays the work left forward on the trials that run at once ("slots"): each trial
-takes its epochs left at its seconds per epoch (the mean of its latest epochs; for a trial not started yet, of the
-latest epochs of its batch size, else of any), the running ones less the time since their latest epoch, the
-pending ones in Tune's order on the first slot free. Only the latest epochs count, because a machine's speed
-drifts over hours (other work on it, thermal limits); evaluation epochs are slower than the others, so the window
-spans two evaluations at the default eval_every.
+takes its epochs left at its seconds of training per epoch (the mean of its latest epochs; for a trial not started
+yet, of the latest epochs of its batch size, else of any), and its evaluations left at its seconds per evaluation
+(the mean of its latest; else of any trial's; else the sweep's estimate before any is measured: Inception's
+scoring on a CPU takes minutes where the training of a small folder takes seconds), the running ones less the time
+since their latest epoch, the pending ones in Tune's order on the first slot free. Only the latest epochs count,
+because a machine's speed drifts over hours (other work on it, thermal limits).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from trainables.metric_keys import DIVERGED_STATUS as DIVERGED
 from trainables.metric_keys import ERROR, PENDING, RUNNING
+from trainables.quality.evaluator import is_eval_epoch
 
 FINISHED = "FINISHED"  # the progress view's word for a trial that ran all its epochs (Tune's TERMINATED)
 ENDED = (FINISHED, DIVERGED, ERROR)
@@ -37,12 +39,14 @@ class TrialProgress:
     point: dict[str, Any]  # its values of the axes that vary, e.g. {"batch_size": 128, "seed": 0}
     batch_size: int  # trials of one batch size train at about one speed
     epochs: int  # what its config asks for
+    eval_every: int = 0  # its config's: it is scored every eval_every epochs and at the last (0: never)
     status: str = PENDING
     epoch: int = 0  # epochs done, those before a resume included
     epochs_before: int = 0  # of them, done before this session
     session_images: int = 0  # training images of the epochs reported in this session
-    # wall times of its latest epochs in this session, evaluation and checkpoint included
+    # wall times of its latest epochs in this session, checkpoint included, evaluation not
     recent_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_EPOCHS))
+    recent_evaluations: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_EPOCHS))  # their seconds
     since: float | None = None  # when it started running or reported its latest epoch, by the caller's clock
     latest: dict[str, Any] = field(default_factory=dict)  # its latest result's shown values
 
@@ -59,8 +63,21 @@ class TrialProgress:
         return 0 if self.ended else max(0, self.epochs - self.epoch)
 
     @property
+    def evaluations_left(self) -> int:
+        if self.ended:
+            return 0
+        return sum(
+            is_eval_epoch(epoch, self.eval_every, epoch == self.epochs)
+            for epoch in range(self.epoch + 1, self.epochs + 1)
+        )
+
+    @property
     def seconds_per_epoch(self) -> float | None:
         return statistics.fmean(self.recent_seconds) if self.recent_seconds else None
+
+    @property
+    def seconds_per_evaluation(self) -> float | None:
+        return statistics.fmean(self.recent_evaluations) if self.recent_evaluations else None
 
 
 @dataclass(frozen=True)
@@ -85,15 +102,18 @@ class ProgressSnapshot:
 class SweepProgress:
     """The trials of a sweep, keyed by grid point, in Tune's order, and the arithmetic over them.
 
-    ``slots`` is how many trials run at once. Times are the caller's clock in seconds (``time.monotonic()``)."""
+    ``slots`` is how many trials run at once; ``evaluation_s`` the seconds an evaluation is expected to take before
+    one is measured. Times are the caller's clock in seconds (``time.monotonic()``)."""
 
-    def __init__(self, trials: dict[Hashable, TrialProgress], slots: int):
+    def __init__(self, trials: dict[Hashable, TrialProgress], slots: int, evaluation_s: float = 0.0):
         self.trials = trials
         self.slots = max(1, slots)
+        self.evaluation_s = evaluation_s
         self.first_start: float | None = None
         # wall times of the latest epochs of each batch size, and of any
         self.recent_by_batch: dict[int, deque[float]] = {}
         self.recent: deque[float] = deque(maxlen=RECENT_EPOCHS)
+        self.recent_evaluations: deque[float] = deque(maxlen=RECENT_EPOCHS)
 
     def seen(self, key: Hashable, status: str, epoch: int) -> None:
         """A trial as Tune holds it at the start of this session: its epochs so far were done before it
@@ -107,8 +127,18 @@ class SweepProgress:
         trial.status, trial.since = RUNNING, at
         self.first_start = at if self.first_start is None else self.first_start
 
-    def result(self, key: Hashable, epoch: int, seconds: float, images: int, shown: dict[str, Any], at: float) -> None:
-        """Epoch ``epoch`` of a trial came in: it took ``seconds`` of wall time over ``images`` training images."""
+    def result(
+        self,
+        key: Hashable,
+        epoch: int,
+        seconds: float,
+        images: int,
+        shown: dict[str, Any],
+        at: float,
+        evaluation_s: float = 0.0,
+    ) -> None:
+        """Epoch ``epoch`` of a trial came in: it took ``seconds`` of wall time over ``images`` training images, of
+        which ``evaluation_s`` scoring its samples (0 where it was not scored)."""
         trial = self.trials[key]
         if trial.status != RUNNING:
             self.started(key, at - seconds)
@@ -116,9 +146,13 @@ class SweepProgress:
         trial.epochs_before = min(trial.epochs_before, epoch - 1)
         trial.epoch = epoch
         trial.session_images += images
-        trial.recent_seconds.append(seconds)
-        self.recent_by_batch.setdefault(trial.batch_size, deque(maxlen=RECENT_EPOCHS)).append(seconds)
-        self.recent.append(seconds)
+        training = seconds - evaluation_s
+        trial.recent_seconds.append(training)
+        self.recent_by_batch.setdefault(trial.batch_size, deque(maxlen=RECENT_EPOCHS)).append(training)
+        self.recent.append(training)
+        if evaluation_s > 0:
+            trial.recent_evaluations.append(evaluation_s)
+            self.recent_evaluations.append(evaluation_s)
         trial.since = at
         trial.latest = shown
 
@@ -157,7 +191,12 @@ class SweepProgress:
             per_epoch = trial.seconds_per_epoch
             if per_epoch is None:
                 per_epoch = statistics.fmean(self.recent_by_batch.get(trial.batch_size, self.recent))
-            return trial.epochs_left * per_epoch
+            per_evaluation = trial.seconds_per_evaluation
+            if per_evaluation is None:
+                per_evaluation = (
+                    statistics.fmean(self.recent_evaluations) if self.recent_evaluations else self.evaluation_s
+                )
+            return trial.epochs_left * per_epoch + trial.evaluations_left * per_evaluation
 
         left = [trial for trial in self.trials.values() if not trial.ended]
         running = [max(0.0, duration(trial) - (at - trial.since)) for trial in left if trial.status == RUNNING]

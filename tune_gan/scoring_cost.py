@@ -21,7 +21,7 @@ import math
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from trainables.config import TrialConfig
+from trainables.config import INCEPTION, TrialConfig
 from trainables.data import epoch_batches
 from trainables.loop import GANTraining
 from trainables.quality.evaluator import is_eval_epoch
@@ -79,3 +79,12 @@ def cpu_eval_every(epochs: int, train_images: int, flop_per_image: float) -> int
     epoch_s = train_images * flop_per_image / CPU_TRAINING_FLOP_PER_S
     evaluation_s = CPU_EVAL_SAMPLES * CPU_SECONDS_PER_IMAGE
     return min(epochs, max(1, math.ceil(evaluation_s / (SCORING_SHARE * epoch_s))))
+
+
+def expected_evaluation_s(config: TrialConfig, on_gpus: bool) -> float:
+    """What one evaluation of a trial of ``config`` is expected to take until the sweep measures one, for its time
+    left: its samples through Inception at the rate measured on a CPU thread where its trials get no GPU; 0 where a
+    GPU or the shipped classifier scores them (seconds at most, which the first evaluation measures)."""
+    if config.extractor != INCEPTION or on_gpus or not config.eval_every:
+        return 0.0
+    return config.eval_samples * CPU_SECONDS_PER_IMAGE

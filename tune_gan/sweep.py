@@ -52,7 +52,14 @@ from tune_gan.console import ConsoleView, scoring_line, settings_lines
 from tune_gan.resources import Placement, PlacementError, local_gpu_memory_gib, place
 from tune_gan.results_table import FINISHED, format_table, rank_by, results_table
 from tune_gan.resume import prepare_resume
-from tune_gan.scoring_cost import CPU_EVAL_SAMPLES, EVAL_FLAGS, cpu_eval_every, scoring_cost, training_flop_per_image
+from tune_gan.scoring_cost import (
+    CPU_EVAL_SAMPLES,
+    EVAL_FLAGS,
+    cpu_eval_every,
+    expected_evaluation_s,
+    scoring_cost,
+    training_flop_per_image,
+)
 from tune_gan.search_space import (
     DEFAULT_STORAGE,
     GRID_AXES,
@@ -226,14 +233,25 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
         if len(axis) > 1:
             linked.append(tuple(axis))
     settings = {name: chosen.get(name, getattr(defaults, name)) for name in TRIAL_FIELDS if name not in grid}
-    preset = args.preset or DEFAULT_PRESET
-    if preset in OWN_IMAGES_PRESETS and settings["dataset"] in CLASSIFIED_DATASETS:
-        raise SweepError(
-            f"--preset {preset} studies your own images at {settings['image_size']} px: give --dataset folder:PATH "
-            f"(or cifar10), not {settings['dataset']}"
-        )
     resources = Resources(**{name: chosen[name] for name in RESOURCE_FLAGS if name in chosen})
     return SweepSpec(settings, grid, resources, tuple(linked))
+
+
+DATA_FLAGS = ("dataset", "image_size")  # what an own-images preset is checked by before its spec is made
+
+
+def new_spec(args: argparse.Namespace) -> SweepSpec:
+    """A new sweep's spec (:func:`spec_from_args`); a preset that studies the user's own images refuses to run on
+    MNIST or FashionMNIST, the data it would otherwise take by default. (Its own settings, without a dataset, are
+    still what the settings lines compare a sweep with: :func:`settings_baseline`.)"""
+    preset, defaults = args.preset or DEFAULT_PRESET, TrialConfig()
+    chosen = {name: getattr(args, name) or PRESETS[preset].get(name, getattr(defaults, name)) for name in DATA_FLAGS}
+    if preset in OWN_IMAGES_PRESETS and chosen["dataset"] in CLASSIFIED_DATASETS:
+        raise SweepError(
+            f"--preset {preset} studies your own images at {chosen['image_size']} px: give --dataset "
+            f"folder:PATH (or cifar10), not {chosen['dataset']}"
+        )
+    return spec_from_args(args)
 
 
 def experiment_name(args: argparse.Namespace, default: str | None = None) -> str:
@@ -264,7 +282,7 @@ def load_or_create_spec(args: argparse.Namespace, experiment: StorageLocation) -
     if experiment.exists():
         name = PurePosixPath(experiment.path).name
         raise SweepError(f"--name {name}: {experiment.uri} already exists; pass --resume to finish it")
-    return spec_from_args(args)
+    return new_spec(args)
 
 
 def added_seeds_spec(args: argparse.Namespace, study: StorageLocation) -> SweepSpec:
@@ -345,6 +363,16 @@ def load_data(args: argparse.Namespace, spec: SweepSpec) -> tuple[np.ndarray | M
     subset = max(config.subset for config in configs)
     if subset > len(images):
         raise SweepError(f"--subset {subset}: {dataset} has only {len(images)} training images")
+    too_large = sorted(
+        {config.batch_size for config in configs if config.batch_size > trial_images(config, len(images))}
+    )
+    if too_large:
+        fewest = min(trial_images(config, len(images)) for config in configs)
+        raise SweepError(
+            f"batch size {' '.join(map(str, too_large))}: more than the {fewest} images a trial trains on "
+            f"({dataset}{f', --subset {subset}' if subset else ''}), and an epoch trains on full batches; give "
+            f"--batch-sizes of at most {fewest}"
+        )
     evaluates = any(config.eval_every for config in configs)
     print(f"tune-gan: data {data_root}")
     reference = None
@@ -412,12 +440,14 @@ def trial_image_bytes(spec: SweepSpec, images: int) -> int:
 
 
 def settings_baseline(args: argparse.Namespace) -> tuple[dict, str]:
-    """What the settings printed are compared with: the preset's own (a new sweep), or a trial's defaults (a resumed
-    or added one, whose spec does not record its preset)."""
+    """What the settings printed are compared with: the preset's own settings over a trial's defaults (a new sweep;
+    not a spec, which a preset of the user's own images makes only with their --dataset), or a trial's defaults (a
+    resumed or added sweep, whose spec does not record its preset)."""
+    defaults = TrialConfig().to_dict()
     if args.resume or args.add_seeds:
-        return TrialConfig().to_dict(), "a trial's defaults"
+        return defaults, "a trial's defaults"
     preset = args.preset or DEFAULT_PRESET
-    return spec_from_args(build_parser().parse_args(["--preset", preset])).settings, f"the preset {preset}"
+    return {name: PRESETS[preset].get(name, default) for name, default in defaults.items()}, f"the preset {preset}"
 
 
 def run_sweep(args: argparse.Namespace, prog: str) -> int:
@@ -445,7 +475,9 @@ def run_sweep(args: argparse.Namespace, prog: str) -> int:
             experiment.write_text(SPEC_FILE, spec.to_json())
         if args.add_seeds:
             record_added(args.add_seeds, name)
-        console = None if args.verbose else ConsoleView(spec, slots, experiment.uri)
+        on_gpus = bool(placement.gpus_per_trial)
+        evaluation_s = max(expected_evaluation_s(config, on_gpus) for config in spec.trial_configs())
+        console = None if args.verbose else ConsoleView(spec, slots, experiment.uri, evaluation_s)
         tuner = build_tuner(
             spec,
             images,
