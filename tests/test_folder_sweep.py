@@ -37,7 +37,7 @@ def test_a_colour_folder_sweeps_into_a_report_scored_in_inception_features(tmp_p
         *("--feature-weights", str(weights), "--no-dashboard", "--storage-path", str(tmp_path), "--name", "shapes"),
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    assert "tune-gan: 2 trials: latent_dim 128 256 × batch_size 16 × schedule constant × lr_scaling none × seed 0" in (
+    assert "tune-gan: 2 trials: batch_size 16 × schedule constant × lr_scaling none × seed 0 × latent_dim 128 256" in (
         finished.stdout
     )
     assert f"scoring the 36 reference images in {INCEPTION}'s features (once, then cached)" in finished.stdout

@@ -222,6 +222,8 @@ def test_a_cpu_sweep_scored_in_inception_says_what_its_scoring_costs_a_trial_aga
     )
     small_folder = ScoringCost(samples=1000, evaluations=1, scoring_s=226.0, training_s=5.6)
     assert "about 3 m 46 s a trial on one CPU thread, 40x its training (about 6 s; " in scoring_line(small_folder, True)
+    tiny = ScoringCost(samples=200, evaluations=1, scoring_s=45.2, training_s=0.44)  # 48 images at 32 px, 2 epochs
+    assert "about 45 s a trial on one CPU thread, 103x its training (under a second; " in scoring_line(tiny, False)
     assert scoring_line(cost, defaulted=True) == (
         f"{said}: the CPU defaults for your own images, 2,000 samples as often as keeps scoring near 20% of training; "
         "--eval-samples and --eval-every choose otherwise"

@@ -277,10 +277,11 @@ def share_of_training(share: float) -> str:
 def scoring_line(cost: ScoringCost, defaulted: bool) -> str:
     """What scoring in Inception's features costs a trial on CPUs, against its training, and how to change it:
     ``defaulted`` where the sweep chose the evaluation settings for the user (tune_gan.scoring_cost)."""
+    training = f"about {duration(cost.training_s)}" if cost.training_s >= 0.5 else "under a second"
     line = (
         f"scoring: {cost.samples:,} samples in {INCEPTION}'s features at {cost.evaluations} evaluation(s), about "
-        f"{duration(round(cost.scoring_s))} a trial on one CPU thread, {share_of_training(cost.share)} (about "
-        f"{duration(round(cost.training_s))}; {CPU_SECONDS_PER_IMAGE:g} s an image, measured on a 2-core EPYC)"
+        f"{duration(cost.scoring_s)} a trial on one CPU thread, {share_of_training(cost.share)} ({training}; "
+        f"{CPU_SECONDS_PER_IMAGE:g} s an image, measured on a 2-core EPYC)"
     )
     if defaulted:
         return (
