@@ -169,7 +169,7 @@ class Ranking(Question):
         runner_up = [record for record in records if isinstance(record, Comparison)]
         if runner_up and runner_up[0].conclusion == BETTER:
             text += f"; better than the runner-up {runner_up[0].b.config}"
-        elif runner_up and ranked[1].told and ranked[1].failed == ranked[1].told:
+        elif runner_up and ranked[1].finished and ranked[1].failed == ranked[1].finished:
             # Nothing to compare on quality: the runner-up's seeds all failed, which the ranking already put first.
             text += f"; the runner-up {ranked[1].config} has no seed that did not fail ({failed_text(ranked[1])})"
         elif runner_up:
