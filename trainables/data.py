@@ -171,6 +171,11 @@ def load_real_sample(
     where the reference is a sample of the same images (a folder's, :func:`reference_rows`) and leaves any, else from
     all of them (a split of its own, or a folder whose reference holds every image)."""
     images = load_train_images(dataset, root, image_size, channels, progress=lambda line: None)
+    return real_sample(images, dataset, samples)
+
+
+def real_sample(images: torch.Tensor, dataset: str, samples: int) -> torch.Tensor:
+    """:func:`load_real_sample`'s draw from ``dataset``'s training images, already loaded."""
     rows = torch.arange(len(images))
     if dataset.startswith(FOLDER_PREFIX) and real_sample_is_apart(dataset, len(images)):
         outside = torch.ones(len(images), dtype=torch.bool)

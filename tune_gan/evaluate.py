@@ -34,9 +34,9 @@ from trainables.data import (
     DATA_DIR_ENV,
     DataUnavailableError,
     load_labelled_images,
-    load_real_sample,
     load_reference_images,
     load_train_images,
+    real_sample,
     real_sample_is_apart,
     resolve_data_dir,
 )
@@ -67,13 +67,13 @@ def accuracy_command(args: argparse.Namespace) -> dict[str, Any]:
 
 def real_command(args: argparse.Namespace) -> dict[str, Any]:
     """What real data scores, in the features and against the reference a sweep of the same data uses: a seeded
-    sample of real training images (trainables.data.load_real_sample, outside a folder's reference) scored against
+    sample of real training images (trainables.data.real_sample, outside a folder's reference) scored against
     it, and, where the features come with the dataset's classes, the test set's IS and class histogram."""
     given = {name: getattr(args, name) for name in DATA_SETTINGS if getattr(args, name) is not None}
     config = TrialConfig.from_dict(given)
     root = resolve_data_dir(args.data_dir)
     channels, size, _ = config.image_shape
-    train_images = len(load_train_images(config.dataset, root, size, channels, _to_stderr))  # a bad folder first
+    train_images = load_train_images(config.dataset, root, size, channels, _to_stderr)  # a bad folder first
     extractor = feature_extractor(config, args.feature_weights)
     reference = real_reference(config.dataset, root, None, extractor, config.image_shape, _to_stderr)
     evaluator = QualityEvaluator(reference)
@@ -88,8 +88,8 @@ def real_command(args: argparse.Namespace) -> dict[str, Any]:
         # reference, which is the same images here) say something.
         test = evaluator.score(load_reference_images(config.dataset, root, size, channels, _to_stderr))
         result["test_set"] = {name: test[name] for name in ("is_score", "is_std", "class_kl", "classes_covered")}
-    sample = load_real_sample(config.dataset, root, args.n, size, channels)
-    apart = real_sample_is_apart(config.dataset, train_images)
+    sample = real_sample(train_images, config.dataset, args.n)
+    apart = real_sample_is_apart(config.dataset, len(train_images))
     result["real_sample"] = {"images": len(sample), "apart_from_reference": apart, **evaluator.score(sample)}
     return result
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from trainables.metric_keys import DIVERGED_STATUS as DIVERGED
 from trainables.metric_keys import ERROR, PENDING, RUNNING
-from trainables.quality.evaluator import is_eval_epoch
+from trainables.quality.evaluator import evaluations_after
 
 FINISHED = "FINISHED"  # the progress view's word for a trial that ran all its epochs (Tune's TERMINATED)
 ENDED = (FINISHED, DIVERGED, ERROR)
@@ -64,12 +64,7 @@ class TrialProgress:
 
     @property
     def evaluations_left(self) -> int:
-        if self.ended:
-            return 0
-        return sum(
-            is_eval_epoch(epoch, self.eval_every, epoch == self.epochs)
-            for epoch in range(self.epoch + 1, self.epochs + 1)
-        )
+        return 0 if self.ended else evaluations_after(self.epoch, self.eval_every, self.epochs)
 
     @property
     def seconds_per_epoch(self) -> float | None:

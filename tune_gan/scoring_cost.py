@@ -24,7 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from trainables.config import INCEPTION, TrialConfig
 from trainables.data import epoch_batches
 from trainables.loop import GANTraining
-from trainables.quality.evaluator import is_eval_epoch
+from trainables.quality.evaluator import evaluations_after
 from trainables.quality.inception import CPU_SECONDS_PER_IMAGE
 
 # The DCGANs' training FLOP/s on one thread of the 2-core AMD EPYC development VM: the median over 32, 64 and 128 px
@@ -61,14 +61,9 @@ class ScoringCost:
         return self.scoring_s / self.training_s
 
 
-def evaluations(config: TrialConfig) -> int:
-    """How many times a trial of ``config`` is scored: every eval_every epochs and at the last."""
-    return sum(is_eval_epoch(epoch, config.eval_every, epoch == config.epochs) for epoch in range(1, config.epochs + 1))
-
-
 def scoring_cost(config: TrialConfig, train_images: int, flop_per_image: float) -> ScoringCost:
     """The estimate for a trial of ``config`` training on ``train_images`` images an epoch."""
-    scored = evaluations(config)
+    scored = evaluations_after(0, config.eval_every, config.epochs)  # every eval_every epochs and at the last
     training_s = config.epochs * train_images * flop_per_image / CPU_TRAINING_FLOP_PER_S
     return ScoringCost(config.eval_samples, scored, scored * config.eval_samples * CPU_SECONDS_PER_IMAGE, training_s)
 

@@ -148,6 +148,12 @@ def is_eval_epoch(epoch: int, eval_every: int, finished: bool) -> bool:
     return eval_every > 0 and (epoch % eval_every == 0 or finished)
 
 
+def evaluations_after(epoch: int, eval_every: int, epochs: int) -> int:
+    """How many times a trial of ``epochs`` epochs is scored after epoch ``epoch`` (0: in all), by
+    :func:`is_eval_epoch`."""
+    return sum(is_eval_epoch(later, eval_every, later == epochs) for later in range(epoch + 1, epochs + 1))
+
+
 class QualityEvaluator:
     """Scores images against one real reference in the features of the extractor it was computed with."""
 
